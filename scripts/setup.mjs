@@ -1,0 +1,81 @@
+// First step of `npm start` and `npm test`: installs whatever is missing, using only Node's
+// standard library (it runs before node_modules exists), then checks the system tools.
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const quiet = process.env.SETUP_QUIET === "1";
+const log = (msg) => quiet || console.error(`[setup] ${msg}`);
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 12)) {
+  console.error(`[setup] Node ${process.versions.node} is too old: Node 20.12 or newer is needed.`);
+  process.exit(1);
+}
+
+function run(cmd, args) {
+  const res = spawnSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  return res.status === 0;
+}
+
+// 1. npm packages, when node_modules is missing or older than the lockfile.
+const lock = path.join(root, "package-lock.json");
+const installed = path.join(root, "node_modules", ".package-lock.json");
+const stale =
+  !fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs;
+if (stale) {
+  log("installing npm packages (npm ci)");
+  if (!run("npm", ["ci", "--no-audit", "--no-fund"])) {
+    console.error("[setup] npm ci failed; see the output above.");
+    process.exit(1);
+  }
+}
+
+// 2. System packages from Debian/Ubuntu: Chromium, and bubblewrap for the code sandbox.
+const chromiumCandidates = () => {
+  const found = [];
+  if (process.env.CHROMIUM_PATH) found.push(process.env.CHROMIUM_PATH);
+  found.push("/usr/lib/chromium/chromium", "/opt/google/chrome/chrome", "/usr/bin/google-chrome");
+  const pw = path.join(process.env.HOME ?? "/root", ".cache", "ms-playwright");
+  try {
+    for (const d of fs.readdirSync(pw)) found.push(path.join(pw, d, "chrome-linux64", "chrome"));
+  } catch {}
+  return found;
+};
+const hasChromium = () => chromiumCandidates().some((p) => fs.existsSync(p));
+const hasCommand = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
+
+const wanted = [];
+if (!hasChromium()) wanted.push("chromium");
+if (!hasCommand("bwrap")) wanted.push("bubblewrap");
+if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
+
+if (wanted.length > 0) {
+  const isRoot = process.getuid?.() === 0;
+  const hasApt = hasCommand("apt-get");
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${wanted.join(" ")}`;
+  if (isRoot && hasApt) {
+    log(`installing system packages: ${wanted.join(", ")}`);
+    try {
+      execFileSync("sh", ["-c", command], {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      });
+    } catch {
+      console.error(`[setup] apt-get failed. Run it yourself:\n  ${command}`);
+      process.exit(1);
+    }
+  } else {
+    console.error(
+      `[setup] missing system packages: ${wanted.join(", ")}.\n` +
+        `[setup] Run this, then try again:\n  sudo sh -c '${command}'`,
+    );
+    if (!hasChromium()) process.exit(1);
+    console.error(
+      "[setup] continuing: code execution stays disabled until bubblewrap is installed.",
+    );
+  }
+}
+log("ready");

@@ -1,0 +1,24 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Config } from "./config/config.js";
+import { registerAuth } from "./http/auth.js";
+import { registerErrorHandler } from "./http/error-handler.js";
+import { healthRoutes } from "./http/routes/health.js";
+import { scrapeRoutes } from "./http/routes/scrape.js";
+import { fileRoutes } from "./http/routes/files.js";
+import type { Services } from "./services.js";
+
+/** Builds the HTTP app around ready services. No side effects: tests build the real thing. */
+export function buildApp(config: Config, services: Services): FastifyInstance {
+  const app = Fastify({
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    bodyLimit: 2 * 1024 * 1024,
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+  registerErrorHandler(app);
+  registerAuth(app, config);
+  app.register(healthRoutes);
+  app.register(scrapeRoutes, { services });
+  app.register(fileRoutes, { services });
+  return app;
+}

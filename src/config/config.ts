@@ -1,0 +1,113 @@
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+/** Thrown when the environment holds a value we cannot start with; names the variable. */
+export class ConfigError extends Error {}
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], {
+    errorMap: () => ({ message: "must be true or false" }),
+  })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const MB = 1024 * 1024;
+/** Planning figure for one live session (browser + sandbox), used to derive the session cap. */
+export const SESSION_MEMORY_BUDGET_BYTES = 250 * MB;
+
+/** Sessions that fit in three quarters of this machine's memory, at least one. */
+export function defaultMaxSessions(totalMemBytes = os.totalmem()): number {
+  return Math.max(1, Math.floor((totalMemBytes * 0.75) / SESSION_MEMORY_BUDGET_BYTES));
+}
+
+const envSchema = z.object({
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: int(0, 65535).default("3002"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  CHROMIUM_PATH: z.string().min(1).optional(),
+  USE_DB_AUTHENTICATION: bool.default("false"),
+  ALLOW_PRIVATE_NETWORK: bool.optional(),
+  PUBLIC_URL: z
+    .string()
+    .url("must be an absolute URL such as https://browser.example.com")
+    .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
+    .optional(),
+  MAX_BROWSER_SESSIONS: int(1, 100_000).optional(),
+  SESSION_TTL_SECONDS: int(10, 86_400).default("600"),
+  SESSION_IDLE_TTL_SECONDS: int(10, 86_400).default("300"),
+  BROWSER_POOL_SIZE: int(0, 32).default("2"),
+  SANDBOX: z
+    .enum(["auto", "bwrap", "none"], {
+      errorMap: () => ({ message: "must be auto, bwrap or none" }),
+    })
+    .default("auto"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      errorMap: () => ({
+        message: "must be one of fatal, error, warn, info, debug, trace, silent",
+      }),
+    })
+    .default("info"),
+});
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly chromiumPath: string | undefined;
+  readonly useDbAuthentication: boolean;
+  readonly allowPrivateNetwork: boolean;
+  readonly publicUrl: string | undefined;
+  readonly maxBrowserSessions: number;
+  readonly sessionTtlMs: number;
+  readonly sessionIdleTtlMs: number;
+  readonly browserPoolSize: number;
+  readonly sandbox: "auto" | "bwrap" | "none";
+  readonly logLevel: string;
+}
+
+/** Parses the environment once into a frozen Config, or throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  if (e.USE_DB_AUTHENTICATION) {
+    throw new ConfigError(
+      "Invalid environment:\n  USE_DB_AUTHENTICATION: team API keys are not supported yet; unset it or set it to false",
+    );
+  }
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: path.resolve(e.DATA_DIR),
+    chromiumPath: e.CHROMIUM_PATH,
+    useDbAuthentication: e.USE_DB_AUTHENTICATION,
+    // Open by default only while nobody has to authenticate, as on a developer's laptop.
+    allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
+    maxBrowserSessions: e.MAX_BROWSER_SESSIONS ?? defaultMaxSessions(),
+    sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
+    sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
+    browserPoolSize: e.BROWSER_POOL_SIZE,
+    sandbox: e.SANDBOX,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** A Config for tests and tools: defaults plus overrides, without reading process.env. */
+export function testConfig(overrides: Partial<Record<keyof z.input<typeof envSchema>, string>>) {
+  return loadConfig(overrides);
+}

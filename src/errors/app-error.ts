@@ -1,0 +1,52 @@
+/** Stable codes for every error a client can see. Their HTTP statuses live in http/errors.ts. */
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "UNAUTHORIZED",
+  "PAYMENT_REQUIRED",
+  "FORBIDDEN",
+  "PRIVATE_ADDRESS_BLOCKED",
+  "NOT_FOUND",
+  "JOB_NOT_FOUND",
+  "SESSION_NOT_FOUND",
+  "SCRAPE_TIMEOUT",
+  "REPLAY_CONTEXT_UNAVAILABLE",
+  "SESSION_DESTROYED",
+  "PAYLOAD_TOO_LARGE",
+  "TOO_MANY_SESSIONS",
+  "INTERNAL",
+  "NOT_AVAILABLE_YET",
+  "SCRAPE_DNS_RESOLUTION_ERROR",
+  "SCRAPE_CONNECTION_FAILED",
+  "SCRAPE_TLS_ERROR",
+  "SCRAPE_FAILED",
+  "BROWSER_FAILED",
+  "BROWSER_UNAVAILABLE",
+  "SANDBOX_UNAVAILABLE",
+  "SHUTTING_DOWN",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error meant for the client: its message is safe to show, its code picks the status. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+/** The spec's own wording, kept in one place so every route says it the same way. */
+export const MESSAGES = {
+  invalidJobId: "Invalid job ID format. Job ID must be a valid UUID.",
+  jobNotFound: "Job not found.",
+  forbidden: "Forbidden.",
+  replayUnavailable: "Replay context is unavailable for this scrape job. Please rerun the scrape.",
+  sessionDestroyed: "Browser session has been destroyed.",
+  sessionNotFound: "Browser session not found.",
+  tooManySessions: "You have reached the maximum number of active browser sessions.",
+  browserFailed: "Failed to execute code in browser session.",
+} as const;

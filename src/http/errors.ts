@@ -1,0 +1,29 @@
+import type { ErrorCode } from "../errors/app-error.js";
+
+/** The one place where an error code becomes an HTTP status. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  PAYMENT_REQUIRED: 402,
+  FORBIDDEN: 403,
+  PRIVATE_ADDRESS_BLOCKED: 403,
+  NOT_FOUND: 404,
+  JOB_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  SCRAPE_TIMEOUT: 408,
+  REPLAY_CONTEXT_UNAVAILABLE: 409,
+  SESSION_DESTROYED: 410,
+  PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_SESSIONS: 429,
+  INTERNAL: 500,
+  NOT_AVAILABLE_YET: 501,
+  // The target site failed, not us: a gateway error, with a code that names the cause.
+  SCRAPE_DNS_RESOLUTION_ERROR: 502,
+  SCRAPE_CONNECTION_FAILED: 502,
+  SCRAPE_TLS_ERROR: 502,
+  SCRAPE_FAILED: 502,
+  BROWSER_FAILED: 502,
+  BROWSER_UNAVAILABLE: 503,
+  SANDBOX_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
+};

@@ -1,0 +1,41 @@
+/**
+ * What we keep of a scrape so that a live session can be put back at the same page state.
+ * Stored as JSON with the scrape record; never stored for zeroDataRetention scrapes.
+ */
+export interface ReplayContext {
+  version: 1;
+  /** The URL the page was at when the scrape finished (after redirects and actions). */
+  finalUrl: string;
+  /** The URL after the initial load, before any action ran. */
+  loadedUrl: string;
+  /** Extra request headers the scrape sent (also sent by the session). */
+  headers: Record<string, string>;
+  viewport: { width: number; height: number };
+  mobile: boolean;
+  userAgent?: string;
+  locale?: string;
+  timezoneId?: string;
+  ignoreHTTPSErrors: boolean;
+  blockAds: boolean;
+  cookies: ReplayCookie[];
+  /** localStorage and sessionStorage of the final page's origin. */
+  storage: {
+    origin: string;
+    localStorage: Record<string, string>;
+    sessionStorage: Record<string, string>;
+  } | null;
+  /** Actions the scrape ran, in order (screenshots and scrapes included, for the record). */
+  actions: unknown[];
+}
+
+/** A cookie in the shape Playwright's addCookies accepts. */
+export interface ReplayCookie {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  expires: number;
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: "Strict" | "Lax" | "None";
+}

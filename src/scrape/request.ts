@@ -1,0 +1,175 @@
+import { z } from "zod";
+
+const LLM_FORMATS = [
+  "json",
+  "summary",
+  "changeTracking",
+  "branding",
+  "attributes",
+  "query",
+] as const;
+
+const screenshotFormat = z
+  .object({
+    type: z.literal("screenshot"),
+    fullPage: z.boolean().default(false),
+    quality: z.number().int().min(1).max(100).optional(),
+    viewport: z
+      .object({
+        width: z.number().int().min(1).max(7680),
+        height: z.number().int().min(1).max(4320),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const simpleFormat = z.enum(["markdown", "html", "rawHtml", "links", "images", "screenshot"]);
+
+/** A format named by string or as {type}; objects other than screenshot carry no options here. */
+const format = z.union([
+  simpleFormat,
+  z.object({ type: simpleFormat.exclude(["screenshot"]) }).strict(),
+  screenshotFormat,
+  z.enum(["screenshot@fullPage"]),
+  z
+    .union([z.enum(LLM_FORMATS), z.object({ type: z.enum(LLM_FORMATS) }).passthrough()])
+    .transform((f, ctx) => {
+      const name = typeof f === "string" ? f : f.type;
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `The "${name}" format needs an LLM, and no model provider is configured on this server.`,
+      });
+      return z.NEVER;
+    }),
+]);
+
+const selector = z.string().min(1).max(1000);
+
+export const actionSchema = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("wait"),
+      milliseconds: z.number().int().min(1).max(60_000).optional(),
+      selector: selector.optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal("click"), selector, all: z.boolean().default(false) }).strict(),
+  z.object({ type: z.literal("write"), text: z.string().max(100_000) }).strict(),
+  z.object({ type: z.literal("press"), key: z.string().min(1).max(100) }).strict(),
+  z
+    .object({
+      type: z.literal("scroll"),
+      direction: z.enum(["up", "down"]).default("down"),
+      selector: selector.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal("screenshot"),
+      fullPage: z.boolean().default(false),
+      quality: z.number().int().min(1).max(100).optional(),
+      viewport: z
+        .object({
+          width: z.number().int().min(1).max(7680),
+          height: z.number().int().min(1).max(4320),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal("scrape") }).strict(),
+  z
+    .object({ type: z.literal("executeJavascript"), script: z.string().min(1).max(100_000) })
+    .strict(),
+]);
+
+export type Action = z.infer<typeof actionSchema>;
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name");
+
+/** POST /v2/scrape body. Unknown keys are refused so a typo never silently does nothing. */
+export const scrapeRequestSchema = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .max(8192)
+      .transform((u, ctx) => {
+        let parsed: URL;
+        try {
+          parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`);
+        } catch {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: "not a valid URL" });
+          return z.NEVER;
+        }
+        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: "only http and https URLs can be scraped",
+          });
+          return z.NEVER;
+        }
+        return parsed.href;
+      }),
+    formats: z.array(format).max(20).default(["markdown"]),
+    onlyMainContent: z.boolean().default(true),
+    includeTags: z.array(selector).max(100).optional(),
+    excludeTags: z.array(selector).max(100).optional(),
+    headers: z.record(headerName, z.string().max(8192)).optional(),
+    waitFor: z.number().int().min(0).max(60_000).default(0),
+    timeout: z.number().int().min(1_000).max(300_000).default(30_000),
+    mobile: z.boolean().default(false),
+    actions: z
+      .array(actionSchema)
+      .max(50)
+      .superRefine((actions, ctx) =>
+        actions.forEach((a, i) => {
+          if (a.type === "wait" && (a.milliseconds === undefined) === (a.selector === undefined)) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [i],
+              message: "wait needs exactly one of milliseconds or selector",
+            });
+          }
+        }),
+      )
+      .optional(),
+    location: z
+      .object({
+        country: z
+          .string()
+          .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 country code")
+          .transform((c) => c.toUpperCase())
+          .default("US"),
+        languages: z
+          .array(z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/))
+          .max(10)
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    skipTlsVerification: z.boolean().default(true),
+    removeBase64Images: z.boolean().default(true),
+    blockAds: z.boolean().default(true),
+    zeroDataRetention: z.boolean().default(false),
+    maxAge: z.number().int().min(0).default(172_800_000),
+    storeInCache: z.boolean().default(true),
+    proxy: z.enum(["basic", "auto"]).optional(),
+    parsers: z.array(z.unknown()).max(0, "parsers are not supported by this server").optional(),
+    /** Telemetry label the official SDKs add to every request. */
+    origin: z.string().max(200).optional(),
+    integration: z.string().max(200).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.waitFor > r.timeout / 2) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["waitFor"],
+        message: "waitFor must not exceed half of timeout",
+      });
+    }
+  });
+
+export type ScrapeRequest = z.output<typeof scrapeRequestSchema>;

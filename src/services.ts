@@ -1,0 +1,12 @@
+import type { Config } from "./config/config.js";
+import type { FileStore } from "./files/file-store.js";
+import type { ScrapeService } from "./scrape/service.js";
+import type { Store } from "./store/repositories.js";
+
+/** The long-lived services the HTTP layer calls into. Built once by startServer. */
+export interface Services {
+  config: Config;
+  store: Store;
+  files: FileStore;
+  scrapes: ScrapeService;
+}
