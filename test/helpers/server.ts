@@ -1,0 +1,47 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig } from "../../src/config/config.js";
+import { startServer, type RunningServer } from "../../src/server.js";
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+}
+
+/** A fresh temporary DATA_DIR. */
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "fc-test-"));
+}
+
+/**
+ * Starts the real server on a random loopback port with its own temporary DATA_DIR.
+ * Pass DATA_DIR to reuse one (restart tests).
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = env.DATA_DIR ?? tempDataDir();
+  const config = loadConfig({
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    BROWSER_POOL_SIZE: "0",
+    ...env,
+    DATA_DIR: dataDir,
+  });
+  const server = await startServer(config);
+  return { ...server, dataDir };
+}
+
+/** POSTs JSON and returns status and parsed body. */
+export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: res.status, body: parsed };
+}
