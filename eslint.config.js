@@ -30,6 +30,10 @@ export default tseslint.config(
       "no-empty": ["error", { allowEmptyCatch: true }],
     },
   },
+  {
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
   ...DOMAIN.map((dir) => ({
     files: [`src/${dir}/**/*.ts`, `src/${dir}/**/*.mjs`],
     rules: {
