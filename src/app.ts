@@ -6,6 +6,13 @@ import { healthRoutes } from "./http/routes/health.js";
 import { scrapeRoutes } from "./http/routes/scrape.js";
 import { fileRoutes } from "./http/routes/files.js";
 import type { Services } from "./services.js";
+import { UpgradeRegistry } from "./http/upgrade.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    upgrades: UpgradeRegistry;
+  }
+}
 
 /** Builds the HTTP app around ready services. No side effects: tests build the real thing. */
 export function buildApp(config: Config, services: Services): FastifyInstance {
@@ -20,5 +27,9 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   app.register(healthRoutes);
   app.register(scrapeRoutes, { services });
   app.register(fileRoutes, { services });
+  // WebSocket endpoints (CDP proxy, live view) register here; one listener routes them.
+  const upgrades = new UpgradeRegistry();
+  app.decorate("upgrades", upgrades);
+  upgrades.attach(app);
   return app;
 }
