@@ -5,6 +5,7 @@ import { registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { scrapeRoutes } from "./http/routes/scrape.js";
 import { fileRoutes } from "./http/routes/files.js";
+import { liveViewRoutes } from "./http/routes/liveview.js";
 import type { Services } from "./services.js";
 import { UpgradeRegistry } from "./http/upgrade.js";
 
@@ -27,6 +28,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   app.register(healthRoutes);
   app.register(scrapeRoutes, { services });
   app.register(fileRoutes, { services });
+  app.register(liveViewRoutes, { services });
   // WebSocket endpoints (CDP proxy, live view) register here; one listener routes them.
   const upgrades = new UpgradeRegistry();
   app.decorate("upgrades", upgrades);

@@ -7,6 +7,7 @@ import { findChromium } from "./browser/find-chromium.js";
 import { reapOrphans } from "./browser/reaper.js";
 import { SharedBrowser } from "./browser/shared-browser.js";
 import { FileStore } from "./files/file-store.js";
+import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
 import type { Services } from "./services.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -31,11 +32,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
   const browser = new SharedBrowser(chromiumPath, config.dataDir);
   const files = new FileStore(config.dataDir);
+  const liveview = new LiveViewService();
   const services: Services = {
     config,
     store,
     files,
     scrapes: new ScrapeService({ config, store, files, browser }),
+    liveview,
   };
   const app = buildApp(config, services);
   if (reaped > 0) app.log.warn({ reaped }, "killed processes left by an earlier run");
@@ -47,6 +50,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      liveview.close();
       await app.close();
       await browser.close();
       await store.close();

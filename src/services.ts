@@ -1,5 +1,6 @@
 import type { Config } from "./config/config.js";
 import type { FileStore } from "./files/file-store.js";
+import type { LiveViewService } from "./liveview/service.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
 
@@ -9,4 +10,5 @@ export interface Services {
   store: Store;
   files: FileStore;
   scrapes: ScrapeService;
+  liveview: LiveViewService;
 }

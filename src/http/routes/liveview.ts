@@ -1,0 +1,38 @@
+import type { FastifyPluginAsync } from "fastify";
+import { NOT_FOUND_PAGE, renderViewerPage } from "../../liveview/page/render.js";
+import type { Services } from "../../services.js";
+import { rejectUpgrade } from "../upgrade.js";
+
+/** `/live/<token>/ws`: the viewer's WebSocket. */
+const WS_PATH = /^\/live\/([^/]+)\/ws$/;
+
+/**
+ * The live-view page at `/live/<token>` and its WebSocket. The token alone says which session
+ * and whether the viewer may control it; an unknown one gets a plain 404 (page or upgrade).
+ */
+export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  app.get<{ Params: { token: string } }>("/live/:token", async (req, reply) => {
+    const grant = services.liveview.resolve(req.params.token);
+    if (!grant) {
+      return reply
+        .status(404)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .send(NOT_FOUND_PAGE);
+    }
+    const page = renderViewerPage(grant.mode);
+    return reply.headers(page.headers).send(page.html);
+  });
+
+  app.upgrades.add("/live/", (req, socket, head, url) => {
+    const token = WS_PATH.exec(url.pathname)?.[1];
+    const result = token
+      ? services.liveview.connect(token, url.searchParams, req, socket, head)
+      : "not-found";
+    if (result === "not-found") rejectUpgrade(socket, 404, "Not Found");
+    else if (result === "too-many-viewers") rejectUpgrade(socket, 429, "Too Many Requests");
+  });
+};
