@@ -1,0 +1,173 @@
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { launchChromium, type ChromiumProcess } from "../../src/browser/chromium-process.js";
+import { CHROMIUM_FLAGS } from "../../src/browser/flags.js";
+import { findChromium } from "../../src/browser/find-chromium.js";
+import { tempDataDir } from "./server.js";
+
+/** A browser standing in for a live session: its own Chromium, reached over CDP like the real one. */
+export interface SessionBrowser {
+  proc: ChromiumProcess;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function startSessionBrowser(): Promise<SessionBrowser> {
+  const proc = await launchChromium({
+    executablePath: findChromium(undefined),
+    dataDir: tempDataDir(),
+  });
+  const browser = await chromium.connectOverCDP(proc.wsEndpoint);
+  const context = browser.contexts()[0]!;
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    proc,
+    browser,
+    context,
+    page,
+    close: async () => {
+      await browser.close().catch(() => {});
+      await proc.kill();
+    },
+  };
+}
+
+/** The browser a person watching the live view would use: a second, separate Chromium. */
+export function launchViewerBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: findChromium(undefined),
+    args: CHROMIUM_FLAGS.filter((f) => !f.startsWith("--headless")),
+  });
+}
+
+/** Opens a live-view URL and waits until it shows at least one frame. */
+export async function openViewer(
+  browser: Browser,
+  url: string,
+  size = { width: 900, height: 600 },
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: size });
+  await page.goto(url);
+  await waitForState(page, "live");
+  await page.waitForFunction(() => Number(document.body.dataset.frames ?? 0) > 0);
+  return page;
+}
+
+export async function waitForState(page: Page, state: string, timeout = 15_000): Promise<void> {
+  await page.waitForFunction((s) => document.body.dataset.state === s, state, { timeout });
+}
+
+/** How many frames the viewer has drawn so far. */
+export async function framesDrawn(page: Page): Promise<number> {
+  return page.evaluate(() => Number(document.body.dataset.frames ?? 0));
+}
+
+export interface CanvasSample {
+  width: number;
+  height: number;
+  /** Number of distinct colours among sampled pixels (1 means a blank, uniform picture). */
+  colours: number;
+  /** Average colour over the picture. */
+  mean: [number, number, number];
+  /** Colour at a point given as fractions of the frame. */
+  at: (x: number, y: number) => Promise<[number, number, number]>;
+}
+
+/** Reads the pixels the viewer's canvas actually shows. */
+export async function sampleCanvas(page: Page): Promise<CanvasSample> {
+  const s = await page.evaluate(() => {
+    const c = document.getElementById("screen") as HTMLCanvasElement;
+    const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    const sum = [0, 0, 0];
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4 * 97) {
+      seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+      sum[0]! += d[i]!;
+      sum[1]! += d[i + 1]!;
+      sum[2]! += d[i + 2]!;
+      n++;
+    }
+    return {
+      width: c.width,
+      height: c.height,
+      colours: seen.size,
+      mean: sum.map((v) => Math.round(v / Math.max(1, n))) as [number, number, number],
+    };
+  });
+  return {
+    ...s,
+    at: (x, y) =>
+      page.evaluate(
+        ([fx, fy]) => {
+          const c = document.getElementById("screen") as HTMLCanvasElement;
+          const px = Math.min(c.width - 1, Math.floor(fx! * c.width));
+          const py = Math.min(c.height - 1, Math.floor(fy! * c.height));
+          const d = c.getContext("2d")!.getImageData(px, py, 1, 1).data;
+          return [d[0]!, d[1]!, d[2]!] as [number, number, number];
+        },
+        [x, y],
+      ),
+  };
+}
+
+/** Waits until the colour the viewer shows at a point is close to the expected one. */
+export async function waitForColour(
+  viewer: Page,
+  x: number,
+  y: number,
+  rgb: [number, number, number],
+  timeout = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last: number[] = [];
+  while (Date.now() < deadline) {
+    last = await (await sampleCanvas(viewer)).at(x, y);
+    if (last.every((v, i) => Math.abs(v - rgb[i]!) < 24)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(
+    `viewer shows rgb(${last.join(",")}) at ${x},${y}, expected rgb(${rgb.join(",")})`,
+  );
+}
+
+/**
+ * Where, in the viewer page's coordinates, the centre of an element of the session page is shown.
+ * Accounts for the frame being scaled and letterboxed to fit the viewer.
+ */
+export async function viewerPointFor(
+  session: Page,
+  viewer: Page,
+  selector: string,
+): Promise<{ x: number; y: number }> {
+  const box = (await session.locator(selector).boundingBox())!;
+  const vp = await session.evaluate(() => ({ w: window.innerWidth, h: window.innerHeight }));
+  const fx = (box.x + box.width / 2) / vp.w;
+  const fy = (box.y + box.height / 2) / vp.h;
+  return viewer.evaluate(
+    ([px, py]) => {
+      const c = document.getElementById("screen") as HTMLCanvasElement;
+      const r = c.getBoundingClientRect();
+      const scale = Math.min(r.width / c.width, r.height / c.height);
+      const w = c.width * scale;
+      const h = c.height * scale;
+      return { x: r.left + (r.width - w) / 2 + px! * w, y: r.top + (r.height - h) / 2 + py! * h };
+    },
+    [fx, fy],
+  );
+}
+
+/** Polls a condition until it holds. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeout = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
