@@ -8,6 +8,8 @@ import { CLOSE_SESSION_ENDED, type Viewer } from "./viewer.js";
 
 /** Page title and URL are re-read at most this often while frames arrive (titles change too). */
 const META_REFRESH_MS = 1000;
+const START_RETRY_MS = 100;
+const START_RETRIES = 50;
 
 /**
  * Everything live about one session's view: its viewers, and the one screencast they share.
@@ -23,6 +25,8 @@ export class SessionStream {
   private metaReadAt = 0;
   private seq = 0;
   private ended = false;
+  private startRetries = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   // Start, stop and page switches run one at a time, each against the latest wishes.
   private reconciling: Promise<void> = Promise.resolve();
   private readonly inputs = new InputQueue(() =>
@@ -73,6 +77,7 @@ export class SessionStream {
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.retryTimer);
     for (const viewer of this.viewers) {
       viewer.sendMessage({ type: "status", state: "ended" });
       viewer.close(CLOSE_SESSION_ENDED, "session ended");
@@ -108,11 +113,18 @@ export class SessionStream {
       if (!sameSettings(this.cast.settings, want.settings)) await this.cast.update(want.settings);
       return;
     }
-    // Not attachable (closed meanwhile, browser gone): the tracker will report what is next.
     const started = await Screencast.start(this.context, want.page, want.settings, (f) =>
       this.onFrame(f),
     ).catch(() => undefined);
-    if (!started) return;
+    if (!started) {
+      // A tab in the middle of its first navigation can refuse ("Not attached to an active
+      // page"); try again shortly. A closed tab is the tracker's business.
+      if (!want.page.isClosed() && this.startRetries++ < START_RETRIES) {
+        this.retryTimer = setTimeout(() => this.reconcile(), START_RETRY_MS);
+      }
+      return;
+    }
+    this.startRetries = 0;
     if (this.ended || this.tracker.current() !== want.page || this.viewers.size === 0) {
       await started.stop();
       return this.reconcile();
