@@ -1,0 +1,174 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import WebSocket from "ws";
+import { decodeFrame } from "../src/liveview/protocol.js";
+import { liveViewUrls } from "../src/liveview/service.js";
+import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import {
+  framesDrawn,
+  launchViewerBrowser,
+  openViewer,
+  startSessionBrowser,
+  waitForColour,
+  type SessionBrowser,
+} from "./helpers/liveview.js";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+
+let server: TestServer;
+let site: FixtureSite;
+let session: SessionBrowser;
+let viewers: Browser;
+let urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
+
+beforeAll(async () => {
+  [server, site, session, viewers] = await Promise.all([
+    startTestServer(),
+    startFixtureSite(),
+    startSessionBrowser(),
+    launchViewerBrowser(),
+  ]);
+  await session.page.goto(site.url + "/");
+  urls = liveViewUrls(server.url, server.services.liveview.register("s2", session.context));
+});
+
+afterAll(async () => {
+  await viewers?.close();
+  await session?.close();
+  await server?.close();
+  await site?.close();
+});
+
+/** A viewer in Node: counts frames and remembers the last JPEG and metadata. */
+interface RawViewer {
+  frames: { seq: number; at: number; width: number; bytes: number }[];
+  meta: any[];
+  close(): void;
+}
+
+async function rawViewer(url: string, query = ""): Promise<RawViewer> {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws" + query);
+  const v: RawViewer = { frames: [], meta: [], close: () => ws.close() };
+  ws.on("message", (data: Buffer, binary) => {
+    if (!binary) {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === "meta") v.meta.push(msg);
+      return;
+    }
+    const { header, jpeg } = decodeFrame(data);
+    v.frames.push({ seq: header.seq, at: Date.now(), width: jpegWidth(jpeg), bytes: data.length });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  return v;
+}
+
+/** Width from the JPEG's start-of-frame marker. */
+function jpegWidth(jpeg: Buffer): number {
+  for (let i = 2; i < jpeg.length - 9;) {
+    const marker = jpeg[i + 1]!;
+    if (marker >= 0xc0 && marker <= 0xc3) return jpeg.readUInt16BE(i + 7);
+    i += 2 + jpeg.readUInt16BE(i + 2);
+  }
+  return 0;
+}
+
+const until = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Changes the page's colour on every animation frame for `ms`, then settles on `final`. */
+function animate(ms: number, final: string): Promise<void> {
+  return session.page.evaluate(
+    ([duration, end]) =>
+      new Promise<void>((resolve) => {
+        const start = performance.now();
+        const step = () => {
+          const t = performance.now() - start;
+          document.body.style.background = `hsl(${(t / 3) % 360}, 80%, 50%)`;
+          if (t < duration!) requestAnimationFrame(step);
+          else {
+            document.body.style.background = end!;
+            resolve();
+          }
+        };
+        requestAnimationFrame(step);
+      }),
+    [ms, final] as const,
+  );
+}
+
+test("frame rate is bounded per viewer, and the last picture always arrives", async () => {
+  const slow = await rawViewer(urls.liveViewUrl, "?fps=2");
+  const normal = await rawViewer(urls.liveViewUrl); // default 10 fps
+  const page = await openViewer(viewers, urls.liveViewUrl + "?fps=3");
+  await until(500);
+  const before = { slow: slow.frames.length, normal: normal.frames.length };
+  const drawnBefore = await framesDrawn(page);
+
+  await animate(2000, "rgb(10, 200, 120)");
+  await until(800);
+  const slowCount = slow.frames.length - before.slow;
+  const normalCount = normal.frames.length - before.normal;
+  expect(slowCount).toBeGreaterThan(1);
+  expect(slowCount).toBeLessThanOrEqual(2 * 3 + 2);
+  expect(normalCount).toBeGreaterThan(slowCount);
+  expect(normalCount).toBeLessThanOrEqual(10 * 3 + 3);
+  // Even at 3 fps the viewer ends on the page's final state, not a frame from mid-animation.
+  await waitForColour(page, 0.98, 0.9, [10, 200, 120], 3000);
+  expect((await framesDrawn(page)) - drawnBefore).toBeLessThanOrEqual(3 * 3 + 2);
+
+  slow.close();
+  normal.close();
+  await page.close();
+  await session.page.evaluate(() => (document.body.style.background = ""));
+});
+
+test("quality, fps and size come from the URL and are clamped", async () => {
+  const small = await rawViewer(urls.liveViewUrl, "?maxWidth=320&quality=30");
+  await until(300);
+  await session.page.evaluate(() => (document.body.style.background = "rgb(1, 2, 3)"));
+  await expect.poll(() => small.frames.length, { timeout: 5000 }).toBeGreaterThan(0);
+  expect(small.frames.at(-1)!.width).toBe(320);
+  small.close();
+  await until(300);
+
+  const silly = await rawViewer(urls.liveViewUrl, "?maxWidth=5&quality=900&fps=-4");
+  await session.page.evaluate(() => (document.body.style.background = "rgb(9, 8, 7)"));
+  // The first frame may be the picture on show from before; the next ones are 160 wide.
+  await expect.poll(() => silly.frames.at(-1)?.width, { timeout: 5000 }).toBe(160);
+  silly.close();
+  await session.page.evaluate(() => (document.body.style.background = ""));
+});
+
+test("the viewer follows the tab the session opens, and falls back when it closes", async () => {
+  const watcher = await rawViewer(urls.liveViewUrl);
+  const page = await openViewer(viewers, urls.liveViewUrl);
+  await expect.poll(() => watcher.meta.at(-1)?.url).toBe(site.url + "/");
+  expect(watcher.meta.at(-1)).toMatchObject({ title: "Fixture Home" });
+  expect(watcher.meta.at(-1).viewport.width).toBeGreaterThan(0);
+
+  const tab = await session.context.newPage();
+  await tab.goto(site.url + "/form");
+  await tab.evaluate(() => (document.body.style.background = "rgb(240, 200, 0)"));
+  await expect.poll(() => watcher.meta.at(-1)?.url, { timeout: 10_000 }).toBe(site.url + "/form");
+  await waitForColour(page, 0.98, 0.9, [240, 200, 0]);
+
+  await tab.close();
+  await expect.poll(() => watcher.meta.at(-1)?.url, { timeout: 10_000 }).toBe(site.url + "/");
+  await waitForColour(page, 0.98, 0.9, [255, 255, 255]);
+
+  // Navigations of the tab on show update the URL and title the viewer shows.
+  await session.page.goto(site.url + "/form");
+  await expect.poll(() => page.title(), { timeout: 10_000 }).toContain("Form");
+  watcher.close();
+  await page.close();
+});
+
+test("a viewer that connects while others watch gets the current picture at once", async () => {
+  const first = await rawViewer(urls.liveViewUrl);
+  await expect.poll(() => first.frames.length).toBeGreaterThan(0);
+  const second = await rawViewer(urls.liveViewUrl);
+  await expect.poll(() => second.frames.length, { timeout: 2000 }).toBeGreaterThan(0);
+  first.close();
+  second.close();
+});
