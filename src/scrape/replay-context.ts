@@ -26,6 +26,12 @@ export interface ReplayContext {
   } | null;
   /** Actions the scrape ran, in order (screenshots and scrapes included, for the record). */
   actions: unknown[];
+  /**
+   * True when the page was replaced by another document while the actions ran (a link was
+   * followed, a form submitted). Replaying the actions from loadedUrl would then not land on
+   * the same state, so a restore goes to finalUrl instead. Absent when no action ran.
+   */
+  actionsNavigated?: boolean;
 }
 
 /** A cookie in the shape Playwright's addCookies accepts. */

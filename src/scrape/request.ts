@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { isKnownCountry } from "./location.js";
+import { scriptSyntaxError } from "./script.js";
 
 const LLM_FORMATS = [
   "json",
@@ -80,37 +82,74 @@ export const actionSchema = z.discriminatedUnion("type", [
     .strict(),
   z.object({ type: z.literal("scrape") }).strict(),
   z
-    .object({ type: z.literal("executeJavascript"), script: z.string().min(1).max(100_000) })
+    .object({
+      type: z.literal("executeJavascript"),
+      script: z
+        .string()
+        .min(1)
+        .max(100_000)
+        .superRefine((script, ctx) => {
+          const problem = scriptSyntaxError(script);
+          if (problem) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              message: `not valid JavaScript: ${problem}`,
+            });
+          }
+        }),
+    })
     .strict(),
 ]);
 
 export type Action = z.infer<typeof actionSchema>;
 
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name");
+/** Headers the browser owns: setting them would break the connection, so they are refused. */
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-connection",
+]);
+
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name")
+  .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), "this header is set by the browser");
+
+/** Accepts what Firecrawl accepts (a bare host gets http://) and allows only http and https. */
+function normalizeUrl(u: string): URL | string {
+  let parsed: URL;
+  try {
+    parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`);
+  } catch {
+    return "not a valid URL";
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    return "only http and https URLs can be scraped";
+  }
+  if (!parsed.hostname) return "the URL has no host";
+  return parsed;
+}
 
 /** POST /v2/scrape body. Unknown keys are refused so a typo never silently does nothing. */
 export const scrapeRequestSchema = z
   .object({
     url: z
       .string()
+      .trim()
       .min(1)
       .max(8192)
-      .transform((u, ctx) => {
-        let parsed: URL;
-        try {
-          parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`);
-        } catch {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: "not a valid URL" });
-          return z.NEVER;
+      .superRefine((u, ctx) => {
+        const result = normalizeUrl(u);
+        if (typeof result === "string") {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: result });
         }
-        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-          ctx.addIssue({
-            code: z.ZodIssueCode.custom,
-            message: "only http and https URLs can be scraped",
-          });
-          return z.NEVER;
-        }
-        return parsed.href;
       }),
     formats: z.array(format).max(20).default(["markdown"]),
     onlyMainContent: z.boolean().default(true),
@@ -141,6 +180,7 @@ export const scrapeRequestSchema = z
           .string()
           .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 country code")
           .transform((c) => c.toUpperCase())
+          .refine(isKnownCountry, "unknown country code")
           .default("US"),
         languages: z
           .array(z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/))
@@ -170,6 +210,11 @@ export const scrapeRequestSchema = z
         message: "waitFor must not exceed half of timeout",
       });
     }
+  })
+  // `url` becomes the normalized target; `sourceURL` keeps what the client sent, for metadata.
+  .transform(({ url, ...rest }) => {
+    const target = normalizeUrl(url);
+    return { ...rest, url: typeof target === "string" ? url : target.href, sourceURL: url };
   });
 
 export type ScrapeRequest = z.output<typeof scrapeRequestSchema>;

@@ -1,18 +1,30 @@
 import { randomUUID } from "node:crypto";
-import TurndownService from "turndown";
 import type { Browser } from "playwright-core";
 import type { Config } from "../config/config.js";
 import type { FileStore } from "../files/file-store.js";
 import type { Store } from "../store/repositories.js";
-import { DESKTOP_VIEWPORT } from "../browser/flags.js";
-import type { ScrapeRequest } from "./request.js";
+import { scrapeInBrowser, type PageResult } from "./browser-scrape.js";
+import { cacheKey } from "./cache-key.js";
+import { Deadline } from "./deadline.js";
+import { toDocument, type ScrapeDocument } from "./document.js";
+import { hostOf } from "./navigation-errors.js";
+import { isPrivateAddress } from "./private-address.js";
 import type { ReplayContext } from "./replay-context.js";
+import type { ScrapeRequest } from "./request.js";
+import { ScrapeCache } from "./scrape-cache.js";
+
+export type { ScrapeDocument } from "./document.js";
 
 export interface ScrapeServiceDeps {
   config: Config;
   store: Store;
   files: FileStore;
   browser: { get(): Promise<Browser> };
+  /**
+   * Which addresses count as private when config.allowPrivateNetwork is off. Tests narrow it to
+   * exercise redirects and subresources on one machine, where every address is private.
+   */
+  isBlockedAddress?: (address: string) => boolean;
 }
 
 export interface ScrapeOptions {
@@ -21,55 +33,82 @@ export interface ScrapeOptions {
   baseUrl: string;
 }
 
-export type ScrapeDocument = Record<string, unknown> & { metadata: Record<string, unknown> };
-
 /** Loads a URL in Chromium and returns Firecrawl's v2 document; keeps a replay context. */
 export class ScrapeService {
-  constructor(private readonly deps: ScrapeServiceDeps) {}
+  private readonly cache: ScrapeCache;
 
-  async scrape(teamId: string, req: ScrapeRequest, _opts: ScrapeOptions): Promise<ScrapeDocument> {
-    const browser = await this.deps.browser.get();
-    const context = await browser.newContext({ viewport: DESKTOP_VIEWPORT });
-    try {
-      const page = await context.newPage();
-      const response = await page.goto(req.url, { timeout: req.timeout });
-      const html = await page.content();
-      const scrapeId = randomUUID();
-      const replay: ReplayContext = {
-        version: 1,
-        finalUrl: page.url(),
-        loadedUrl: page.url(),
-        headers: req.headers ?? {},
-        viewport: DESKTOP_VIEWPORT,
-        mobile: false,
-        ignoreHTTPSErrors: req.skipTlsVerification,
-        blockAds: req.blockAds,
-        cookies: await context.cookies(),
-        storage: null,
-        actions: [],
-      };
-      await this.deps.store.scrapes.insert({
-        id: scrapeId,
-        teamId,
-        url: req.url,
-        finalUrl: page.url(),
-        statusCode: response?.status() ?? null,
-        zeroDataRetention: req.zeroDataRetention,
-        replayContext: req.zeroDataRetention ? null : replay,
-        createdAt: Date.now(),
-      });
-      return {
-        markdown: new TurndownService().turndown(html),
-        metadata: {
-          title: await page.title(),
-          sourceURL: req.url,
-          url: page.url(),
-          statusCode: response?.status() ?? 0,
+  constructor(private readonly deps: ScrapeServiceDeps) {
+    this.cache = new ScrapeCache(deps.store.cache);
+  }
+
+  async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
+    const { config } = this.deps;
+    // Zero data retention neither reads nor writes the cache: a hit would keep its replay context.
+    const cacheable = !req.zeroDataRetention;
+    const key = cacheable ? cacheKey(teamId, req, config.allowPrivateNetwork) : "";
+    if (cacheable && req.maxAge > 0) {
+      const hit = await this.cache.get(key, req.maxAge);
+      if (hit) {
+        const scrapeId = await this.record(teamId, req, hit.result, hit.replay);
+        return toDocument(hit.result, {
+          sourceURL: req.sourceURL,
           scrapeId,
-        },
-      };
-    } finally {
-      await context.close().catch(() => {});
+          cacheState: "hit",
+          cachedAt: hit.cachedAt,
+          baseUrl: opts.baseUrl,
+        });
+      }
     }
+
+    const deadline = new Deadline(req.timeout, opts.signal, hostOf(req.url));
+    let scraped;
+    try {
+      scraped = await scrapeInBrowser(
+        {
+          browser: this.deps.browser,
+          files: this.deps.files,
+          isBlockedAddress: config.allowPrivateNetwork
+            ? undefined
+            : (this.deps.isBlockedAddress ?? isPrivateAddress),
+        },
+        req,
+        deadline,
+      );
+    } finally {
+      deadline.dispose();
+    }
+    const { result, replay } = scraped;
+    const scrapeId = await this.record(teamId, req, result, replay);
+    const ok = result.statusCode >= 200 && result.statusCode < 300;
+    if (cacheable && req.storeInCache && ok && replay) {
+      await this.cache.put(key, { result, replay, cachedAt: new Date().toISOString() });
+    }
+    return toDocument(result, {
+      sourceURL: req.sourceURL,
+      scrapeId,
+      cacheState: "miss",
+      baseUrl: opts.baseUrl,
+    });
+  }
+
+  /** Writes the scrape record interact sessions are later bound to; returns its id. */
+  private async record(
+    teamId: string,
+    req: ScrapeRequest,
+    result: PageResult,
+    replay: ReplayContext | null,
+  ): Promise<string> {
+    const id = randomUUID();
+    await this.deps.store.scrapes.insert({
+      id,
+      teamId,
+      url: req.url,
+      finalUrl: result.finalUrl,
+      statusCode: result.statusCode,
+      zeroDataRetention: req.zeroDataRetention,
+      replayContext: req.zeroDataRetention ? null : replay,
+      createdAt: Date.now(),
+    });
+    return id;
   }
 }

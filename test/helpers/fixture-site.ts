@@ -1,12 +1,57 @@
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
+
+export interface FixtureRequest {
+  path: string;
+  /** The query string without "?", "" when none. */
+  query: string;
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  /** True once the client went away before the answer was complete (a stopped scrape). */
+  aborted?: boolean;
+}
 
 export interface FixtureSite {
   url: string;
-  /** Request headers seen per path, newest last, so tests can check what a browser sent. */
-  requests: { path: string; headers: http.IncomingHttpHeaders }[];
+  /** The same pages over HTTPS with a self-signed certificate (for TLS tests). */
+  httpsUrl: string;
+  /** Requests seen, newest last, so tests can check what a browser sent. */
+  requests: FixtureRequest[];
   close(): Promise<void>;
 }
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1, valid until 2126, used only by the
+ * HTTPS side of this fixture so TLS tests need no tool to make one.
+ */
+const TLS_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgRLsyZldyjV4bL9X8
+qT/5NWVh9WPwneEpEB3CKN0rEwChRANCAASpOzBUP7HYA0k24ueCV40BtOr2iiAW
+TE421Lv/ONEUodUK6Cgw7lNb/p63Cks+f2Yc0o09P+E6OhanvNGH2Frb
+-----END PRIVATE KEY-----
+`;
+const TLS_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUNyGySnjwkD0OyCosIEnI0CGcuywwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMTA1NTQwOVoYDzIxMjYxMDI4
+MDU1NDA5WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASpOzBUP7HYA0k24ueCV40BtOr2iiAWTE421Lv/ONEUodUK6Cgw7lNb
+/p63Cks+f2Yc0o09P+E6OhanvNGH2Frbo28wbTAdBgNVHQ4EFgQUat8qf1H+KcED
+IZTCqqYR9knPunIwHwYDVR0jBBgwFoAUat8qf1H+KcEDIZTCqqYR9knPunIwDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
+zj0EAwIDSAAwRQIgYGJ6VplA/ODlRPgitKK3d/QMo7M0K4fS42b1a+ojwUECIQCn
+XJEfaGxBLLhU2/d0dhfCIp4l9QQCaucXz9lji9QA9g==
+-----END CERTIFICATE-----
+`;
+
+/** A 1x1 transparent PNG, served for every image path. */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
+  "base64",
+);
+
+const page = (title: string, body: string, head = "") =>
+  `<!doctype html><html lang="en"><head><title>${title}</title>${head}</head><body>${body}</body></html>`;
 
 const PAGES: Record<string, string> = {
   "/": `<!doctype html>
@@ -36,50 +81,192 @@ const PAGES: Record<string, string> = {
 <button id="submit" type="submit">Log in</button></form></main></body></html>`,
   "/slow": "",
   "/redirect": "",
+
+  // Everything below is for the scrape tests.
+  "/meta": `<!doctype html>
+<html lang="en-GB"><head><title>  Meta Page  </title>
+<meta charset="utf-8">
+<meta name="description" content="Meta description">
+<meta name="keywords" content="alpha, beta">
+<meta name="robots" content="index, follow">
+<meta property="og:title" content="OG Meta Title">
+<meta property="og:description" content="OG meta description">
+<meta property="og:url" content="https://example.com/meta">
+<meta property="og:image" content="https://example.com/og.png">
+<meta property="og:site_name" content="Fixture Site">
+<meta property="og:locale" content="en_GB">
+<meta property="og:locale:alternate" content="fr_FR">
+<meta property="og:locale:alternate" content="de_DE">
+<meta name="twitter:card" content="summary">
+<meta name="author" content="Fixture Author">
+<link rel="shortcut icon" href="/static/icon.png">
+</head><body><main><p>Meta body</p></main></body></html>`,
+  "/article": page(
+    "Article",
+    `<header class="site"><a href="/home">Site header link</a></header>
+<nav><a href="/n1">Nav one</a></nav>
+<div class="sidebar"><a href="/side">Sidebar link</a></div>
+<main>
+  <article>
+    <header><h1>Article Title</h1></header>
+    <p class="lead">Lead paragraph with <a href="/more">a relative link</a>.</p>
+    <div class="promo">Promo block</div>
+    <table><thead><tr><th>Name</th><th>Qty</th></tr></thead>
+      <tbody><tr><td>Apple</td><td>3</td></tr><tr><td>Pear</td><td>5</td></tr></tbody></table>
+    <ul><li>First item</li><li>Second item</li></ul>
+    <img srcset="/img/small.png 1x, /img/large.png 2x" src="/img/small.png" alt="pic">
+  </article>
+</main>
+<aside>Aside text</aside>
+<footer>Site footer</footer>`,
+  ),
+  "/headers": "",
+  "/env": page(
+    "Env",
+    `<meta name="viewport" content="width=device-width, initial-scale=1"><main><p id="out"></p><img src="/pixel.png?from=env" alt="px"></main>
+<script>
+  document.getElementById('out').textContent = [
+    'ua=' + navigator.userAgent,
+    'width=' + window.innerWidth,
+    'tz=' + Intl.DateTimeFormat().resolvedOptions().timeZone,
+    'lang=' + navigator.language,
+  ].join(' | ');
+</script>`,
+  ),
+  "/delayed": page(
+    "Delayed",
+    `<main><p>Early content</p><div id="slot"></div></main>
+<script>
+  setTimeout(() => {
+    document.getElementById('slot').innerHTML = '<p id="late">Late content</p>';
+  }, 2000);
+</script>`,
+  ),
+  "/base64": page(
+    "Base64",
+    `<main><p>Inline image below</p>
+<img alt="dot" src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="></main>`,
+  ),
+  "/ads": page(
+    "Ads",
+    `<main><p>Article with ads</p><div id="ad-slot">no ad</div></main>
+<script src="/pagead/js/adsbygoogle.js"></script>`,
+  ),
+  "/pagead/js/adsbygoogle.js": "",
+  "/scroll": page(
+    "Scroll",
+    `<main><div style="height: 3000px">Tall content</div><div id="more"></div></main>
+<script>
+  window.addEventListener('scroll', () => {
+    if (window.scrollY > 200) document.getElementById('more').textContent = 'More content loaded';
+  });
+</script>`,
+  ),
+  "/signin-form": page(
+    "Sign in",
+    `<main><form action="/signin" method="post">
+<input id="name" name="name"><button id="go" type="submit">Go</button></form>
+<button id="note" onclick="document.getElementById('msg').textContent='noted'">Note</button>
+<p id="msg"></p></main>`,
+  ),
+  "/storage": page(
+    "Storage",
+    `<main><p>storage page</p></main>
+<script>
+  localStorage.setItem('theme', 'dark');
+  sessionStorage.setItem('tab', 'one');
+</script>`,
+  ),
+  "/error500": "",
 };
 
-/** Serves the fixture site on a random loopback port. */
-export async function startFixtureSite(): Promise<FixtureSite> {
-  const requests: FixtureSite["requests"] = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    requests.push({ path: url.pathname, headers: req.headers });
-    if (url.pathname === "/redirect") {
+function serve(req: http.IncomingMessage, res: http.ServerResponse, log: FixtureRequest[]): void {
+  const url = new URL(req.url ?? "/", "http://x");
+  const entry: FixtureRequest = {
+    path: url.pathname,
+    query: url.search.slice(1),
+    method: req.method ?? "GET",
+    headers: req.headers,
+  };
+  log.push(entry);
+  res.on("close", () => {
+    if (!res.writableFinished) entry.aborted = true;
+  });
+  const html = (status: number, body: string, extra: http.OutgoingHttpHeaders = {}) => {
+    res.writeHead(status, { "content-type": "text/html; charset=utf-8", ...extra });
+    res.end(body);
+  };
+  switch (url.pathname) {
+    case "/redirect":
       res.writeHead(302, { location: "/" });
-      return res.end();
-    }
-    if (url.pathname === "/slow") {
+      return void res.end();
+    case "/redirect-to":
+      res.writeHead(302, { location: url.searchParams.get("url") ?? "/" });
+      return void res.end();
+    case "/slow": {
       const t = setTimeout(
-        () => {
-          res.writeHead(200, { "content-type": "text/html" });
-          res.end("<html><head><title>Slow</title></head><body>slow</body></html>");
-        },
+        () => html(200, "<html><head><title>Slow</title></head><body>slow</body></html>"),
         Number(url.searchParams.get("ms") ?? 10_000),
       );
       res.on("close", () => clearTimeout(t));
       return;
     }
-    const page = PAGES[url.pathname];
-    if (page === undefined || page === "") {
-      res.writeHead(404, { "content-type": "text/html" });
-      return res.end(
-        "<html><head><title>Not Found</title></head><body><h1>404 nothing here</h1></body></html>",
+    case "/headers": {
+      const shown = JSON.stringify(req.headers, null, 1).replace(/</g, "&lt;");
+      return html(
+        200,
+        page(
+          "Headers",
+          `<main><pre id="headers">${shown}</pre><img src="/pixel.png?from=headers"></main>`,
+        ),
       );
     }
-    const headers: http.OutgoingHttpHeaders = { "content-type": "text/html; charset=utf-8" };
-    if (url.pathname === "/") headers["set-cookie"] = "servercookie=fromserver; Path=/";
-    res.writeHead(200, headers);
-    res.end(page);
-  });
+    case "/error500":
+      return html(500, page("Server Error", "<main><h1>Something broke</h1></main>"));
+    case "/pagead/js/adsbygoogle.js":
+      res.writeHead(200, { "content-type": "text/javascript" });
+      return void res.end("document.getElementById('ad-slot').textContent = 'AD LOADED';");
+    case "/signin":
+      return html(200, page("Signed in", "<main><h1>Welcome back</h1></main>"));
+  }
+  if (url.pathname === "/favicon.ico" || /\.png$/.test(url.pathname)) {
+    res.writeHead(200, { "content-type": "image/png" });
+    return void res.end(PNG);
+  }
+  const body = PAGES[url.pathname];
+  if (body === undefined || body === "") {
+    return html(
+      404,
+      "<html><head><title>Not Found</title></head><body><h1>404 nothing here</h1></body></html>",
+    );
+  }
+  const headers: http.OutgoingHttpHeaders = {};
+  if (url.pathname === "/") headers["set-cookie"] = "servercookie=fromserver; Path=/";
+  html(200, body, headers);
+}
+
+/** Serves the fixture site on random loopback ports, over HTTP and HTTPS. */
+export async function startFixtureSite(): Promise<FixtureSite> {
+  const requests: FixtureRequest[] = [];
+  const server = http.createServer((req, res) => serve(req, res, requests));
+  const secure = https.createServer({ key: TLS_KEY, cert: TLS_CERT }, (req, res) =>
+    serve(req, res, requests),
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => secure.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
+  const { port: securePort } = secure.address() as AddressInfo;
+  const stop = (s: http.Server) =>
+    new Promise<void>((r) => {
+      s.closeAllConnections();
+      s.close(() => r());
+    });
   return {
     url: `http://127.0.0.1:${port}`,
+    httpsUrl: `https://127.0.0.1:${securePort}`,
     requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close: async () => {
+      await Promise.all([stop(server), stop(secure)]);
+    },
   };
 }

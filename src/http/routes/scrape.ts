@@ -8,17 +8,27 @@ export const scrapeRoutes: FastifyPluginAsync<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  app.post("/v2/scrape", async (req) => {
+  app.post("/v2/scrape", async (req, reply) => {
     const body = parseBody(scrapeRequestSchema, req.body);
+    // The response closing before we wrote it means the client left: stop the browser work.
     const abort = new AbortController();
-    req.raw.once("close", () => {
-      if (!req.raw.complete || req.raw.destroyed) abort.abort();
-    });
-    const data = await services.scrapes.scrape(req.teamId, body, {
-      signal: abort.signal,
-      baseUrl: publicBaseUrl(services.config.publicUrl, req),
-    });
-    return { success: true, data };
+    const onClose = () => {
+      if (!reply.raw.writableEnded) abort.abort();
+    };
+    reply.raw.once("close", onClose);
+    try {
+      const data = await services.scrapes.scrape(req.teamId, body, {
+        signal: abort.signal,
+        baseUrl: publicBaseUrl(services.config.publicUrl, req),
+      });
+      return { success: true, data };
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+      req.log.info("client closed the connection; scrape stopped");
+      return reply.hijack(); // nobody is left to answer
+    } finally {
+      reply.raw.off("close", onClose);
+    }
   });
 };
 

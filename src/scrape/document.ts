@@ -1,0 +1,51 @@
+import type { PageResult } from "./browser-scrape.js";
+import { screenshotUrl } from "./screenshot.js";
+
+export type ScrapeDocument = Record<string, unknown> & { metadata: Record<string, unknown> };
+
+export interface DocumentContext {
+  sourceURL: string;
+  scrapeId: string;
+  cacheState: "hit" | "miss";
+  /** When a cache hit was scraped. */
+  cachedAt?: string;
+  /** Where this server is reached, for screenshot URLs. */
+  baseUrl: string;
+}
+
+/**
+ * Firecrawl's v2 document for a page result. Screenshot URLs are built here rather than stored,
+ * so a cached result served under another address still links to this server.
+ */
+export function toDocument(r: PageResult, ctx: DocumentContext): ScrapeDocument {
+  // Built without metadata first so that, as in Firecrawl, it comes last in the JSON.
+  const doc = {} as ScrapeDocument;
+  if (r.markdown !== undefined) doc.markdown = r.markdown;
+  if (r.html !== undefined) doc.html = r.html;
+  if (r.rawHtml !== undefined) doc.rawHtml = r.rawHtml;
+  if (r.links !== undefined) doc.links = r.links;
+  if (r.images !== undefined) doc.images = r.images;
+  if (r.screenshot !== undefined) doc.screenshot = screenshotUrl(r.screenshot, ctx.baseUrl);
+  if (r.actions) {
+    doc.actions = {
+      screenshots: r.actions.screenshots.map((s) => screenshotUrl(s, ctx.baseUrl)),
+      scrapes: r.actions.scrapes,
+      javascriptReturns: r.actions.javascriptReturns,
+      pdfs: r.actions.pdfs,
+    };
+  }
+  // Page <meta> first, so a tag named like one of our fields can never override it.
+  doc.metadata = {
+    ...r.metadata,
+    sourceURL: ctx.sourceURL,
+    url: r.finalUrl,
+    statusCode: r.statusCode,
+    ...(r.contentType ? { contentType: r.contentType } : {}),
+    scrapeId: ctx.scrapeId,
+    proxyUsed: "basic",
+    cacheState: ctx.cacheState,
+    ...(ctx.cachedAt ? { cachedAt: ctx.cachedAt } : {}),
+    creditsUsed: 1,
+  };
+  return doc;
+}
