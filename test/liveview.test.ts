@@ -132,7 +132,7 @@ test("the read-only view changes nothing, even when its page is made to send inp
         super(url, protocols);
         (window as any).__sockets.push(this);
       }
-    } as typeof WebSocket;
+    } as any;
   });
   await viewer.goto(urls.liveViewUrl);
   await waitForState(viewer, "live");
@@ -151,7 +151,7 @@ test("the read-only view changes nothing, even when its page is made to send inp
     { type: "mouse", action: "up", ...at, button: "left", buttons: 0, clickCount: 1 },
   ];
   await viewer.evaluate((msgs) => {
-    const ws = (window as any).__sockets.at(-1) as WebSocket;
+    const ws = (window as any).__sockets.at(-1);
     for (const m of msgs) ws.send(JSON.stringify(m));
   }, click);
   await new Promise((r) => setTimeout(r, 1000));

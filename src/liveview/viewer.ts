@@ -6,6 +6,9 @@ import type { LiveViewMode } from "./tokens.js";
 /** How often to look again at a viewer whose socket has not drained. */
 const DRAIN_POLL_MS = 50;
 
+/** A viewer that has not answered a ping for this long is gone (closed laptop, lost network). */
+const HEARTBEAT_MS = 30_000;
+
 /** WebSocket close code telling the page the session is over (do not reconnect). */
 export const CLOSE_SESSION_ENDED = 4000;
 
@@ -20,6 +23,8 @@ export class Viewer {
   private nextSendAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly interval: number;
+  private answered = true;
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly ws: WebSocket,
@@ -35,7 +40,17 @@ export class Viewer {
       const msg = parseInput(data.toString());
       if (msg) onInput(msg);
     });
-    ws.on("close", () => clearTimeout(this.timer));
+    // Without this a vanished viewer would keep the session's screencast running indefinitely.
+    this.heartbeat = setInterval(() => {
+      if (!this.answered) return ws.terminate();
+      this.answered = false;
+      ws.ping();
+    }, HEARTBEAT_MS).unref();
+    ws.on("pong", () => (this.answered = true));
+    ws.on("close", () => {
+      clearTimeout(this.timer);
+      clearInterval(this.heartbeat);
+    });
   }
 
   get open(): boolean {
