@@ -11,6 +11,8 @@ import { Viewer } from "./viewer.js";
 export interface LiveViewOptions {
   /** Viewers one session accepts at once; more are refused. */
   maxViewersPerSession?: number;
+  /** Called for every input a control viewer sends, e.g. to keep the session from idling out. */
+  onInput?: (sessionId: string) => void;
 }
 
 /** Why a viewer's WebSocket was not accepted, for the HTTP layer to answer with. */
@@ -46,10 +48,12 @@ export class LiveViewService {
     maxPayload: MAX_PASTE_CHARS * 4 + 1024,
   });
   private readonly maxViewers: number;
+  private readonly onInput: (sessionId: string) => void;
   private closed = false;
 
   constructor(opts: LiveViewOptions = {}) {
     this.maxViewers = opts.maxViewersPerSession ?? 20;
+    this.onInput = opts.onInput ?? (() => {});
   }
 
   /**
@@ -108,7 +112,10 @@ export class LiveViewService {
     const settings = parseSettings(params);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = this.entries.get(grant.sessionId)?.stream ?? entry.stream;
-      const viewer = new Viewer(ws, grant.mode, settings, (msg) => stream.input(msg));
+      const viewer = new Viewer(ws, grant.mode, settings, (msg) => {
+        stream.input(msg);
+        this.onInput(grant.sessionId);
+      });
       ws.on("close", () => stream.removeViewer(viewer));
       ws.on("error", () => ws.terminate());
       stream.addViewer(viewer);

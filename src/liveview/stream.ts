@@ -1,4 +1,4 @@
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Frame } from "playwright-core";
 import { InputQueue } from "./input.js";
 import { PageTracker } from "./page-tracker.js";
 import { encodeFrame, type InputMessage, type MetaMessage } from "./protocol.js";
@@ -32,7 +32,10 @@ export class SessionStream {
   private readonly inputs = new InputQueue(() =>
     this.cast && this.viewport ? { cdp: this.cast.cdp, viewport: this.viewport } : undefined,
   );
-  private readonly onPageEvent = () => void this.readMeta();
+  private readonly onLoad = () => void this.readMeta();
+  private readonly onNavigated = (frame: Frame) => {
+    if (!frame.parentFrame()) void this.readMeta();
+  };
 
   constructor(private context: BrowserContext) {
     this.tracker = new PageTracker(context, () => this.reconcile());
@@ -102,7 +105,7 @@ export class SessionStream {
     if (cast && (!want || cast.page !== want.page)) {
       this.cast = undefined;
       this.viewport = undefined;
-      cast.page.off("framenavigated", this.onPageEvent).off("load", this.onPageEvent);
+      cast.page.off("framenavigated", this.onNavigated).off("load", this.onLoad);
       await cast.stop();
     }
     if (!want) {
@@ -130,7 +133,7 @@ export class SessionStream {
       return this.reconcile();
     }
     this.cast = started;
-    want.page.on("framenavigated", this.onPageEvent).on("load", this.onPageEvent);
+    want.page.on("framenavigated", this.onNavigated).on("load", this.onLoad);
     void this.readMeta();
   }
 
