@@ -10,6 +10,7 @@ import {
   openViewer,
   startSessionBrowser,
   waitForColour,
+  waitForState,
   type SessionBrowser,
 } from "./helpers/liveview.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
@@ -171,4 +172,37 @@ test("a viewer that connects while others watch gets the current picture at once
   await expect.poll(() => second.frames.length, { timeout: 2000 }).toBeGreaterThan(0);
   first.close();
   second.close();
+});
+
+test("a viewer whose connection drops reconnects and goes on showing the page", async () => {
+  const page = await viewers.newPage({ viewport: { width: 640, height: 480 } });
+  await page.addInitScript(() => {
+    const Native = window.WebSocket;
+    (window as any).__sockets = [];
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        (window as any).__sockets.push(this);
+      }
+    } as any;
+  });
+  await page.goto(urls.liveViewUrl);
+  await waitForState(page, "live");
+  const states: string[] = [];
+  await page.exposeFunction("__state", (s: string) => states.push(s));
+  await page.evaluate(() => {
+    new MutationObserver(() => (window as any).__state(document.body.dataset.state)).observe(
+      document.body,
+      { attributes: true, attributeFilter: ["data-state"] },
+    );
+    (window as any).__sockets.at(-1).close();
+  });
+  await waitForState(page, "reconnecting");
+  await waitForState(page, "live");
+  expect(states.slice(0, 2)).toEqual(["reconnecting", "live"]);
+  expect(await page.evaluate(() => (window as any).__sockets.length)).toBe(2);
+  await session.page.evaluate(() => (document.body.style.background = "rgb(90, 0, 160)"));
+  await waitForColour(page, 0.98, 0.9, [90, 0, 160]);
+  await session.page.evaluate(() => (document.body.style.background = ""));
+  await page.close();
 });
