@@ -1,0 +1,20 @@
+/** The sandbox's public surface: what the sessions module wires together. */
+export { startCdpBridge, type CdpBridge } from "./cdp-bridge.js";
+export {
+  detectSandbox,
+  resetSandboxDetection,
+  type SandboxDetection,
+  type SandboxMode,
+} from "./detect.js";
+export {
+  spawnNodeWorker,
+  DEFAULT_MAX_PROCESSES,
+  DEFAULT_MEMORY_LIMIT_MB,
+  DEFAULT_OUTPUT_LIMIT,
+  MAX_TIMEOUT_MS,
+  MIN_TIMEOUT_MS,
+  type NodeWorkerOptions,
+} from "./node-worker.js";
+export { prepareCode, type PreparedCode } from "./transform.js";
+export type { ExecResult, SandboxWorker } from "./types.js";
+export { acquireWorkerUid, canSwitchUid, killUidProcesses, type UidLease } from "./uid-pool.js";

@@ -1,0 +1,232 @@
+import { bwrapCommand, plainCommand, type RunnerCommand } from "./command.js";
+import { checkReachable } from "./reachable.js";
+import { RunnerProcess, type RunnerReply } from "./runner-process.js";
+import { prepareCode } from "./transform.js";
+import type { ExecResult, SandboxWorker } from "./types.js";
+import { acquireWorkerUid, type UidLease } from "./uid-pool.js";
+import fs from "node:fs";
+
+export interface NodeWorkerOptions {
+  /** The worker's own folder; holds the CDP socket. Its path marks the process for the reaper. */
+  scratchDir: string;
+  /** The unix socket from startCdpBridge, normally inside scratchDir. */
+  cdpSocketPath: string;
+  mode: "bwrap" | "none";
+  /** Run as this uid. Default when root in bwrap mode: a uid leased from the pool per worker. */
+  uid?: number;
+  /** Memory bound: RLIMIT_DATA in MB; the V8 heap gets half. Default 512. */
+  memoryLimitMb?: number;
+  /** RLIMIT_NPROC inside the sandbox (threads count). Default 64. */
+  maxProcesses?: number;
+  /** Bound for stdout, stderr and result of one run, in characters. Default 1 MiB. */
+  outputLimit?: number;
+  log?: (msg: string) => void;
+}
+
+export const DEFAULT_MEMORY_LIMIT_MB = 512;
+export const DEFAULT_MAX_PROCESSES = 64;
+export const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
+export const MIN_TIMEOUT_MS = 1;
+export const MAX_TIMEOUT_MS = 300_000;
+/** How long past its deadline a runner may take to answer before we kill it. */
+const GRACE_MS = 1_500;
+const WARM_TIMEOUT_MS = 20_000;
+const TIMED_OUT = 124;
+const KILLED = 137;
+/** Consecutive failed starts after which the worker gives up and reports itself dead. */
+const MAX_START_FAILURES = 3;
+
+/**
+ * Starts a persistent Node.js worker for one session: user code runs in a vm context that
+ * keeps its globals between runs, with `page`, `context` and `browser` bound to the session's
+ * Chromium. If the process dies or stops answering it is replaced on the next call (its
+ * variables are lost); the worker object stays usable until kill().
+ */
+export async function spawnNodeWorker(opts: NodeWorkerOptions): Promise<SandboxWorker> {
+  const log = opts.log ?? (() => {});
+  fs.mkdirSync(opts.scratchDir, { recursive: true });
+  let lease: UidLease | undefined;
+  let uid = opts.uid;
+  if (opts.mode === "bwrap" && uid === undefined) {
+    lease = acquireWorkerUid();
+    uid = lease?.uid;
+  }
+  try {
+    let command: RunnerCommand;
+    const limits = {
+      memoryLimitMb: opts.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
+      maxProcesses: opts.maxProcesses ?? DEFAULT_MAX_PROCESSES,
+      outputLimit: opts.outputLimit ?? DEFAULT_OUTPUT_LIMIT,
+    };
+    if (opts.mode === "bwrap") {
+      if (uid !== undefined) {
+        // bwrap runs as `uid` and must reach every path it binds; the socket becomes its own.
+        fs.chownSync(opts.cdpSocketPath, uid, uid);
+        command = bwrapCommand({ ...opts, ...limits, uid });
+        checkReachable(command.args, uid);
+      } else {
+        command = bwrapCommand({ ...opts, ...limits });
+      }
+    } else {
+      log("SANDBOX=none: user code runs WITHOUT isolation, with this server's network and files");
+      command = plainCommand({ ...opts, ...limits });
+    }
+    const worker = new NodeWorker(command, log, lease);
+    await worker.start();
+    return worker;
+  } catch (err) {
+    lease?.release();
+    throw err;
+  }
+}
+
+class NodeWorker implements SandboxWorker {
+  private proc: RunnerProcess | undefined;
+  private starting: Promise<RunnerProcess> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private startFailures = 0;
+  private resolveExited!: () => void;
+  readonly exited = new Promise<void>((r) => (this.resolveExited = r));
+
+  constructor(
+    private readonly command: RunnerCommand,
+    private readonly log: (msg: string) => void,
+    private readonly lease: UidLease | undefined,
+  ) {}
+
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  /** The running process, starting one when there is none (first use, or after a crash). */
+  start(): Promise<RunnerProcess> {
+    if (this.proc?.alive) return Promise.resolve(this.proc);
+    this.starting ??= (async () => {
+      const t0 = Date.now();
+      try {
+        const proc = await RunnerProcess.start(this.command, this.log);
+        if (this.closed) {
+          proc.kill();
+          throw new Error("sandbox worker was killed");
+        }
+        this.proc = proc;
+        this.startFailures = 0;
+        this.log(`sandbox worker ${proc.pid} started in ${Date.now() - t0} ms`);
+        return proc;
+      } catch (err) {
+        if (++this.startFailures >= MAX_START_FAILURES) void this.kill();
+        throw err;
+      } finally {
+        this.starting = undefined;
+      }
+    })();
+    return this.starting;
+  }
+
+  warm(): Promise<void> {
+    return this.serial(async () => {
+      const proc = await this.start();
+      const reply = await withDeadline(proc.request({ op: "warm" }), WARM_TIMEOUT_MS);
+      if (!reply?.ok)
+        throw new Error(
+          `sandbox worker could not reach the browser: ${reply?.error ?? "timed out"}`,
+        );
+    });
+  }
+
+  exec(code: string, timeoutMs: number): Promise<ExecResult> {
+    const timeout = Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, Math.round(timeoutMs)));
+    return this.serial(() => this.run(code, timeout));
+  }
+
+  private async run(code: string, timeoutMs: number): Promise<ExecResult> {
+    const prepared = prepareCode(code);
+    if (!prepared.ok) return failure(prepared.error, 1, `${prepared.error}\n`);
+    if (this.closed) return failure("The sandbox worker was stopped", KILLED);
+
+    let proc: RunnerProcess;
+    try {
+      proc = await this.start();
+      // Connecting is the worker's cost, not the user's: it gets its own deadline.
+      const warmed = await withDeadline(proc.request({ op: "warm" }), WARM_TIMEOUT_MS);
+      if (!warmed?.ok) {
+        if (!warmed) this.restart(proc);
+        return failure(
+          `Could not connect to the session's browser: ${warmed?.error ?? "timed out"}`,
+          1,
+        );
+      }
+    } catch (err) {
+      return failure(`The sandbox worker could not start: ${(err as Error).message}`, 1);
+    }
+
+    const msg = { op: "exec", kind: prepared.kind, code: prepared.code, timeoutMs };
+    const reply = await withDeadline(proc.request(msg), timeoutMs + GRACE_MS);
+    if (!reply) {
+      // The runner's own deadline did not fire: its event loop is blocked (a loop after an await).
+      this.restart(proc);
+      return failure(
+        `Execution timed out after ${timeoutMs} ms; the worker was restarted and earlier variables are gone`,
+        TIMED_OUT,
+        "",
+        true,
+      );
+    }
+    if (reply.ok && reply.result) return reply.result as ExecResult;
+    await proc.exited;
+    this.restart(proc);
+    return failure(describeDeath(proc, reply), KILLED);
+  }
+
+  /** Kills a stuck or dead process and starts its replacement in the background. */
+  private restart(proc: RunnerProcess): void {
+    proc.kill();
+    if (this.proc === proc) this.proc = undefined;
+    void proc.exited.then(() => {
+      if (!this.closed) this.start().catch(() => {});
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  async kill(): Promise<void> {
+    if (!this.closed) this.closed = true;
+    const proc = this.proc ?? (await this.starting?.catch(() => undefined));
+    proc?.kill();
+    await proc?.exited;
+    this.lease?.release();
+    this.resolveExited();
+  }
+}
+
+function describeDeath(proc: RunnerProcess, reply: RunnerReply): string {
+  const tail = proc.outputTail;
+  const oom = /heap out of memory|Allocation failed|out of memory|Cannot allocate/i.test(tail);
+  const how = proc.exitInfo?.signal ?? `exit code ${proc.exitInfo?.code}`;
+  const why = oom
+    ? "ran out of memory"
+    : `stopped (${how}${reply.error && reply.error !== "exited" ? `: ${reply.error}` : ""})`;
+  return `The sandbox worker ${why} while running this code and was restarted; earlier variables are gone`;
+}
+
+function failure(error: string, exitCode: number, stderr = "", killed = false): ExecResult {
+  return { stdout: "", stderr, result: "", exitCode, killed, error };
+}
+
+/** The promise's value, or undefined when `ms` passes first. */
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(() => resolve(undefined), ms)),
+  );
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

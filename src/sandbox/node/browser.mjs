@@ -1,0 +1,94 @@
+// The runner's way to its browser. Inside the sandbox there is no network, only a unix socket
+// that the server pipes to this session's debugging port. Playwright speaks CDP over HTTP and
+// WebSocket, so a loopback TCP listener (in the sandbox's own network namespace) forwards to
+// that socket and Playwright connects to the listener.
+import net from "node:net";
+
+const CONNECT_TIMEOUT_MS = 15_000;
+
+/** Connects lazily, reconnects after the browser went away, and picks the page user code sees. */
+export class BrowserLink {
+  /** @param {string} socketPath */
+  constructor(socketPath) {
+    this.socketPath = socketPath;
+    /** @type {import("playwright-core").Browser | undefined} */
+    this.browser = undefined;
+    /** @type {Promise<import("playwright-core").Browser> | undefined} */
+    this.connecting = undefined;
+    /** @type {Promise<number> | undefined} */
+    this.port = undefined;
+    // Loading Playwright takes a while; start now so a warm-up only has to connect.
+    this.playwright = import("playwright-core");
+    this.playwright.catch(() => {});
+  }
+
+  /** The connected browser, connecting first when needed. */
+  async connect() {
+    if (this.browser?.isConnected()) return this.browser;
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  async open() {
+    const { chromium } = await this.playwright;
+    this.port ??= this.listen();
+    const port = await this.port;
+    const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`, {
+      timeout: CONNECT_TIMEOUT_MS,
+    });
+    this.browser = browser;
+    return browser;
+  }
+
+  /** Starts the loopback listener that forwards each connection to the unix socket. */
+  listen() {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.socketPath);
+      const finish = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on("error", finish).on("close", finish);
+      upstream.on("error", finish).on("close", finish);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () =>
+        resolve(/** @type {net.AddressInfo} */ (server.address()).port),
+      );
+    });
+  }
+
+  /**
+   * The globals for one run. `page` stays what the last run left it (the user may have assigned
+   * their own) unless it was closed; then it is the newest open tab of the session's default
+   * context, or a new tab when none is left.
+   * @param {{ page?: unknown }} globals
+   */
+  async bind(globals) {
+    const browser = await this.connect();
+    const context = browser.contexts()[0] ?? (await browser.newContext());
+    let page = /** @type {any} */ (globals.page);
+    const usable =
+      page && typeof page.isClosed === "function" && !page.isClosed() && isOf(page, browser);
+    if (!usable) {
+      page =
+        context
+          .pages()
+          .filter((p) => !p.isClosed())
+          .at(-1) ?? (await context.newPage());
+    }
+    return { browser, context, page };
+  }
+}
+
+/** After a reconnect the old Page objects belong to a dead connection. */
+function isOf(page, browser) {
+  try {
+    return page.context().browser() === browser;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,146 @@
+/* global setTimeout, clearTimeout */
+// The sandbox runner: a persistent REPL for one session. The server sends newline-delimited
+// JSON requests on fd 3 and reads answers there; fd 3 rather than stdin/stdout so that a child
+// process user code starts with inherited stdio cannot garble the protocol. The code arrives
+// already rewritten by the server (src/sandbox/transform.ts): this file only runs it.
+//
+// Usage: node runner.mjs <cdp unix socket> <output limit in characters>
+import net from "node:net";
+import { createRequire } from "node:module";
+import vm from "node:vm";
+import { BrowserLink } from "./browser.mjs";
+import { OutputCapture, describeError, formatResult } from "./capture.mjs";
+
+const [socketPath, limitArg] = process.argv.slice(2);
+const limit = Number(limitArg) || 1024 * 1024;
+const TIMED_OUT = 124;
+
+const capture = new OutputCapture(limit);
+capture.install();
+const link = new BrowserLink(socketPath);
+
+// Host globals user code expects in Node; a fresh vm context only has the language built-ins.
+const HOST_GLOBALS = [
+  "setTimeout",
+  "clearTimeout",
+  "setInterval",
+  "clearInterval",
+  "setImmediate",
+  "clearImmediate",
+  "queueMicrotask",
+  "structuredClone",
+  "Buffer",
+  "URL",
+  "URLSearchParams",
+  "TextEncoder",
+  "TextDecoder",
+  "AbortController",
+  "AbortSignal",
+  "atob",
+  "btoa",
+  "performance",
+  "fetch",
+  "Headers",
+  "Request",
+  "Response",
+  "Blob",
+  "EventTarget",
+  "Event",
+];
+const globals = {
+  console: capture.console(),
+  require: createRequire(import.meta.url),
+  process,
+};
+for (const name of HOST_GLOBALS) if (name in globalThis) globals[name] = globalThis[name];
+const context = vm.createContext(globals, { name: "interact" });
+
+/** Runs one request: `script` code's completion value or `async` code's promise is the result. */
+async function exec({ kind, code, timeoutMs }) {
+  let bound;
+  try {
+    bound = await link.bind(globals);
+  } catch (err) {
+    const { message } = describeError(err);
+    return failure(`Could not connect to the session's browser: ${message}`, 1);
+  }
+  Object.assign(globals, bound);
+
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(timeoutMs)), timeoutMs);
+  });
+  try {
+    const script = new vm.Script(code, {
+      filename: "interact.js",
+      importModuleDynamically: (specifier) => import(specifier),
+    });
+    // `timeout` stops synchronous loops; the race below stops a run waiting on a promise.
+    let value = script.runInContext(context, { timeout: timeoutMs, displayErrors: false });
+    if (kind === "async" || isThenable(value)) value = await Promise.race([value, deadline]);
+    const { result, truncated } = formatResult(value, limit);
+    const out = capture.take();
+    return { ...out, result, exitCode: 0, killed: false, truncated: out.truncated || truncated };
+  } catch (err) {
+    if (err?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT" || err?.timedOut) {
+      return failure(`Execution timed out after ${timeoutMs} ms`, TIMED_OUT, true);
+    }
+    const { message, stack } = describeError(err);
+    capture.write("stderr", `${stack}\n`);
+    return failure(message, 1);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failure(error, exitCode, killed = false) {
+  const out = capture.take();
+  return { ...out, result: "", exitCode, killed, error };
+}
+
+function timeoutError(ms) {
+  return Object.assign(new Error(`Execution timed out after ${ms} ms`), { timedOut: true });
+}
+
+function isThenable(v) {
+  return (
+    v !== null && (typeof v === "object" || typeof v === "function") && typeof v.then === "function"
+  );
+}
+
+// ---- protocol ----
+const channel = new net.Socket({ fd: 3, readable: true, writable: true });
+const send = (msg) => channel.write(`${JSON.stringify(msg)}\n`);
+
+async function handle(req) {
+  if (req.op === "warm") {
+    try {
+      await link.connect();
+      send({ id: req.id, ok: true });
+    } catch (err) {
+      send({ id: req.id, ok: false, error: describeError(err).message });
+    }
+  } else if (req.op === "exec") {
+    send({ id: req.id, ok: true, result: await exec(req) });
+  }
+}
+
+// One request at a time, in order: the server serialises too, this only keeps the runner honest.
+let queue = Promise.resolve();
+let pending = "";
+channel.setEncoding("utf8");
+channel.on("data", (chunk) => {
+  pending += chunk;
+  let nl;
+  while ((nl = pending.indexOf("\n")) >= 0) {
+    const line = pending.slice(0, nl);
+    pending = pending.slice(nl + 1);
+    if (!line.trim()) continue;
+    const req = JSON.parse(line);
+    queue = queue.then(() => handle(req));
+  }
+});
+// The server closing our channel means it is done with us.
+channel.on("end", () => process.exit(0));
+channel.on("error", () => process.exit(0));
+send({ op: "ready" });
