@@ -11,6 +11,8 @@ export interface CdpBridge {
 /** More than Playwright ever opens; stops user code from exhausting the server's descriptors. */
 const MAX_CONNECTIONS = 16;
 const CONNECT_TIMEOUT_MS = 5_000;
+/** sockaddr_un holds 108 bytes with the terminating NUL; longer paths fail obscurely. */
+const MAX_SOCKET_PATH_BYTES = 107;
 
 /**
  * Listens on `socketPath` and pipes each connection to the host:port of `browserWsEndpoint`
@@ -26,6 +28,12 @@ export async function startCdpBridge(
   const port = Number(target.port);
   if (!host || !Number.isInteger(port) || port <= 0) {
     throw new Error(`CDP bridge: no host:port in ${browserWsEndpoint}`);
+  }
+
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(
+      `CDP bridge: socket path longer than ${MAX_SOCKET_PATH_BYTES} bytes: ${socketPath}`,
+    );
   }
 
   const open = new Set<net.Socket>();

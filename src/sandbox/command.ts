@@ -130,6 +130,7 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
     `${SANDBOX_RUNNER_DIR}/runner.mjs`,
     SANDBOX_SOCKET,
     String(opts.outputLimit),
+    "reap",
   ];
   const bwrap = findOnHost("bwrap");
   const env = { PATH: SYSTEM_PATH };

@@ -4,14 +4,15 @@
 // process user code starts with inherited stdio cannot garble the protocol. The code arrives
 // already rewritten by the server (src/sandbox/transform.ts): this file only runs it.
 //
-// Usage: node runner.mjs <cdp unix socket> <output limit in characters>
+// Usage: node runner.mjs <cdp unix socket> <output limit in characters> [reap]
+import fs from "node:fs";
 import net from "node:net";
 import { createRequire } from "node:module";
 import vm from "node:vm";
 import { BrowserLink } from "./browser.mjs";
 import { OutputCapture, describeError, formatResult } from "./capture.mjs";
 
-const [socketPath, limitArg] = process.argv.slice(2);
+const [socketPath, limitArg, reapArg] = process.argv.slice(2);
 const limit = Number(limitArg) || 1024 * 1024;
 const TIMED_OUT = 124;
 
@@ -108,6 +109,24 @@ function isThenable(v) {
   );
 }
 
+/**
+ * Ends every process a run started (a fork bomb, a forgotten server) so nothing keeps burning
+ * CPU between runs. Only inside the sandbox's own pid namespace, where the runner is pid 2 and
+ * kill(-1) reaches just its own descendants; on the host it would reach far too much.
+ */
+function reapChildren() {
+  if (process.pid > 2) return;
+  for (let i = 0; i < 20; i++) {
+    const others = fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d) && Number(d) > 2);
+    if (others.length === 0) return;
+    try {
+      process.kill(-1, "SIGKILL");
+    } catch {
+      return;
+    }
+  }
+}
+
 // ---- protocol ----
 const channel = new net.Socket({ fd: 3, readable: true, writable: true });
 const send = (msg) => channel.write(`${JSON.stringify(msg)}\n`);
@@ -121,7 +140,9 @@ async function handle(req) {
       send({ id: req.id, ok: false, error: describeError(err).message });
     }
   } else if (req.op === "exec") {
-    send({ id: req.id, ok: true, result: await exec(req) });
+    const result = await exec(req);
+    if (reapArg === "reap") reapChildren();
+    send({ id: req.id, ok: true, result });
   }
 }
 
