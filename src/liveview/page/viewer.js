@@ -222,5 +222,5 @@
     const text = e.clipboardData ? e.clipboardData.getData("text/plain") : "";
     if (text) send({ type: "paste", text: text.slice(0, 100000) });
   });
-  stage.focus();
+  // No focus() on load: inside an iframe that would take the keyboard from the embedding page.
 })();
