@@ -16,6 +16,7 @@ let site: FixtureSite;
 let session: SessionBrowser;
 let viewers: Browser;
 let viewer: Page;
+let controlUrl: string;
 
 beforeAll(async () => {
   [server, site, session, viewers] = await Promise.all([
@@ -26,7 +27,8 @@ beforeAll(async () => {
   ]);
   await session.page.goto(site.url + "/form");
   const urls = liveViewUrls(server.url, server.services.liveview.register("s1", session.context));
-  viewer = await openViewer(viewers, urls.interactiveLiveViewUrl, { width: 800, height: 560 });
+  controlUrl = urls.interactiveLiveViewUrl;
+  viewer = await openViewer(viewers, controlUrl, { width: 800, height: 560 });
 });
 
 afterAll(async () => {
@@ -73,6 +75,28 @@ test("typing, editing keys and shortcuts reach the focused field", async () => {
   await poll(() => session.page.evaluate(() => document.activeElement?.id)).toBe("pass");
   await viewer.keyboard.type("s3cret");
   await poll(() => value("#pass")).toBe("s3cret");
+});
+
+test("inside an iframe, the view takes the keyboard only once clicked", async () => {
+  await session.page.goto(site.url + "/form");
+  const host = await viewers.newPage({ viewport: { width: 900, height: 700 } });
+  await host.setContent(
+    `<input id="own" autofocus><iframe id="lv" src="${controlUrl}" width="100%" height="600"></iframe>`,
+  );
+  await host.focus("#own");
+  const frame = (await (await host.$("#lv"))!.contentFrame())!;
+  await frame.waitForFunction(() => Number(document.body.dataset.frames ?? 0) > 0);
+  await host.keyboard.type("mine");
+  expect(await host.inputValue("#own")).toBe("mine");
+
+  const offset = (await host.locator("#lv").boundingBox())!;
+  const framePage = { evaluate: frame.evaluate.bind(frame) } as unknown as Page;
+  const p = await viewerPointFor(session.page, framePage, "#user");
+  await host.mouse.click(offset.x + p.x, offset.y + p.y);
+  await host.keyboard.type("typed in frame");
+  await poll(() => value("#user")).toBe("typed in frame");
+  expect(await host.inputValue("#own")).toBe("mine");
+  await host.close();
 });
 
 test("key events carry the key, code, key code and modifiers a page expects", async () => {
