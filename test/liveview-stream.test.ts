@@ -206,3 +206,22 @@ test("a viewer whose connection drops reconnects and goes on showing the page", 
   await session.page.evaluate(() => (document.body.style.background = ""));
   await page.close();
 });
+
+test("when the session's browser dies, viewers are told the session ended", async () => {
+  const doomed = await startSessionBrowser();
+  try {
+    await doomed.page.goto(site.url + "/");
+    const own = liveViewUrls(
+      server.url,
+      server.services.liveview.register("doomed", doomed.context),
+    );
+    const page = await openViewer(viewers, own.liveViewUrl);
+    await doomed.proc.kill();
+    await waitForState(page, "ended");
+    expect((await fetch(own.liveViewUrl)).status).toBe(404);
+    expect((await fetch(own.interactiveLiveViewUrl)).status).toBe(404);
+    await page.close();
+  } finally {
+    await doomed.close();
+  }
+});
