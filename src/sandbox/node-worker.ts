@@ -174,8 +174,9 @@ class NodeWorker implements SandboxWorker {
       );
     }
     if (reply.ok && reply.result) return reply.result as ExecResult;
-    await proc.exited;
+    // The process died under the run (out of memory, process.exit): replace it.
     this.restart(proc);
+    await proc.exited;
     return failure(describeDeath(proc, reply), KILLED);
   }
 

@@ -157,8 +157,13 @@ channel.on("data", (chunk) => {
     const line = pending.slice(0, nl);
     pending = pending.slice(nl + 1);
     if (!line.trim()) continue;
-    const req = JSON.parse(line);
-    queue = queue.then(() => handle(req));
+    let req;
+    try {
+      req = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    queue = queue.then(() => handle(req)).catch(() => {});
   }
 });
 // The server closing our channel means it is done with us.
