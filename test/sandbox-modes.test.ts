@@ -48,6 +48,15 @@ describe("SANDBOX=none worker", () => {
     expect(JSON.parse(r.result)).toEqual({ t: "None mode", env: ["HOME", "PATH", "TZ"] });
     expect(logs.join("\n")).toMatch(/WITHOUT isolation/);
   });
+
+  it("stops for good on kill(), which is safe to call twice", async () => {
+    await Promise.all([session.worker.kill(), session.worker.kill()]);
+    await session.worker.exited;
+    expect(session.worker.alive).toBe(false);
+    const r = await session.worker.exec("1 + 1", 5_000);
+    expect(r).toMatchObject({ exitCode: 137, result: "" });
+    expect(r.error).toMatch(/stopped/);
+  });
 });
 
 /** Runs prepared code the way the runner does, in one persistent context. */

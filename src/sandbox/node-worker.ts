@@ -61,6 +61,7 @@ export async function spawnNodeWorker(opts: NodeWorkerOptions): Promise<SandboxW
     if (opts.mode === "bwrap") {
       if (uid !== undefined) {
         // bwrap runs as `uid` and must reach every path it binds; the socket becomes its own.
+        fs.chmodSync(opts.scratchDir, 0o711);
         fs.chownSync(opts.cdpSocketPath, uid, uid);
         command = bwrapCommand({ ...opts, ...limits, uid });
         checkReachable(command.args, uid);
@@ -184,8 +185,11 @@ class NodeWorker implements SandboxWorker {
   private restart(proc: RunnerProcess): void {
     proc.kill();
     if (this.proc === proc) this.proc = undefined;
-    void proc.exited.then(() => {
-      if (!this.closed) this.start().catch(() => {});
+    // Start and connect the replacement now, so the next call does not wait for it.
+    void proc.exited.then(async () => {
+      if (this.closed) return;
+      const next = await this.start().catch(() => undefined);
+      await next?.request({ op: "warm" });
     });
   }
 
