@@ -1,5 +1,3 @@
-import type { BrowserContext, Page } from "playwright-core";
-
 /** Ad and tracker hosts (and their subdomains) that blockAds keeps a page from loading. */
 export const AD_HOSTS: readonly string[] = [
   "doubleclick.net",
@@ -54,31 +52,11 @@ export function isAdUrl(url: string): boolean {
   return AD_PATHS.some((p) => u.pathname.endsWith(p));
 }
 
-/** Chromium URL patterns that pre-select candidates; isAdUrl makes the final call. */
-const PATTERNS = [
+/**
+ * Chromium URL patterns that pre-select candidates for isAdUrl (which makes the final call: a
+ * pattern like *://*.doubleclick.net/* also matches a URL merely mentioning that host).
+ */
+export const AD_URL_PATTERNS: string[] = [
   ...AD_HOSTS.flatMap((h) => [`*://${h}/*`, `*://*.${h}/*`, `*://${h}:*`, `*://*.${h}:*`]),
   ...AD_PATHS.map((p) => `*${p}*`),
-].map((urlPattern) => ({ urlPattern, requestStage: "Request" as const }));
-
-interface RequestPaused {
-  requestId: string;
-  request: { url: string };
-}
-
-/**
- * Makes the page fail requests to ad and tracker URLs. It asks Chromium to pause only requests
- * matching the list (Fetch.enable with patterns), so every other request flows untouched; a
- * Playwright route would pause every request of the page for a round trip through Node.
- * Frames in other processes (cross-site iframes) are not covered, but their documents are
- * requested by this page, so an ad iframe from a listed host never loads.
- */
-export async function blockAds(context: BrowserContext, page: Page): Promise<void> {
-  const cdp = await context.newCDPSession(page);
-  cdp.on("Fetch.requestPaused", (e: RequestPaused) => {
-    const reply = isAdUrl(e.request.url)
-      ? cdp.send("Fetch.failRequest", { requestId: e.requestId, errorReason: "BlockedByClient" })
-      : cdp.send("Fetch.continueRequest", { requestId: e.requestId });
-    reply.catch(() => {}); // the page may be gone
-  });
-  await cdp.send("Fetch.enable", { patterns: PATTERNS });
-}
+];

@@ -2,7 +2,6 @@ import type { Browser, BrowserContext, Page, Response } from "playwright-core";
 import { ChromiumNotFoundError } from "../browser/find-chromium.js";
 import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
-import { blockAds } from "./ad-block.js";
 import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
 import type { Deadline } from "./deadline.js";
 import { EGRESS_FAILURE_HEADER, EgressProxy } from "./egress-proxy.js";
@@ -10,6 +9,7 @@ import { wantedFormats } from "./formats.js";
 import { egressError, hostOf, navigationError } from "./navigation-errors.js";
 import { NON_MAIN_SELECTORS, MAIN_SELECTORS } from "./main-content.js";
 import { pageSetup } from "./page-setup.js";
+import { tunePage } from "./page-tuning.js";
 import { buildReplayContext } from "./replay-capture.js";
 import type { ReplayContext } from "./replay-context.js";
 import type { ScrapeRequest } from "./request.js";
@@ -62,7 +62,14 @@ export async function scrapeInBrowser(
     context = await browser.newContext(setup.contextOptions);
     deadline.check();
     const page = await context.newPage();
-    await Promise.all([req.blockAds && blockAds(context, page), checkSelectors(page, req)]);
+    await Promise.all([
+      tunePage(context, page, {
+        blockAds: req.blockAds,
+        userAgent: setup.replay.userAgent!,
+        language: setup.language,
+      }),
+      checkSelectors(page, req),
+    ]);
 
     deadline.stage = "loading the page";
     const response = await load(page, req, deadline, proxy);

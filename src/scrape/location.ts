@@ -34,7 +34,8 @@ const MAIN_LANGUAGE: Record<string, string> = { IN: "en", PK: "en", NG: "en", PH
 export interface LocationEmulation {
   locale: string;
   timezoneId: string;
-  acceptLanguage: string;
+  /** navigator.languages, and Accept-Language once Chromium adds the q-values. */
+  languages: string[];
 }
 
 function regionTimeZones(country: string): string[] {
@@ -61,19 +62,16 @@ export function locationEmulation(country: string, languages?: string[]): Locati
   const timezoneId = MAIN_ZONE[cc] ?? zones[0] ?? "UTC";
   const likely = MAIN_LANGUAGE[cc] ?? new Intl.Locale(`und-${cc}`).maximize().language;
   const langs = languages && languages.length > 0 ? languages : [`${likely}-${cc}`];
-  const locale = langs[0]!;
-  return { locale, timezoneId, acceptLanguage: acceptLanguage(langs) };
+  return { locale: langs[0]!, timezoneId, languages: withBaseLanguages(langs) };
 }
 
-/** "de-DE,de;q=0.9,en;q=0.8": each language, its base language, decreasing weights. */
-function acceptLanguage(langs: string[]): string {
+/** Each language followed by its base language, as Chrome sends them: de-DE, de, en-GB, en. */
+function withBaseLanguages(langs: string[]): string[] {
   const seen: string[] = [];
   for (const l of langs) {
     for (const tag of [l, l.split("-")[0]!]) {
       if (!seen.some((s) => s.toLowerCase() === tag.toLowerCase())) seen.push(tag);
     }
   }
-  return seen
-    .map((tag, i) => (i === 0 ? tag : `${tag};q=${Math.max(0.1, 1 - i * 0.1).toFixed(1)}`))
-    .join(",");
+  return seen;
 }

@@ -12,6 +12,7 @@ export type ReplaySetup = Pick<
   | "mobile"
   | "userAgent"
   | "locale"
+  | "languages"
   | "timezoneId"
   | "ignoreHTTPSErrors"
   | "blockAds"
@@ -19,6 +20,8 @@ export type ReplaySetup = Pick<
 
 export interface PageSetup {
   contextOptions: BrowserContextOptions;
+  /** Applied per page over CDP (see page-tuning.ts), not through Playwright's options. */
+  language?: { locale: string; languages?: string[] };
   replay: ReplaySetup;
 }
 
@@ -34,27 +37,18 @@ export function desktopUserAgent(browserVersion: string): string {
   );
 }
 
-/** Browser context options for a request: viewport, device, locale, headers, TLS, proxy. */
+/** Browser context options for a request: viewport, device, time zone, headers, TLS, proxy. */
 export function pageSetup(
   req: ScrapeRequest,
   browserVersion: string,
   proxyServer?: string,
 ): PageSetup {
-  const headers: Record<string, string> = {};
-  let locale: string | undefined;
-  let timezoneId: string | undefined;
-  if (req.location) {
-    const emulation = locationEmulation(req.location.country, req.location.languages);
-    locale = emulation.locale;
-    timezoneId = emulation.timezoneId;
-    headers["Accept-Language"] = emulation.acceptLanguage;
-  }
-  // The client's own headers win, including over the Accept-Language derived from location.
-  for (const [name, value] of Object.entries(req.headers ?? {})) {
-    for (const k of Object.keys(headers))
-      if (k.toLowerCase() === name.toLowerCase()) delete headers[k];
-    headers[name] = value;
-  }
+  const headers = { ...(req.headers ?? {}) };
+  const emulation = req.location
+    ? locationEmulation(req.location.country, req.location.languages)
+    : undefined;
+  // The client's own Accept-Language wins over the one location would give.
+  const ownLanguage = Object.keys(headers).some((h) => h.toLowerCase() === "accept-language");
   const viewport = req.mobile ? { ...MOBILE_VIEWPORT } : { ...DESKTOP_VIEWPORT };
   const userAgent = req.mobile ? MOBILE_USER_AGENT : desktopUserAgent(browserVersion);
   const contextOptions: BrowserContextOptions = {
@@ -62,8 +56,9 @@ export function pageSetup(
     userAgent,
     isMobile: req.mobile,
     hasTouch: req.mobile,
-    locale,
-    timezoneId,
+    // Not Playwright's `locale`: it would send only that one language as Accept-Language, over
+    // any header of ours; page-tuning sets the locale and the whole language list instead.
+    timezoneId: emulation?.timezoneId,
     extraHTTPHeaders: Object.keys(headers).length > 0 ? headers : undefined,
     ignoreHTTPSErrors: req.skipTlsVerification,
     acceptDownloads: false,
@@ -71,13 +66,18 @@ export function pageSetup(
   };
   return {
     contextOptions,
+    language: emulation && {
+      locale: emulation.locale,
+      languages: ownLanguage ? undefined : emulation.languages,
+    },
     replay: {
       headers,
       viewport,
       mobile: req.mobile,
       userAgent,
-      locale,
-      timezoneId,
+      locale: emulation?.locale,
+      languages: emulation?.languages,
+      timezoneId: emulation?.timezoneId,
       ignoreHTTPSErrors: req.skipTlsVerification,
       blockAds: req.blockAds,
     },

@@ -14,6 +14,11 @@ export interface ReplayContext {
   mobile: boolean;
   userAgent?: string;
   locale?: string;
+  /**
+   * Languages from `location`, in order (navigator.languages; Accept-Language is built from
+   * them). Absent when the scrape asked for no location.
+   */
+  languages?: string[];
   timezoneId?: string;
   ignoreHTTPSErrors: boolean;
   blockAds: boolean;

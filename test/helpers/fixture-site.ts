@@ -177,7 +177,19 @@ const PAGES: Record<string, string> = {
   sessionStorage.setItem('tab', 'one');
 </script>`,
   ),
+  "/buttons": page(
+    "Buttons",
+    `<main><p id="count">count=0</p>
+<button class="inc">one</button><button class="inc">two</button><button class="inc">three</button></main>
+<script>
+  let n = 0;
+  for (const b of document.querySelectorAll('.inc')) {
+    b.addEventListener('click', () => { document.getElementById('count').textContent = 'count=' + ++n; });
+  }
+</script>`,
+  ),
   "/error500": "",
+  "/embed": "",
 };
 
 function serve(req: http.IncomingMessage, res: http.ServerResponse, log: FixtureRequest[]): void {
@@ -219,6 +231,14 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, log: Fixture
           "Headers",
           `<main><pre id="headers">${shown}</pre><img src="/pixel.png?from=headers"></main>`,
         ),
+      );
+    }
+    case "/embed": {
+      // An image from anywhere (?src=...), for subresource tests.
+      const src = (url.searchParams.get("src") ?? "/pixel.png").replace(/"/g, "&quot;");
+      return html(
+        200,
+        page("Embed", `<main><p>Embedding page</p><img src="${src}" alt="x"></main>`),
       );
     }
     case "/error500":

@@ -1,0 +1,46 @@
+import { expect, test } from "vitest";
+import { ConfigError, loadConfig } from "../src/config/config.js";
+
+test("defaults: port 3002, private networks allowed while authentication is off", () => {
+  const config = loadConfig({});
+  expect(config.port).toBe(3002);
+  expect(config.useDbAuthentication).toBe(false);
+  expect(config.allowPrivateNetwork).toBe(true);
+  expect(Object.isFrozen(config)).toBe(true);
+});
+
+test("settings are read from the given environment", () => {
+  const config = loadConfig({
+    PORT: "8080",
+    ALLOW_PRIVATE_NETWORK: "false",
+    PUBLIC_URL: "https://scrape.example.com/",
+  });
+  expect(config.port).toBe(8080);
+  expect(config.allowPrivateNetwork).toBe(false);
+  expect(config.publicUrl).toBe("https://scrape.example.com");
+});
+
+test("an invalid value stops loadConfig with a ConfigError naming the variable", () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ PORT: "abc" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ ALLOW_PRIVATE_NETWORK: "maybe" }, "ALLOW_PRIVATE_NETWORK"],
+    [{ PUBLIC_URL: "ftp://example.com" }, "PUBLIC_URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ USE_DB_AUTHENTICATION: "true" }, "USE_DB_AUTHENTICATION"],
+  ];
+  for (const [env, variable] of cases) {
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown, variable).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message, variable).toContain(variable);
+  }
+});
+
+test("every bad variable is reported at once", () => {
+  expect(() => loadConfig({ PORT: "x", LOG_LEVEL: "loud" })).toThrow(/PORT[\s\S]*LOG_LEVEL/);
+});
