@@ -6,6 +6,7 @@ import { healthRoutes } from "./http/routes/health.js";
 import { scrapeRoutes } from "./http/routes/scrape.js";
 import { fileRoutes } from "./http/routes/files.js";
 import { liveViewRoutes } from "./http/routes/liveview.js";
+import { interactRoutes } from "./http/routes/interact.js";
 import type { Services } from "./services.js";
 import { UpgradeRegistry } from "./http/upgrade.js";
 
@@ -25,10 +26,11 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   });
   registerErrorHandler(app);
   registerAuth(app, config);
-  app.register(healthRoutes);
+  app.register(healthRoutes, { services });
   app.register(scrapeRoutes, { services });
   app.register(fileRoutes, { services });
   app.register(liveViewRoutes, { services });
+  app.register(interactRoutes, { services });
   // WebSocket endpoints (CDP proxy, live view) register here; one listener routes them.
   const upgrades = new UpgradeRegistry();
   app.decorate("upgrades", upgrades);

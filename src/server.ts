@@ -9,6 +9,19 @@ import { SharedBrowser } from "./browser/shared-browser.js";
 import { FileStore } from "./files/file-store.js";
 import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
+import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
+import { AppError } from "./errors/app-error.js";
+import { InteractService } from "./interact/service.js";
+import { detectSandbox } from "./sandbox/index.js";
+import {
+  createSessionResources,
+  prepareSandboxes,
+  removeSandboxes,
+  sandboxesRoot,
+  WarmPool,
+} from "./sessions/resources.js";
+import { SessionService } from "./sessions/service.js";
+import { rejectUpgrade } from "./http/upgrade.js";
 import type { Services } from "./services.js";
 import { openSqliteStore } from "./store/sqlite.js";
 
@@ -25,23 +38,91 @@ export interface RunningServer {
  * Everything started here is stopped by close().
  */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const reaped = reapOrphans([profilesRoot(config.dataDir) + path.sep]);
+  const reaped = reapOrphans([
+    profilesRoot(config.dataDir) + path.sep,
+    sandboxesRoot(config.dataDir) + path.sep,
+  ]);
   const store = await openSqliteStore(config.dataDir);
+  // No browser survives a restart, so neither does a session: later calls on them answer 410.
+  const orphanedSessions = await store.sessions.destroyAllActive("server_restarted");
   // Chromium is looked up lazily so that a machine without it still serves /health and clear 503s.
   let chromium: string | undefined;
   const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
   const browser = new SharedBrowser(chromiumPath, config.dataDir);
   const files = new FileStore(config.dataDir);
-  const liveview = new LiveViewService();
+  // Input in an interactive live view counts as activity for the session's idle timer.
+  const liveview = new LiveViewService({ onInput: (id) => sessions.touchSession(id) });
+  let log: { warn(o: object, m: string): void; info(o: object, m: string): void } = console;
+  const sandbox = detectSandbox(config.sandbox, (msg) => log.warn({}, msg));
+  const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
+  if (sandboxMode) prepareSandboxes(config.dataDir);
+
+  const pool = new WarmPool(
+    sandboxMode ? config.browserPoolSize : 0,
+    () =>
+      createSessionResources({
+        dataDir: config.dataDir,
+        chromiumPath,
+        sandboxMode: sandboxMode ?? "none",
+        log: (msg) => log.warn({}, msg),
+      }),
+    (err) => log.warn({ err }, "warm pool could not start a browser"),
+  );
+  const sessions = new SessionService({
+    config,
+    store,
+    takeResources: () => pool.take(),
+    assertAvailable: () => {
+      if (!sandboxMode) {
+        throw new AppError(
+          "SANDBOX_UNAVAILABLE",
+          typeof sandbox === "string" ? "" : sandbox.unavailable,
+        );
+      }
+      try {
+        chromiumPath();
+      } catch (err) {
+        throw new AppError("BROWSER_UNAVAILABLE", (err as Error).message);
+      }
+    },
+    liveview,
+    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+  });
   const services: Services = {
     config,
     store,
     files,
     scrapes: new ScrapeService({ config, store, files, browser }),
     liveview,
+    sessions,
+    interact: new InteractService(sessions),
+    sandbox: sandboxMode ?? "unavailable",
   };
   const app = buildApp(config, services);
+  log = app.log;
+  const cdp = new CdpProxy({
+    findByToken: (t) => sessions.findByCdpToken(t),
+    reject: rejectUpgrade,
+  });
+  app.upgrades.add(CDP_PATH, cdp.handleUpgrade);
   if (reaped > 0) app.log.warn({ reaped }, "killed processes left by an earlier run");
+  if (orphanedSessions > 0) {
+    app.log.info(
+      { sessions: orphanedSessions },
+      "sessions from before the restart are now destroyed",
+    );
+  }
+  if (sandboxMode === "none") {
+    app.log.warn(
+      "SANDBOX=none: user code runs WITHOUT isolation. Never expose this server to others.",
+    );
+  } else if (!sandboxMode) {
+    app.log.error(
+      { reason: typeof sandbox === "string" ? "" : sandbox.unavailable },
+      "code execution is disabled: no usable sandbox",
+    );
+  }
+  pool.fill();
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
@@ -50,6 +131,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      cdp.close();
+      await sessions.close();
+      await pool.close();
+      if (sandboxMode) removeSandboxes(config.dataDir);
       liveview.close();
       await app.close();
       await browser.close();

@@ -3,6 +3,8 @@ import type { FileStore } from "./files/file-store.js";
 import type { LiveViewService } from "./liveview/service.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
+import type { InteractService } from "./interact/service.js";
+import type { SessionService } from "./sessions/service.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
 export interface Services {
@@ -11,4 +13,8 @@ export interface Services {
   files: FileStore;
   scrapes: ScrapeService;
   liveview: LiveViewService;
+  sessions: SessionService;
+  interact: InteractService;
+  /** How user code is isolated here, or why it cannot run. */
+  sandbox: "bwrap" | "none" | "unavailable";
 }

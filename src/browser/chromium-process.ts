@@ -57,13 +57,11 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
   const cleanup = () => removeProfile(profileDir);
   void exited.then(cleanup);
 
-  let killed = false;
   const kill = async () => {
-    if (!killed) {
-      killed = true;
-      killGroup(child);
-    }
+    killGroup(child);
     await exited;
+    // Helpers (zygote, renderers) can outlive the main process by a moment: wait them out.
+    await groupGone(child.pid);
     cleanup();
   };
 
@@ -76,12 +74,30 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
   }
 }
 
+/** SIGKILLs the whole process group, even when its leader already exited. */
 function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, "SIGKILL");
   } catch {
-    child.kill("SIGKILL");
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+}
+
+/** Resolves once no process of the group is left (or after a bounded wait). */
+async function groupGone(pgid: number | undefined, maxMs = 3_000): Promise<void> {
+  if (pgid === undefined) return;
+  const end = Date.now() + maxMs;
+  while (Date.now() < end) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {}
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

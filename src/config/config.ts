@@ -40,8 +40,8 @@ const envSchema = z.object({
     .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
     .optional(),
   MAX_BROWSER_SESSIONS: int(1, 100_000).optional(),
-  SESSION_TTL_SECONDS: int(10, 86_400).default("600"),
-  SESSION_IDLE_TTL_SECONDS: int(10, 86_400).default("300"),
+  SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
+  SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("2"),
   SANDBOX: z
     .enum(["auto", "bwrap", "none"], {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { stagedRuntime } from "./runtime.js";
 
 /** How to start one runner process. */
 export interface RunnerCommand {
@@ -39,11 +40,15 @@ const SYSTEM_PATH = "/usr/bin:/bin";
 
 /** The host paths the runner needs, resolved once. */
 export function runnerPaths(): { runnerDir: string; playwrightDir: string; nodePath: string } {
+  return { ...(stagedRuntime() ?? projectRuntime()), nodePath: fs.realpathSync(process.execPath) };
+}
+
+/** The runner and playwright-core where the project keeps them. */
+export function projectRuntime(): { runnerDir: string; playwrightDir: string } {
   const require = createRequire(import.meta.url);
   return {
     runnerDir: fileURLToPath(new URL("./node/", import.meta.url)),
     playwrightDir: path.dirname(require.resolve("playwright-core/package.json")),
-    nodePath: fs.realpathSync(process.execPath),
   };
 }
 

@@ -18,3 +18,5 @@ export {
 export { prepareCode, type PreparedCode } from "./transform.js";
 export type { ExecResult, SandboxWorker } from "./types.js";
 export { acquireWorkerUid, canSwitchUid, killUidProcesses, type UidLease } from "./uid-pool.js";
+export { sandboxRoot, stageRuntime } from "./runtime.js";
+export { projectRuntime } from "./command.js";

@@ -1,0 +1,63 @@
+import { AppError } from "../errors/app-error.js";
+import { liveViewUrls } from "../liveview/service.js";
+import type { SessionService } from "../sessions/service.js";
+import type { InteractRequest, InteractResponse } from "./request.js";
+
+/** Builds a session's public URLs from the base URL clients reach us at. */
+export function sessionUrls(
+  baseUrl: string,
+  tokens: { cdpToken: string; viewToken: string; controlToken: string },
+) {
+  const base = baseUrl.replace(/\/+$/, "");
+  return {
+    cdpUrl: `${base.replace(/^http/, "ws")}/cdp/${tokens.cdpToken}`,
+    ...liveViewUrls(base, tokens),
+  };
+}
+
+/** Runs one interact call: gets the scrape's live session, then runs the code in it. */
+export class InteractService {
+  constructor(private readonly sessions: SessionService) {}
+
+  async interact(
+    scrapeId: string,
+    teamId: string,
+    req: InteractRequest,
+    baseUrl: string,
+  ): Promise<InteractResponse> {
+    // Refused before any session exists, so asking for these never starts a browser.
+    if (req.prompt !== undefined) {
+      throw new AppError("NOT_AVAILABLE_YET", "Prompt mode is not available on this server yet.");
+    }
+    if (req.language !== "node") {
+      throw new AppError(
+        "NOT_AVAILABLE_YET",
+        `The "${req.language}" language is not available on this server yet; use "node".`,
+      );
+    }
+    const { session, viewToken, controlToken } = await this.sessions.acquire(scrapeId, teamId);
+    const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
+    const run = await session.exec(req.code ?? "", req.timeout * 1000);
+    const success = run.exitCode === 0 && !run.killed;
+    return {
+      success,
+      sessionId: session.id,
+      ...urls,
+      stdout: run.stdout,
+      result: run.result,
+      stderr: run.stderr,
+      exitCode: run.exitCode,
+      killed: run.killed,
+      ...(success
+        ? {}
+        : { error: run.error ?? (run.killed ? "Execution timed out." : "Execution failed.") }),
+      ...(run.truncated ? { truncated: true } : {}),
+    };
+  }
+
+  /** Stops the scrape's session; the DELETE response body. */
+  async stop(scrapeId: string, teamId: string) {
+    const { sessionDurationMs } = await this.sessions.destroy(scrapeId, teamId);
+    return { success: true, status: "destroyed", sessionDurationMs, creditsBilled: 0 };
+  }
+}

@@ -1,0 +1,135 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { launchChromium } from "../browser/chromium-process.js";
+import {
+  projectRuntime,
+  sandboxRoot,
+  spawnNodeWorker,
+  stageRuntime,
+  startCdpBridge,
+} from "../sandbox/index.js";
+import type { SessionResources } from "./live-session.js";
+
+export interface ResourceOptions {
+  dataDir: string;
+  chromiumPath: () => string;
+  sandboxMode: "bwrap" | "none";
+  log?: (msg: string) => void;
+}
+
+/** Where each session's sandbox scratch folder lives; the orphan reaper keys on it too. */
+export function sandboxesRoot(dataDir: string): string {
+  return sandboxRoot(dataDir);
+}
+
+/** Removes the sandbox folder and its runtime copy; call once every worker is gone. */
+export function removeSandboxes(dataDir: string): void {
+  fs.rmSync(sandboxesRoot(dataDir), { recursive: true, force: true });
+}
+
+/** Prepares the sandbox folder and its runtime copy; call once at start, before any worker. */
+export function prepareSandboxes(dataDir: string): void {
+  stageRuntime(sandboxesRoot(dataDir), projectRuntime());
+}
+
+/**
+ * Starts what a session needs before it is bound to a scrape: its own Chromium, the server's
+ * connection to it, and a sandboxed code worker already connected to that browser.
+ */
+export async function createSessionResources(opts: ResourceOptions): Promise<SessionResources> {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const release = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch {}
+    }
+  };
+  try {
+    const proc = await launchChromium({
+      executablePath: opts.chromiumPath(),
+      dataDir: opts.dataDir,
+    });
+    cleanups.push(() => proc.kill());
+    const browser = await chromium.connectOverCDP(proc.wsEndpoint);
+    cleanups.push(() => browser.close());
+    const context = browser.contexts()[0];
+    if (!context) throw new Error("Chromium started without a default context");
+    const page = context.pages()[0] ?? (await context.newPage());
+    const cdp = await context.newCDPSession(page);
+
+    const scratchDir = path.join(sandboxesRoot(opts.dataDir), randomUUID());
+    fs.mkdirSync(scratchDir, { recursive: true });
+    cleanups.push(() => fs.promises.rm(scratchDir, { recursive: true, force: true }));
+    const socketPath = path.join(scratchDir, "cdp.sock");
+    const bridge = await startCdpBridge(socketPath, proc.wsEndpoint);
+    cleanups.push(() => bridge.close());
+    const worker = await spawnNodeWorker({
+      scratchDir,
+      cdpSocketPath: socketPath,
+      mode: opts.sandboxMode,
+    });
+    cleanups.push(() => worker.kill());
+    await worker.warm();
+    return { proc, browser, context, page, cdp, worker, scratchDir, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/**
+ * Session resources started ahead of demand, so a first interact does not wait for a browser
+ * launch. Entries whose browser died while waiting are thrown away.
+ */
+export class WarmPool {
+  private readonly ready: SessionResources[] = [];
+  private filling = 0;
+  private readonly starting = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly create: () => Promise<SessionResources>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** A ready entry if one is waiting, else a freshly started one. Refills in the background. */
+  async take(): Promise<SessionResources> {
+    let entry: SessionResources | undefined;
+    while ((entry = this.ready.shift())) {
+      if (entry.browser.isConnected() && entry.worker.alive) break;
+      void entry.release();
+    }
+    this.fill();
+    return entry ?? this.create();
+  }
+
+  /** Starts entries until size are ready or starting. */
+  fill(): void {
+    while (!this.closed && this.ready.length + this.filling < this.size) {
+      this.filling++;
+      const p = this.create().then(
+        (r) => {
+          this.filling--;
+          if (this.closed) void r.release();
+          else this.ready.push(r);
+        },
+        (err) => {
+          this.filling--;
+          this.onError(err);
+        },
+      );
+      this.starting.add(p);
+      void p.finally(() => this.starting.delete(p));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.starting]);
+    await Promise.all(this.ready.splice(0).map((r) => r.release()));
+  }
+}

@@ -1,0 +1,33 @@
+import { postJson } from "./server.js";
+
+/** Scrapes url on the test server and returns the scrape id. */
+export async function scrapeId(serverUrl: string, body: Record<string, unknown>): Promise<string> {
+  const res = await postJson(`${serverUrl}/v2/scrape`, body);
+  if (res.status !== 200)
+    throw new Error(`scrape failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.data.metadata.scrapeId;
+}
+
+/** POST /v2/scrape/{id}/interact. */
+export function interact(serverUrl: string, id: string, body: Record<string, unknown> | string) {
+  return postJson(`${serverUrl}/v2/scrape/${id}/interact`, body);
+}
+
+/** DELETE /v2/scrape/{id}/interact. */
+export async function stop(serverUrl: string, id: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${serverUrl}/v2/scrape/${id}/interact`, { method: "DELETE" });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Pids of processes whose command line mentions marker (our Chromium and sandbox processes). */
+export async function pidsMentioning(marker: string): Promise<number[]> {
+  const fs = await import("node:fs");
+  const out: number[] = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker)) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { interact, scrapeId, stop } from "./helpers/interact.js";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+
+let server: TestServer;
+let site: FixtureSite;
+let id: string;
+
+beforeAll(async () => {
+  site = await startFixtureSite();
+  server = await startTestServer({ MAX_BROWSER_SESSIONS: "1" });
+  id = await scrapeId(server.url, { url: `${site.url}/` });
+});
+afterAll(async () => {
+  await server?.close();
+  await site?.close();
+});
+
+describe("bad input is a 400 that says what is wrong", () => {
+  test("a job id that is not a UUID", async () => {
+    const res = await interact(server.url, "not-a-uuid", { code: "1" });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      success: false,
+      error: "Invalid job ID format. Job ID must be a valid UUID.",
+    });
+    expect((await stop(server.url, "nope")).status).toBe(400);
+  });
+
+  test.each([
+    ["neither code nor prompt", {}],
+    ["both code and prompt", { code: "1", prompt: "do it" }],
+    ["an unknown language", { code: "1", language: "ruby" }],
+    ["empty code", { code: "" }],
+    ["code over 100,000 chars", { code: "1".repeat(100_001) }],
+    ["a prompt over 10,000 chars", { prompt: "a".repeat(10_001) }],
+    ["timeout 0", { code: "1", timeout: 0 }],
+    ["timeout 301", { code: "1", timeout: 301 }],
+    ["an unknown key", { code: "1", bogus: true }],
+  ])("%s", async (_name, body) => {
+    const res = await interact(server.url, id, body);
+    expect(res.status).toBe(400);
+    expect(res.body.success).toBe(false);
+    expect(res.body.details.length).toBeGreaterThan(0);
+  });
+
+  test("a body that is not JSON", async () => {
+    const res = await interact(server.url, id, "{not json");
+    expect(res.status).toBe(400);
+    expect(res.body.success).toBe(false);
+  });
+});
+
+describe("spec error codes", () => {
+  test("404 for an unknown scrape", async () => {
+    const res = await interact(server.url, randomUUID(), { code: "1" });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ success: false, code: "JOB_NOT_FOUND", error: "Job not found." });
+  });
+
+  test("404 'Browser session not found.' when stopping a scrape that never had one", async () => {
+    const res = await stop(server.url, id);
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe("Browser session not found.");
+  });
+
+  test("409 for a zeroDataRetention scrape (no replay context)", async () => {
+    const zdr = await scrapeId(server.url, { url: `${site.url}/`, zeroDataRetention: true });
+    const res = await interact(server.url, zdr, { code: "1" });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe(
+      "Replay context is unavailable for this scrape job. Please rerun the scrape.",
+    );
+  });
+
+  test("prompt and other languages are refused without creating a session", async () => {
+    const prompt = await interact(server.url, id, { prompt: "click the button" });
+    expect(prompt.status).toBe(501);
+    expect(prompt.body.error).toMatch(/not available/);
+    const py = await interact(server.url, id, { code: "print(1)", language: "python" });
+    expect(py.status).toBe(501);
+    const bash = await interact(server.url, id, {
+      code: "agent-browser snapshot",
+      language: "bash",
+    });
+    expect(bash.status).toBe(501);
+    expect(server.services.sessions.activeCount()).toBe(0);
+    expect((await stop(server.url, id)).status).toBe(404);
+  });
+
+  test("429 once MAX_BROWSER_SESSIONS are live; 200 again after one stops", async () => {
+    const a = await scrapeId(server.url, { url: `${site.url}/` });
+    const b = await scrapeId(server.url, { url: `${site.url}/` });
+    expect((await interact(server.url, a, { code: "1" })).status).toBe(200);
+    const refused = await interact(server.url, b, { code: "1" });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toBe(
+      "You have reached the maximum number of active browser sessions.",
+    );
+    expect((await stop(server.url, a)).status).toBe(200);
+    expect((await interact(server.url, b, { code: "1" })).status).toBe(200);
+    await stop(server.url, b);
+  });
+
+  test("concurrent first calls on one scrape create exactly one session", async () => {
+    const s = await scrapeId(server.url, { url: `${site.url}/` });
+    const calls = await Promise.all(
+      Array.from({ length: 5 }, () => interact(server.url, s, { code: "await page.title()" })),
+    );
+    expect(calls.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(new Set(calls.map((c) => c.body.sessionId)).size).toBe(1);
+    expect(server.services.sessions.activeCount()).toBe(1);
+    await stop(server.url, s);
+  });
+});

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { interact, pidsMentioning, scrapeId, stop } from "./helpers/interact.js";
+import { startTestServer, tempDataDir } from "./helpers/server.js";
+
+let site: FixtureSite;
+beforeAll(async () => {
+  site = await startFixtureSite();
+});
+afterAll(() => site?.close());
+
+const waitFor = async (check: () => Promise<boolean> | boolean, ms = 15_000) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+};
+
+test("an idle session is destroyed, its processes reaped, and later calls answer 410", async () => {
+  const server = await startTestServer({ SESSION_IDLE_TTL_SECONDS: "2" });
+  try {
+    const id = await scrapeId(server.url, { url: `${site.url}/` });
+    expect((await interact(server.url, id, { code: "1" })).status).toBe(200);
+    const { proc, scratchDir } = server.services.sessions.get(id)!.resources;
+    const sessionPids = async () => [
+      ...(await pidsMentioning(proc.profileDir)),
+      ...(await pidsMentioning(scratchDir)),
+    ];
+    expect((await pidsMentioning(proc.profileDir)).length).toBeGreaterThan(0);
+    expect((await pidsMentioning(scratchDir)).length).toBeGreaterThan(0);
+    expect(await waitFor(() => server.services.sessions.activeCount() === 0)).toBe(true);
+    expect(await waitFor(async () => (await sessionPids()).length === 0)).toBe(true);
+    expect((await interact(server.url, id, { code: "1" })).status).toBe(410);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a session past its TTL is destroyed even while in use", async () => {
+  const server = await startTestServer({ SESSION_TTL_SECONDS: "3" });
+  try {
+    const id = await scrapeId(server.url, { url: `${site.url}/` });
+    for (let i = 0; i < 3; i++) {
+      expect((await interact(server.url, id, { code: "1" })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(await waitFor(() => server.services.sessions.activeCount() === 0)).toBe(true);
+    expect((await interact(server.url, id, { code: "1" })).status).toBe(410);
+  } finally {
+    await server.close();
+  }
+});
+
+test("after a restart, sessions that were live answer 410 and nothing outlives the old server", async () => {
+  const dataDir = tempDataDir();
+  const first = await startTestServer({ DATA_DIR: dataDir, BROWSER_POOL_SIZE: "1" });
+  const id = await scrapeId(first.url, { url: `${site.url}/` });
+  expect((await interact(first.url, id, { code: "1" })).status).toBe(200);
+  await first.close();
+  expect(await pidsMentioning(dataDir)).toEqual([]);
+
+  const second = await startTestServer({ DATA_DIR: dataDir });
+  try {
+    const res = await interact(second.url, id, { code: "1" });
+    expect(res.status).toBe(410);
+    expect(res.body.error).toBe("Browser session has been destroyed.");
+    expect((await stop(second.url, id)).status).toBe(410);
+  } finally {
+    await second.close();
+  }
+});
+
+test("a crashed browser ends its session with a clear error; other sessions carry on", async () => {
+  const server = await startTestServer();
+  try {
+    const a = await scrapeId(server.url, { url: `${site.url}/` });
+    const b = await scrapeId(server.url, { url: `${site.url}/` });
+    await interact(server.url, a, { code: "1" });
+    await interact(server.url, b, { code: "1" });
+    const victim = server.services.sessions.get(a)!;
+    process.kill(-victim.resources.proc.pid, "SIGKILL");
+    expect(await waitFor(() => !victim.alive)).toBe(true);
+    const res = await interact(server.url, a, { code: "1" });
+    expect(res.status).toBe(410);
+    expect(res.body.error).toBe("Browser session has been destroyed.");
+    const other = await interact(server.url, b, { code: "await page.title()" });
+    expect(other.body).toMatchObject({ success: true, result: "Fixture Home" });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,71 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { interact, pidsMentioning, scrapeId } from "./helpers/interact.js";
+import { startTestServer, tempDataDir } from "./helpers/server.js";
+
+let site: FixtureSite;
+beforeAll(async () => {
+  site = await startFixtureSite();
+});
+afterAll(() => site?.close());
+
+/** Runs the real entry point in its own process, as `npm start` would. */
+async function spawnServer(dataDir: string, port: number) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      BROWSER_POOL_SIZE: "1",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { child, url };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error("server did not start");
+}
+
+const port = () => 20_000 + Math.floor(Math.random() * 20_000);
+
+test("SIGTERM stops every browser and sandbox process", async () => {
+  const dataDir = tempDataDir();
+  const { child, url } = await spawnServer(dataDir, port());
+  const id = await scrapeId(url, { url: `${site.url}/` });
+  expect((await interact(url, id, { code: "1" })).status).toBe(200);
+  expect((await pidsMentioning(dataDir)).length).toBeGreaterThan(0);
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await pidsMentioning(dataDir)).toEqual([]);
+});
+
+test("after SIGKILL, the next start reaps the orphans", async () => {
+  const dataDir = tempDataDir();
+  const { child, url } = await spawnServer(dataDir, port());
+  const id = await scrapeId(url, { url: `${site.url}/` });
+  expect((await interact(url, id, { code: "1" })).status).toBe(200);
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+  expect((await pidsMentioning(dataDir)).length).toBeGreaterThan(0); // left behind
+
+  const next = await startTestServer({ DATA_DIR: dataDir });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await pidsMentioning(dataDir)).toEqual([]);
+    expect((await interact(next.url, id, { code: "1" })).status).toBe(410);
+  } finally {
+    await next.close();
+  }
+});
