@@ -202,6 +202,12 @@ test("a 404 or a 500 page is still scraped and reports its status code", async (
   expect(broken.body.data.metadata.statusCode).toBe(500);
 });
 
+test("a JSON document comes back as a fenced JSON block", async () => {
+  const res = await scrape({ url: `${site.url}/data.json` });
+  expect(res.body.data.markdown).toBe('```json\n{"name":"fixture","items":[1,2]}\n```');
+  expect(res.body.data.metadata.contentType).toBe("application/json");
+});
+
 test("the origin label the official SDKs add to every request is accepted", async () => {
   const res = await scrape({ url: `${site.url}/form`, origin: "js-sdk@4.42.0" });
   expect(res.status).toBe(200);

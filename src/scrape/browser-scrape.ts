@@ -1,23 +1,21 @@
-import type { Browser, BrowserContext, Page, Response } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { ChromiumNotFoundError } from "../browser/find-chromium.js";
 import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
 import type { Deadline } from "./deadline.js";
-import { EGRESS_FAILURE_HEADER, EgressProxy } from "./egress-proxy.js";
+import { EgressProxy } from "./egress-proxy.js";
 import { wantedFormats } from "./formats.js";
-import { egressError, hostOf, navigationError } from "./navigation-errors.js";
-import { NON_MAIN_SELECTORS, MAIN_SELECTORS } from "./main-content.js";
+import { hostOf } from "./navigation-errors.js";
+import { navigate } from "./navigate.js";
 import { pageSetup } from "./page-setup.js";
 import { tunePage } from "./page-tuning.js";
+import { checkSelectors, pageMarkdown, readPage } from "./read-page.js";
 import { buildReplayContext } from "./replay-capture.js";
 import type { ReplayContext } from "./replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
-import { extractPage, type ExtractOptions, type PageExtract } from "./transforms/extract-page.js";
-import { BASE64_PLACEHOLDER, toMarkdown } from "./transforms/markdown.js";
 import { pageMetadata } from "./transforms/metadata.js";
-import { pageCall } from "./transforms/page-script.js";
 
 export interface BrowserScrapeDeps {
   browser: { get(): Promise<Browser> };
@@ -72,7 +70,7 @@ export async function scrapeInBrowser(
     ]);
 
     deadline.stage = "loading the page";
-    const response = await load(page, req, deadline, proxy);
+    const response = await navigate(page, req, deadline, proxy);
     const loadedUrl = page.url();
     const loadedTimeOrigin = req.actions?.length
       ? ((await page.evaluate("performance.timeOrigin")) as number)
@@ -92,7 +90,7 @@ export async function scrapeInBrowser(
     const wanted = wantedFormats(req.formats);
     const shot = wanted.screenshot;
     const [extract, cookies, parallelShot] = await Promise.all([
-      readPage(page, extractOptions(req)),
+      readPage(page, req, response),
       req.zeroDataRetention ? [] : context.cookies(),
       // A screenshot with its own viewport reflows the page, so it waits for the read.
       shot && !shot.viewport ? takeScreenshot(page, shot, sink, deadline) : undefined,
@@ -107,8 +105,7 @@ export async function scrapeInBrowser(
       contentType: response?.headers()["content-type"],
       metadata: pageMetadata(extract),
     };
-    if (wanted.markdown)
-      result.markdown = toMarkdown(extract.cleanHtml ?? "", req.removeBase64Images);
+    if (wanted.markdown) result.markdown = pageMarkdown(extract, req, response);
     if (wanted.html) result.html = extract.cleanHtml;
     if (wanted.rawHtml) result.rawHtml = extract.rawHtml;
     if (wanted.links) result.links = extract.links;
@@ -127,11 +124,17 @@ export async function scrapeInBrowser(
         });
     return { result, replay };
   } catch (err) {
-    throw deadline.abortError() ?? unexpected(err, req.url);
+    // Every Playwright wait here is bounded by the deadline, so its timeout is ours.
+    throw (
+      deadline.abortError() ?? (isTimeout(err) ? deadline.timeoutError() : unexpected(err, req.url))
+    );
   } finally {
     deadline.signal.removeEventListener("abort", stop);
-    await context?.close().catch(() => {});
-    await proxy?.close();
+    // Everything is read: the answer need not wait for Chromium to tear the context down.
+    void (async () => {
+      await context?.close().catch(() => {});
+      await proxy?.close();
+    })();
   }
 }
 
@@ -142,108 +145,6 @@ async function getBrowser(deps: BrowserScrapeDeps): Promise<Browser> {
     const message =
       err instanceof ChromiumNotFoundError ? err.message : "Chromium could not be started.";
     throw withCause(new AppError("BROWSER_UNAVAILABLE", message), err);
-  }
-}
-
-/** Navigates and turns every way a load can fail into an error naming cause and host. */
-async function load(
-  page: Page,
-  req: ScrapeRequest,
-  deadline: Deadline,
-  proxy: EgressProxy | undefined,
-): Promise<Response | null> {
-  // Through the proxy a failed hop shows up as a tunnel error; remember which URL it was.
-  let lastNavigation = req.url;
-  if (proxy) {
-    page.on("request", (r) => {
-      if (r.isNavigationRequest() && r.frame() === page.mainFrame()) lastNavigation = r.url();
-    });
-  }
-  let response: Response | null;
-  try {
-    response = await page.goto(req.url, { waitUntil: "load", timeout: deadline.remaining() });
-  } catch (err) {
-    const failure = proxy?.failureFor(hostname(lastNavigation));
-    throw (
-      deadline.abortError() ??
-      (isTimeout(err) ? deadline.timeoutError() : undefined) ??
-      (failure ? egressError(failure, lastNavigation) : navigationError(err, req.url))
-    );
-  }
-  const refused = response?.headers()[EGRESS_FAILURE_HEADER];
-  if (proxy && response && refused) {
-    const host = hostname(response.url());
-    throw egressError(proxy.failureFor(host) ?? { kind: "unreachable", host }, response.url());
-  }
-  return response;
-}
-
-function hostname(url: string): string {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return url;
-  }
-}
-
-/** Refuses bad CSS in includeTags/excludeTags before loading anything, in the browser's own parser. */
-async function checkSelectors(page: Page, req: ScrapeRequest): Promise<void> {
-  const named = [
-    ...(req.includeTags ?? []).map((s, i) => ({ s, path: `includeTags.${i}` })),
-    ...(req.excludeTags ?? []).map((s, i) => ({ s, path: `excludeTags.${i}` })),
-  ];
-  if (named.length === 0) return;
-  const selectors = named.map((n) => n.s);
-  const invalid = (await page.evaluate((list) => {
-    const frag = document.createDocumentFragment();
-    return list.filter((s) => {
-      try {
-        frag.querySelector(s);
-        return false;
-      } catch {
-        return true;
-      }
-    });
-  }, selectors)) as string[];
-  if (invalid.length > 0) {
-    const details = named
-      .filter((n) => invalid.includes(n.s))
-      .map((n) => ({ path: n.path, message: `not a valid CSS selector: ${n.s}` }));
-    throw new AppError(
-      "BAD_REQUEST",
-      "Bad Request: " + details.map((d) => `${d.path}: ${d.message}`).join("; "),
-      details,
-    );
-  }
-}
-
-function extractOptions(req: ScrapeRequest): ExtractOptions {
-  const wanted = wantedFormats(req.formats);
-  return {
-    raw: wanted.rawHtml,
-    clean: wanted.markdown || wanted.html,
-    links: wanted.links,
-    images: wanted.images,
-    storage: !req.zeroDataRetention,
-    onlyMainContent: req.onlyMainContent,
-    includeTags: req.includeTags ?? [],
-    excludeTags: req.excludeTags ?? [],
-    removeBase64Images: req.removeBase64Images,
-    nonMainSelectors: NON_MAIN_SELECTORS,
-    keepSelectors: MAIN_SELECTORS,
-    base64Placeholder: BASE64_PLACEHOLDER,
-  };
-}
-
-/** Reads the page; if a script navigated it just then, waits for the new page and reads again. */
-async function readPage(page: Page, opts: ExtractOptions): Promise<PageExtract> {
-  const expression = pageCall(extractPage, opts);
-  try {
-    return (await page.evaluate(expression)) as PageExtract;
-  } catch (err) {
-    if (!/Execution context was destroyed|navigat/i.test(String(err))) throw err;
-    await page.waitForLoadState("load");
-    return (await page.evaluate(expression)) as PageExtract;
   }
 }
 

@@ -246,6 +246,9 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, log: Fixture
     case "/pagead/js/adsbygoogle.js":
       res.writeHead(200, { "content-type": "text/javascript" });
       return void res.end("document.getElementById('ad-slot').textContent = 'AD LOADED';");
+    case "/data.json":
+      res.writeHead(200, { "content-type": "application/json" });
+      return void res.end('{"name":"fixture","items":[1,2]}');
     case "/signin":
       return html(200, page("Signed in", "<main><h1>Welcome back</h1></main>"));
   }

@@ -8,6 +8,8 @@
  * Runs in the page: it must not reference anything outside itself.
  */
 export interface ExtractOptions {
+  /** Also read the body's text (for JSON and plain-text documents). */
+  text: boolean;
   raw: boolean;
   clean: boolean;
   links: boolean;
@@ -31,6 +33,7 @@ export interface PageExtract {
   favicon?: string;
   metas: [string, string][];
   rawHtml?: string;
+  text?: string;
   cleanHtml?: string;
   links?: string[];
   images?: string[];
@@ -66,6 +69,7 @@ export function extractPage(o: ExtractOptions): PageExtract {
     const content = m.getAttribute("content");
     if (name && content !== null) out.metas.push([name, content]);
   }
+  if (o.text) out.text = document.body?.innerText ?? "";
   if (o.raw) {
     const dt = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "";
     out.rawHtml = dt + document.documentElement.outerHTML;

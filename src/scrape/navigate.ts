@@ -1,0 +1,47 @@
+import type { Page, Response } from "playwright-core";
+import { isTimeout } from "./actions.js";
+import type { Deadline } from "./deadline.js";
+import { EGRESS_FAILURE_HEADER, type EgressProxy } from "./egress-proxy.js";
+import { egressError, navigationError } from "./navigation-errors.js";
+import type { ScrapeRequest } from "./request.js";
+
+/** Navigates and turns every way a load can fail into an error naming cause and host. */
+export async function navigate(
+  page: Page,
+  req: ScrapeRequest,
+  deadline: Deadline,
+  proxy: EgressProxy | undefined,
+): Promise<Response | null> {
+  // Through the proxy a failed hop shows up as a tunnel error; remember which URL it was.
+  let lastNavigation = req.url;
+  if (proxy) {
+    page.on("request", (r) => {
+      if (r.isNavigationRequest() && r.frame() === page.mainFrame()) lastNavigation = r.url();
+    });
+  }
+  let response: Response | null;
+  try {
+    response = await page.goto(req.url, { waitUntil: "load", timeout: deadline.remaining() });
+  } catch (err) {
+    const failure = proxy?.failureFor(hostname(lastNavigation));
+    throw (
+      deadline.abortError() ??
+      (isTimeout(err) ? deadline.timeoutError() : undefined) ??
+      (failure ? egressError(failure, lastNavigation) : navigationError(err, req.url))
+    );
+  }
+  const refused = response?.headers()[EGRESS_FAILURE_HEADER];
+  if (proxy && response && refused) {
+    const host = hostname(response.url());
+    throw egressError(proxy.failureFor(host) ?? { kind: "unreachable", host }, response.url());
+  }
+  return response;
+}
+
+function hostname(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
+}
