@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
+import { isolatedChromiumPrefix } from "./isolation.js";
 
 /** The folder under DATA_DIR holding every profile we create; the orphan reaper keys on it. */
 export function profilesRoot(dataDir: string): string {
@@ -27,6 +28,8 @@ export interface LaunchOptions {
   extraArgs?: string[];
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Run inside bubblewrap (see isolation.ts), for browsers that user code drives. */
+  bwrapPath?: string;
 }
 
 const DEVTOOLS_LINE = /DevTools listening on (ws:\/\/\S+)/;
@@ -48,7 +51,9 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
     ...(opts.extraArgs ?? []),
     "about:blank",
   ];
-  const child = spawn(opts.executablePath, args, {
+  const prefix = opts.bwrapPath ? isolatedChromiumPrefix(opts.bwrapPath, profileDir) : [];
+  const [file, ...rest] = [...prefix, opts.executablePath, ...args];
+  const child = spawn(file!, rest, {
     detached: true,
     stdio: ["ignore", "ignore", "pipe"],
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: profileDir, TZ: "UTC" },

@@ -20,3 +20,4 @@ export type { ExecResult, SandboxWorker } from "./types.js";
 export { acquireWorkerUid, canSwitchUid, killUidProcesses, type UidLease } from "./uid-pool.js";
 export { sandboxRoot, stageRuntime } from "./runtime.js";
 export { projectRuntime } from "./command.js";
+export { tryFindOnHost } from "./command.js";

@@ -9,6 +9,7 @@ import {
   spawnNodeWorker,
   stageRuntime,
   startCdpBridge,
+  tryFindOnHost,
 } from "../sandbox/index.js";
 import type { SessionResources } from "./live-session.js";
 
@@ -48,9 +49,12 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     }
   };
   try {
+    // With a sandbox, the browser user code drives gets a filesystem view of its own as well.
+    const bwrapPath = opts.sandboxMode === "bwrap" ? tryFindOnHost("bwrap") : undefined;
     const proc = await launchChromium({
       executablePath: opts.chromiumPath(),
       dataDir: opts.dataDir,
+      bwrapPath,
     });
     cleanups.push(() => proc.kill());
     const browser = await chromium.connectOverCDP(proc.wsEndpoint);

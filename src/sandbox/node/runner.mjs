@@ -74,7 +74,9 @@ async function exec({ kind, code, timeoutMs }) {
   try {
     const script = new vm.Script(code, {
       filename: "interact.js",
-      importModuleDynamically: (specifier) => import(specifier),
+      // `await import("node:fs")` in user code, resolved as the runner's own imports are
+      // (the plain callback form needs --experimental-vm-modules).
+      importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((s) => import(s)),
     });
     // `timeout` stops synchronous loops; the race below stops a run waiting on a promise.
     let value = script.runInContext(context, { timeout: timeoutMs, displayErrors: false });

@@ -1,0 +1,63 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { interact, scrapeId } from "./helpers/interact.js";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+
+// Break-out attempts through the HTTP API. Each must fail; the sandbox module's own tests go
+// further (fork and memory bombs, other sessions' ports from the worker).
+let server: TestServer;
+let site: FixtureSite;
+let id: string;
+const SECRET = "fc-secret-" + Math.random().toString(36).slice(2);
+
+beforeAll(async () => {
+  process.env.FC_TEST_SECRET = SECRET;
+  site = await startFixtureSite();
+  server = await startTestServer();
+  id = await scrapeId(server.url, { url: `${site.url}/` });
+  fs.writeFileSync(path.join(server.dataDir, "private.txt"), SECRET);
+});
+afterAll(async () => {
+  await server?.close();
+  await site?.close();
+  delete process.env.FC_TEST_SECRET;
+});
+
+const run = async (code: string) => (await interact(server.url, id, { code, timeout: 20 })).body;
+
+test("code cannot read the server's environment", async () => {
+  const res = await run(`
+    const fs = await import("node:fs");
+    const seen = [JSON.stringify(process.env)];
+    for (const p of fs.readdirSync("/proc")) {
+      try { seen.push(fs.readFileSync("/proc/" + p + "/environ", "utf8")); } catch {}
+    }
+    seen.join("\\n")`);
+  expect(res.success).toBe(true);
+  expect(res.result).not.toContain(SECRET);
+});
+
+test("code cannot list or read the data directory", async () => {
+  const res = await run(`
+    const fs = await import("node:fs");
+    let out = "";
+    try { out += fs.readdirSync(${JSON.stringify(server.dataDir)}).join(","); } catch (e) { out += e.code; }
+    try { out += fs.readFileSync(${JSON.stringify(path.join(server.dataDir, "private.txt"))}, "utf8"); } catch (e) { out += e.code; }
+    out`);
+  expect(res.result).not.toContain(SECRET);
+  expect(res.result).not.toContain("server.db");
+});
+
+test("the session's browser cannot read the server's files or environment either", async () => {
+  const res = await run(`
+    const out = [];
+    for (const url of ["file://${path.join(server.dataDir, "private.txt")}", "file:///proc/${process.pid}/environ", "file:///proc/1/environ"]) {
+      const p = await context.newPage();
+      try { await p.goto(url, { timeout: 5000 }); out.push(await p.content()); } catch (e) { out.push(String(e.message)); }
+      await p.close();
+    }
+    out.join("\\n")`);
+  expect(res.result).not.toContain(SECRET);
+});
