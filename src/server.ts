@@ -21,6 +21,7 @@ import {
   WarmPool,
 } from "./sessions/resources.js";
 import { SessionService } from "./sessions/service.js";
+import { startSessionEgress } from "./sessions/egress.js";
 import { rejectUpgrade } from "./http/upgrade.js";
 import type { Services } from "./services.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -56,6 +57,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const sandbox = detectSandbox(config.sandbox, (msg) => log.warn({}, msg));
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
   if (sandboxMode) prepareSandboxes(config.dataDir);
+  const egress = await startSessionEgress(config.allowPrivateNetwork);
 
   const pool = new WarmPool(
     sandboxMode ? config.browserPoolSize : 0,
@@ -64,6 +66,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         dataDir: config.dataDir,
         chromiumPath,
         sandboxMode: sandboxMode ?? "none",
+        egressProxyUrl: egress.url,
         log: (msg) => log.warn({}, msg),
       }),
     (err) => log.warn({ err }, "warm pool could not start a browser"),
@@ -135,6 +138,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await sessions.close();
       await pool.close();
       if (sandboxMode) removeSandboxes(config.dataDir);
+      await egress.close();
       liveview.close();
       await app.close();
       await browser.close();

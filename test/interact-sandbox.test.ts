@@ -61,3 +61,29 @@ test("the session's browser cannot read the server's files or environment either
     out.join("\\n")`);
   expect(res.result).not.toContain(SECRET);
 });
+
+test("a session's browser cannot reach any session's debugging port", async () => {
+  const other = await scrapeId(server.url, { url: `${site.url}/` });
+  await interact(server.url, other, { code: "1" });
+  const ports = [id, other].map(
+    (s) => new URL(server.services.sessions.get(s)!.browserWsEndpoint).port,
+  );
+  const res = await run(`
+    const out = [];
+    for (const port of ${JSON.stringify(ports)}) {
+      for (const host of ["127.0.0.1", "localhost"]) {
+        const p = await context.newPage();
+        try { await p.goto("http://" + host + ":" + port + "/json/version", { timeout: 5000 }); out.push(await p.content()); }
+        catch (e) { out.push(e.message); }
+        await p.close();
+      }
+    }
+    out.join("\\n")`);
+  expect(res.success).toBe(true);
+  expect(res.result).not.toContain("webSocketDebuggerUrl");
+  // The fixture site on loopback stays reachable: only debugging ports are off limits.
+  const ok = await run(
+    `const p = await context.newPage(); await p.goto(${JSON.stringify(site.url + "/")}); const t = await p.title(); await p.close(); t`,
+  );
+  expect(ok.result).toBe("Fixture Home");
+});

@@ -6,7 +6,7 @@ import { SharedBrowser } from "../src/browser/shared-browser.js";
 import { testConfig } from "../src/config/config.js";
 import { AppError } from "../src/errors/app-error.js";
 import { FileStore } from "../src/files/file-store.js";
-import { isPrivateAddress } from "../src/scrape/private-address.js";
+import { isPrivateAddress } from "../src/network/private-address.js";
 import { scrapeRequestSchema } from "../src/scrape/request.js";
 import { ScrapeService } from "../src/scrape/service.js";
 import type { Store } from "../src/store/repositories.js";

@@ -35,6 +35,18 @@ export interface LaunchOptions {
 const DEVTOOLS_LINE = /DevTools listening on (ws:\/\/\S+)/;
 
 /**
+ * Debugging ports of every Chromium this process started and that still runs. Session browsers
+ * are kept away from all of them (see network/egress-proxy.ts): a debugging port is full
+ * control of a browser, and they all listen on the same loopback.
+ */
+const liveDebuggingPorts = new Set<number>();
+
+/** True when port is the debugging port of a Chromium we started. */
+export function isOurDebuggingPort(port: number): boolean {
+  return liveDebuggingPorts.has(port);
+}
+
+/**
  * Starts one Chromium with its own profile and a debugging port on loopback, in its own process
  * group so that every helper process it forks dies with it.
  */
@@ -72,6 +84,9 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
 
   try {
     const wsEndpoint = await readEndpoint(child, opts.timeoutMs ?? 15_000, opts.signal);
+    const port = Number(new URL(wsEndpoint).port);
+    liveDebuggingPorts.add(port);
+    void exited.then(() => liveDebuggingPorts.delete(port));
     return { id, pid: child.pid!, wsEndpoint, profileDir, exited, kill };
   } catch (err) {
     await kill();

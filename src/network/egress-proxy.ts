@@ -16,8 +16,8 @@ export interface EgressFailure {
 export const EGRESS_FAILURE_HEADER = "x-egress-failure";
 
 export interface EgressProxyOptions {
-  /** True for addresses that must not be reached. */
-  isBlocked(address: string): boolean;
+  /** True for an address (and port) that must not be reached. */
+  isBlocked(address: string, port: number): boolean;
   lookup?: (host: string) => Promise<string[]>;
 }
 
@@ -45,7 +45,8 @@ function classify(err: NodeJS.ErrnoException): EgressFailureKind {
 }
 
 /**
- * A forward proxy for one scrape's browser context, used when private networks are off limits.
+ * A forward proxy for browsers whose reach we limit: a scrape's context when private networks are
+ * off limits, and every session browser (debugging ports, and private networks when off limits).
  * Every connection the page makes (documents, redirects, subresources, WebSockets) comes through
  * here; the proxy resolves the host itself, refuses it if any address is blocked, and connects to
  * the address it checked, so a DNS answer cannot change between the check and the connection.
@@ -104,7 +105,10 @@ export class EgressProxy {
   }
 
   /** Resolves and checks a host: the address to connect to, or why not. */
-  private async resolve(rawHost: string): Promise<{ address: string } | EgressFailure> {
+  private async resolve(
+    rawHost: string,
+    port: number,
+  ): Promise<{ address: string } | EgressFailure> {
     const host = rawHost.replace(/^\[|\]$/g, "").toLowerCase();
     let addresses: string[];
     if (net.isIP(host)) {
@@ -117,7 +121,7 @@ export class EgressProxy {
       }
       if (addresses.length === 0) return this.record({ kind: "dns", host });
     }
-    const bad = addresses.find((a) => this.opts.isBlocked(a));
+    const bad = addresses.find((a) => this.opts.isBlocked(a, port));
     if (bad !== undefined) return this.record({ kind: "blocked", host, address: bad });
     return { address: addresses[0]! };
   }
@@ -131,7 +135,7 @@ export class EgressProxy {
       res.writeHead(400).end();
       return;
     }
-    const target = await this.resolve(url.hostname);
+    const target = await this.resolve(url.hostname, Number(url.port || 80));
     if ("kind" in target) return refuse(res, target);
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
@@ -171,7 +175,7 @@ export class EgressProxy {
       socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
       return;
     }
-    const target = await this.resolve(m[1]!);
+    const target = await this.resolve(m[1]!, Number(m[2]));
     if ("kind" in target) {
       const status = target.kind === "blocked" ? "403 Forbidden" : "502 Bad Gateway";
       socket.end(`HTTP/1.1 ${status}\r\n${EGRESS_FAILURE_HEADER}: ${target.kind}\r\n\r\n`);
@@ -201,5 +205,5 @@ function refuse(res: http.ServerResponse, f: EgressFailure): void {
     "content-type": "text/plain",
     [EGRESS_FAILURE_HEADER]: f.kind,
   });
-  res.end(f.kind === "blocked" ? "Blocked: private address" : "Upstream unreachable");
+  res.end(f.kind === "blocked" ? "Blocked by the server's network policy" : "Upstream unreachable");
 }

@@ -73,3 +73,14 @@ export function isPrivateAddress(address: string): boolean {
   if (v4 !== undefined) return blocked.check(v4, "ipv4");
   return blocked.check(bare.split("%")[0]!, "ipv6");
 }
+
+/** True for addresses that reach this machine itself: 127.0.0.0/8, ::1, and the unspecified 0.0.0.0 / ::. */
+export function isLoopbackAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, "").split("%")[0]!;
+  if (net.isIPv4(bare)) return bare.startsWith("127.") || bare === "0.0.0.0";
+  const groups = ipv6Groups(bare);
+  if (!groups) return false;
+  const v4 = embeddedIpv4(groups);
+  if (v4 !== undefined) return isLoopbackAddress(v4);
+  return groups.slice(0, 7).every((g) => g === 0) && (groups[7] === 1 || groups[7] === 0);
+}

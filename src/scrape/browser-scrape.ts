@@ -4,7 +4,7 @@ import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
 import type { Deadline } from "./deadline.js";
-import { EgressProxy } from "./egress-proxy.js";
+import { EgressProxy } from "../network/egress-proxy.js";
 import { wantedFormats } from "./formats.js";
 import { hostOf } from "./navigation-errors.js";
 import { navigate } from "./navigate.js";

@@ -1,7 +1,7 @@
 import type { Page, Response } from "playwright-core";
 import { isTimeout } from "./actions.js";
 import type { Deadline } from "./deadline.js";
-import { EGRESS_FAILURE_HEADER, type EgressProxy } from "./egress-proxy.js";
+import { EGRESS_FAILURE_HEADER, type EgressProxy } from "../network/egress-proxy.js";
 import { egressError, navigationError } from "./navigation-errors.js";
 import type { ScrapeRequest } from "./request.js";
 

@@ -1,5 +1,5 @@
 import { AppError } from "../errors/app-error.js";
-import type { EgressFailure } from "./egress-proxy.js";
+import type { EgressFailure } from "../network/egress-proxy.js";
 
 const CONNECTION_ERRORS: Record<string, string> = {
   ERR_CONNECTION_REFUSED: "the connection was refused",

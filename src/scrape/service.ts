@@ -8,7 +8,7 @@ import { cacheKey } from "./cache-key.js";
 import { Deadline } from "./deadline.js";
 import { toDocument, type ScrapeDocument } from "./document.js";
 import { hostOf } from "./navigation-errors.js";
-import { isPrivateAddress } from "./private-address.js";
+import { isPrivateAddress } from "../network/private-address.js";
 import type { ReplayContext } from "./replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { ScrapeCache } from "./scrape-cache.js";

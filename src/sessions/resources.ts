@@ -11,12 +11,15 @@ import {
   startCdpBridge,
   tryFindOnHost,
 } from "../sandbox/index.js";
+import { egressFlags } from "./egress.js";
 import type { SessionResources } from "./live-session.js";
 
 export interface ResourceOptions {
   dataDir: string;
   chromiumPath: () => string;
   sandboxMode: "bwrap" | "none";
+  /** The session egress proxy every session browser must use (see egress.ts). */
+  egressProxyUrl: string;
   log?: (msg: string) => void;
 }
 
@@ -55,6 +58,7 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
       executablePath: opts.chromiumPath(),
       dataDir: opts.dataDir,
       bwrapPath,
+      extraArgs: egressFlags(opts.egressProxyUrl),
     });
     cleanups.push(() => proc.kill());
     const browser = await chromium.connectOverCDP(proc.wsEndpoint);
