@@ -27,7 +27,7 @@ test("waitFor gives late JavaScript time to render", async () => {
   const early = await scrape({ url: `${site.url}/delayed`, timeout: 10_000 });
   expect(early.body.data.markdown).toContain("Early content");
   expect(early.body.data.markdown).not.toContain("Late content");
-  const waited = await scrape({ url: `${site.url}/delayed`, waitFor: 3000, timeout: 10_000 });
+  const waited = await scrape({ url: `${site.url}/delayed`, waitFor: 4000, timeout: 10_000 });
   expect(waited.body.data.markdown).toContain("Late content");
 });
 

@@ -139,7 +139,7 @@ const PAGES: Record<string, string> = {
 <script>
   setTimeout(() => {
     document.getElementById('slot').innerHTML = '<p id="late">Late content</p>';
-  }, 2000);
+  }, 3000);
 </script>`,
   ),
   "/base64": page(
