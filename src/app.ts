@@ -23,6 +23,8 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
     bodyLimit: 2 * 1024 * 1024,
     trustProxy: true,
     return503OnClosing: true,
+    // Keep-alive sockets would otherwise hold close() open until the client drops them.
+    forceCloseConnections: true,
   });
   registerErrorHandler(app);
   registerAuth(app, config);

@@ -1,5 +1,8 @@
 import type { BrowserContext, CDPSession, Page } from "playwright-core";
+import { runActions } from "../scrape/actions.js";
+import { Deadline } from "../scrape/deadline.js";
 import type { ReplayContext } from "../scrape/replay-context.js";
+import type { Action } from "../scrape/request.js";
 
 /** Actions that change the page without producing output; the ones worth replaying. */
 const REPLAYABLE = new Set(["wait", "click", "write", "press", "scroll", "executeJavascript"]);
@@ -12,7 +15,7 @@ export async function applyEmulation(cdp: CDPSession, rc: ReplayContext): Promis
   await cdp.send("Emulation.setDeviceMetricsOverride", {
     width: rc.viewport.width,
     height: rc.viewport.height,
-    deviceScaleFactor: rc.mobile ? 3 : 1,
+    deviceScaleFactor: 1, // as the scrape had it
     mobile: rc.mobile,
   });
   if (rc.mobile) await cdp.send("Emulation.setTouchEmulationEnabled", { enabled: true });
@@ -51,9 +54,9 @@ export async function restoreReplayContext(
   page: Page,
   cdp: CDPSession,
   rc: ReplayContext,
-  deadline: number,
+  deadlineAt: number,
 ): Promise<void> {
-  const left = () => Math.max(1_000, deadline - Date.now());
+  const left = () => Math.max(1_000, deadlineAt - Date.now());
   if (Object.keys(rc.headers).length > 0) await context.setExtraHTTPHeaders(rc.headers);
   if (rc.cookies.length > 0) await context.addCookies(rc.cookies);
   await applyEmulation(cdp, rc);
@@ -78,48 +81,17 @@ export async function restoreReplayContext(
     if (scriptId)
       await cdp.send("Page.removeScriptToEvaluateOnNewDocument", { identifier: scriptId });
   }
-  for (const action of replayActions) await replayAction(page, action, left());
-}
-
-type Replayable = { type: string; [k: string]: unknown };
-
-function isReplayable(a: unknown): a is Replayable {
-  return typeof a === "object" && a !== null && REPLAYABLE.has((a as Replayable).type);
-}
-
-async function replayAction(page: Page, a: Replayable, timeout: number): Promise<void> {
-  switch (a.type) {
-    case "wait":
-      if (typeof a.selector === "string") await page.waitForSelector(a.selector, { timeout });
-      else await page.waitForTimeout(Math.min(Number(a.milliseconds) || 0, timeout));
-      return;
-    case "click":
-      if (a.all) {
-        for (const el of await page.locator(String(a.selector)).all()) await el.click({ timeout });
-      } else await page.locator(String(a.selector)).first().click({ timeout });
-      return;
-    case "write":
-      await page.keyboard.type(String(a.text));
-      return;
-    case "press":
-      await page.keyboard.press(String(a.key));
-      return;
-    case "scroll":
-      await page.evaluate(
-        ([sel, dir]) => {
-          const el = sel ? document.querySelector(sel) : null;
-          const dy = (dir === "up" ? -1 : 1) * window.innerHeight;
-          if (el) el.scrollBy(0, dy);
-          else window.scrollBy(0, dy);
-        },
-        [
-          typeof a.selector === "string" ? a.selector : null,
-          String(a.direction ?? "down"),
-        ] as const,
-      );
-      return;
-    case "executeJavascript":
-      await page.evaluate(String(a.script));
-      return;
+  if (replayActions.length > 0) {
+    // The scrape's own action runner, so a replayed action behaves exactly as it did then.
+    const deadline = new Deadline(left(), new AbortController().signal, target);
+    try {
+      await runActions(page, replayActions, deadline, { kind: "inline" });
+    } finally {
+      deadline.dispose();
+    }
   }
+}
+
+function isReplayable(a: unknown): a is Action {
+  return typeof a === "object" && a !== null && REPLAYABLE.has((a as Action).type);
 }

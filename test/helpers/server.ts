@@ -28,7 +28,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DATA_DIR: dataDir,
   });
   const server = await startServer(config);
-  return { ...server, dataDir };
+  const owned = env.DATA_DIR === undefined;
+  return {
+    ...server,
+    dataDir,
+    // A directory this helper made goes with the server; one passed in is the caller's.
+    close: async () => {
+      await server.close();
+      if (owned) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** POSTs JSON and returns status and parsed body. */
