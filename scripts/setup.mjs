@@ -26,9 +26,11 @@ const installed = path.join(root, "node_modules", ".package-lock.json");
 const stale =
   !fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs;
 if (stale) {
-  log("installing npm packages (npm ci)");
-  if (!run("npm", ["ci", "--no-audit", "--no-fund"])) {
-    console.error("[setup] npm ci failed; see the output above.");
+  // `npm install` rather than `npm ci`: it installs the lockfile's versions too, and it tolerates
+  // registries that do not carry every platform's optional packages (which `npm ci` rejects).
+  log("installing npm packages (npm install)");
+  if (!run("npm", ["install", "--no-audit", "--no-fund"])) {
+    console.error("[setup] npm install failed; see the output above.");
     process.exit(1);
   }
 }

@@ -11,18 +11,21 @@ const LLM_FORMATS = [
   "query",
 ] as const;
 
+/** The viewport a screenshot may ask for, in CSS pixels. */
+const screenshotViewport = z
+  .object({
+    width: z.number().int().min(1).max(7680),
+    height: z.number().int().min(1).max(4320),
+  })
+  .strict()
+  .optional();
+
 const screenshotFormat = z
   .object({
     type: z.literal("screenshot"),
     fullPage: z.boolean().default(false),
     quality: z.number().int().min(1).max(100).optional(),
-    viewport: z
-      .object({
-        width: z.number().int().min(1).max(7680),
-        height: z.number().int().min(1).max(4320),
-      })
-      .strict()
-      .optional(),
+    viewport: screenshotViewport,
   })
   .strict();
 
@@ -71,13 +74,7 @@ export const actionSchema = z.discriminatedUnion("type", [
       type: z.literal("screenshot"),
       fullPage: z.boolean().default(false),
       quality: z.number().int().min(1).max(100).optional(),
-      viewport: z
-        .object({
-          width: z.number().int().min(1).max(7680),
-          height: z.number().int().min(1).max(4320),
-        })
-        .strict()
-        .optional(),
+      viewport: screenshotViewport,
     })
     .strict(),
   z.object({ type: z.literal("scrape") }).strict(),
