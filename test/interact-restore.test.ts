@@ -152,6 +152,7 @@ test("viewport, mobile and locale follow the scrape", async () => {
       "await page.evaluate(() => JSON.stringify({w: screen.width, ua: navigator.userAgent, lang: navigator.language, " +
       "tz: Intl.DateTimeFormat().resolvedOptions().timeZone}))",
   });
+  expect(res.body, JSON.stringify(res.body)).toMatchObject({ success: true });
   const seen = JSON.parse(res.body.result);
   expect(seen.w).toBeLessThan(500);
   expect(seen.ua).toMatch(/Mobile/);

@@ -176,7 +176,12 @@ test("several viewers share one stream, which stops when the last one leaves", a
     openViewer(viewers, urls.liveViewUrl, { width: 400, height: 300 }),
     openViewer(viewers, urls.interactiveLiveViewUrl),
   ]);
-  expect(server.services.liveview.stats()).toMatchObject({ viewers: 3, streaming: 1 });
+  // The screencast starts a moment after the first viewer joins.
+  const live = await eventually(
+    async () => server.services.liveview.stats(),
+    (s) => s.viewers === 3 && s.streaming === 1,
+  );
+  expect(live).toMatchObject({ viewers: 3, streaming: 1 });
   await session.page.evaluate(() => (document.body.style.background = "rgb(30, 160, 40)"));
   for (const viewer of pages) await waitForColour(viewer, 0.98, 0.9, [30, 160, 40]);
   await session.page.evaluate(() => (document.body.style.background = ""));

@@ -8,9 +8,20 @@ export interface TestServer extends RunningServer {
   dataDir: string;
 }
 
+/**
+ * Data directories this helper made. They go when the test process exits, not with their
+ * server: restart tests start a second server on the first one's directory.
+ */
+const madeDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh temporary DATA_DIR. */
 export function tempDataDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "fc-test-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fc-test-"));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /**
@@ -28,16 +39,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DATA_DIR: dataDir,
   });
   const server = await startServer(config);
-  const owned = env.DATA_DIR === undefined;
-  return {
-    ...server,
-    dataDir,
-    // A directory this helper made goes with the server; one passed in is the caller's.
-    close: async () => {
-      await server.close();
-      if (owned) fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { ...server, dataDir };
 }
 
 /** POSTs JSON and returns status and parsed body. */
