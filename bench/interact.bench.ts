@@ -45,7 +45,8 @@ async function main() {
     await sleep(1500); // let the warm pool refill, as it would between real users
     const t = await time(async () => {
       const res = await interact(server.url, id, { code: "await page.title()" });
-      if (res.body.result !== "Fixture Home") throw new Error(JSON.stringify(res.body));
+      if (res.body.result !== "Fixture Home")
+        throw new Error(`run ${i}: ${JSON.stringify(res.body)}`);
     });
     const d = await time(() => stop(server.url, id));
     if (i >= 2) {

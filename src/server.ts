@@ -12,7 +12,7 @@ import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { AppError } from "./errors/app-error.js";
 import { InteractService } from "./interact/service.js";
-import { detectSandbox } from "./sandbox/index.js";
+import { detectSandbox, tryFindOnHost } from "./sandbox/index.js";
 import {
   createSessionResources,
   prepareSandboxes,
@@ -49,7 +49,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Chromium is looked up lazily so that a machine without it still serves /health and clear 503s.
   let chromium: string | undefined;
   const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
-  const browser = new SharedBrowser(chromiumPath, config.dataDir);
+  const browser = new SharedBrowser(chromiumPath, config.dataDir, tryFindOnHost("bwrap"));
   const files = new FileStore(config.dataDir);
   // Input in an interactive live view counts as activity for the session's idle timer.
   const liveview = new LiveViewService({ onInput: (id) => sessions.touchSession(id) });

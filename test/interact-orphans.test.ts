@@ -50,7 +50,7 @@ test("SIGTERM stops every browser and sandbox process", async () => {
   expect(await pidsMentioning(dataDir)).toEqual([]);
 });
 
-test("after SIGKILL, the next start reaps the orphans", async () => {
+test("after SIGKILL nothing is left once the next start has run", async () => {
   const dataDir = tempDataDir();
   const { child, url } = await spawnServer(dataDir, port());
   const id = await scrapeId(url, { url: `${site.url}/` });
@@ -58,7 +58,8 @@ test("after SIGKILL, the next start reaps the orphans", async () => {
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGKILL");
   await exited;
-  expect((await pidsMentioning(dataDir)).length).toBeGreaterThan(0); // left behind
+  // Under bubblewrap our processes die with the server; whatever might remain (no bubblewrap,
+  // a process that escaped) is what the next start must reap.
 
   const next = await startTestServer({ DATA_DIR: dataDir });
   try {

@@ -12,6 +12,8 @@ export class SharedBrowser {
   constructor(
     private readonly executablePath: () => string,
     private readonly dataDir: string,
+    /** bubblewrap, when present: the browser then also dies with the server, even on SIGKILL. */
+    private readonly bwrapPath?: string,
   ) {}
 
   /** A connected browser, launching one if none is running. */
@@ -31,6 +33,7 @@ export class SharedBrowser {
     const proc = await launchChromium({
       executablePath: this.executablePath(),
       dataDir: this.dataDir,
+      bwrapPath: this.bwrapPath,
     });
     try {
       const browser = await chromium.connectOverCDP(proc.wsEndpoint);

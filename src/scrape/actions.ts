@@ -96,6 +96,8 @@ async function runAction(
           const el = selector === null ? null : document.querySelector(selector);
           if (el) el.scrollBy(0, sign * (el.clientHeight || window.innerHeight));
           else window.scrollBy(0, sign * window.innerHeight);
+          // Scroll events fire with the next frame: let the page's handlers see this one.
+          return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
         },
         { selector: action.selector ?? null, sign: action.direction === "up" ? -1 : 1 },
       );

@@ -65,7 +65,10 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     cleanups.push(() => browser.close());
     const context = browser.contexts()[0];
     if (!context) throw new Error("Chromium started without a default context");
-    const page = context.pages()[0] ?? (await context.newPage());
+    // A tab of our own rather than the one Chromium opens at start: that one's first navigation
+    // can still be in flight, and a restore racing it would return before its page is loaded.
+    const page = await context.newPage();
+    for (const other of context.pages()) if (other !== page) await other.close();
     const cdp = await context.newCDPSession(page);
 
     const scratchDir = path.join(sandboxesRoot(opts.dataDir), randomUUID());
@@ -80,7 +83,9 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
       mode: opts.sandboxMode,
     });
     cleanups.push(() => worker.kill());
-    await worker.warm();
+    // No warm() here: a worker attached before the restore can miss the restore's navigation
+    // (Playwright then reports "Loading <url>" for the page). The runner loads Playwright when
+    // it starts; it connects right after the restore (SessionService), which costs ~50 ms.
     return { proc, browser, context, page, cdp, worker, scratchDir, release };
   } catch (err) {
     await release();

@@ -30,6 +30,7 @@ export interface AcquiredSession {
 }
 
 const RESTORE_TIMEOUT_MS = 30_000;
+const WORKER_SYNC = 'await page.waitForLoadState("load", { timeout: 4000 }).catch(() => {});';
 
 /**
  * Owns every live session: creates one per scrape on first use (once, however many calls race),
@@ -149,6 +150,8 @@ export class SessionService {
       this.deps.log.warn({ err, scrapeId }, "restoring the replay context failed");
       throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
     }
+    // Connects the worker to the restored page before the user's first call runs.
+    await resources.worker.exec(WORKER_SYNC, 5_000);
 
     const session = new LiveSession(
       randomUUID(),

@@ -14,7 +14,11 @@ export interface TestServer extends RunningServer {
  */
 const madeDirs: string[] = [];
 process.once("exit", () => {
-  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of madeDirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {} // a browser still shutting down may write into it; it is only a temp folder
+  }
 });
 
 /** A fresh temporary DATA_DIR. */
