@@ -104,21 +104,39 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** Resolves once no process of the group is left (or after a bounded wait). */
+/**
+ * Resolves once no live process of the group is left (or after a bounded wait). Zombies do not
+ * count: processes from a sandbox's PID namespace are reaped by the system's init, which may
+ * take its time, but a zombie holds no memory and runs nothing.
+ */
 async function groupGone(pgid: number | undefined, maxMs = 3_000): Promise<void> {
   if (pgid === undefined) return;
   const end = Date.now() + maxMs;
-  while (Date.now() < end) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
+  while (Date.now() < end && liveGroupMembers(pgid) > 0) {
     try {
       process.kill(-pgid, "SIGKILL");
     } catch {}
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** How many processes of group pgid are still running (not zombies). */
+function liveGroupMembers(pgid: number): number {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  let live = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z") live++;
+    } catch {}
+  }
+  return live;
 }
 
 function removeProfile(dir: string): void {
