@@ -1,4 +1,4 @@
-import fs from "node:fs";
+import { systemMounts } from "../sandbox/command.js";
 
 /**
  * A bubblewrap prefix that starts Chromium with a filesystem of its own: the system's /usr and
@@ -20,10 +20,7 @@ export function isolatedChromiumPrefix(bwrapPath: string, profileDir: string): s
     "--unshare-ipc",
     "--unshare-uts",
     "--unshare-cgroup-try",
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    ...topLevelLinks(),
+    ...systemMounts(),
     "--ro-bind",
     "/etc",
     "/etc",
@@ -40,20 +37,4 @@ export function isolatedChromiumPrefix(bwrapPath: string, profileDir: string): s
     profileDir,
     "--",
   ];
-}
-
-/** /bin, /lib... are links into /usr on merged-/usr systems and real folders elsewhere. */
-function topLevelLinks(): string[] {
-  const out: string[] = [];
-  for (const name of ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(name);
-    } catch {
-      continue;
-    }
-    if (st.isSymbolicLink()) out.push("--symlink", fs.readlinkSync(name), name);
-    else if (st.isDirectory()) out.push("--ro-bind", name, name);
-  }
-  return out;
 }

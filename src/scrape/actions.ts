@@ -74,7 +74,7 @@ async function runAction(
       await matches.first().waitFor({ state: "attached", timeout: elementWait() });
       const targets = action.all ? await matches.all() : [matches.first()];
       for (const t of targets) await t.click({ timeout: elementWait() });
-      await page.waitForLoadState("load", { timeout: deadline.remaining() });
+      await settle(page, deadline);
       return;
     }
     case "write":
@@ -82,7 +82,7 @@ async function runAction(
       return;
     case "press":
       await page.keyboard.press(action.key);
-      await page.waitForLoadState("load", { timeout: deadline.remaining() });
+      await settle(page, deadline);
       return;
     case "scroll": {
       if (action.selector !== undefined) {
@@ -115,6 +115,25 @@ async function runAction(
       return;
     }
   }
+}
+
+/** How long a click or key press is given to start a navigation (a form submit, a link). */
+const NAVIGATION_START_MS = 150;
+
+/**
+ * Lets what a click or key press set off take effect: a navigation it started (a submitted form)
+ * is waited for until its page has loaded. The input returns before the navigation begins, so
+ * waiting for "load" alone would see the old page, already loaded.
+ */
+async function settle(page: Page, deadline: Deadline): Promise<void> {
+  // Whether or not one started: a navigation that committed before we listened is caught below.
+  await page
+    .waitForEvent("framenavigated", {
+      predicate: (f) => f === page.mainFrame(),
+      timeout: Math.min(NAVIGATION_START_MS, deadline.remaining()),
+    })
+    .catch(() => undefined);
+  await page.waitForLoadState("load", { timeout: deadline.remaining() });
 }
 
 /** Playwright's own timeout, as opposed to any other failure. */
