@@ -57,7 +57,7 @@ if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
 if (wanted.length > 0) {
   const isRoot = process.getuid?.() === 0;
   const hasApt = hasCommand("apt-get");
-  const command = `apt-get update && apt-get install -y --no-install-recommends ${wanted.join(" ")}`;
+  const command = `apt-get update && apt-get install -y ${wanted.join(" ")}`;
   if (isRoot && hasApt) {
     log(`installing system packages: ${wanted.join(", ")}`);
     try {
