@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { allPids, processStat } from "../src/browser/process-table.js";
 
 /** Median of a list of numbers. */
 export function median(xs: number[]): number {
@@ -23,15 +24,9 @@ export async function time(fn: () => Promise<unknown>): Promise<number> {
 /** Every process below pid in the process tree. */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(d));
-      children.set(ppid, list);
-    } catch {}
+  for (const p of allPids()) {
+    const stat = processStat(p);
+    if (stat) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), p]);
   }
   const out: number[] = [];
   const walk = (p: number) => {

@@ -1,21 +1,17 @@
 import { chromium } from "playwright-core";
 import puppeteer from "puppeteer-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 
 beforeAll(async () => {
-  site = await startFixtureSite();
-  server = await startTestServer();
+  [server, site] = await startServerAndSite();
 });
-afterAll(async () => {
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => closeAll(server, site));
 
 test("playwright-core connectOverCDP(cdpUrl) sees and drives the session's page", async () => {
   const id = await scrapeId(server.url, { url: `${site.url}/` });

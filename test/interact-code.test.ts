@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let id: string;
 
 beforeAll(async () => {
-  site = await startFixtureSite();
-  server = await startTestServer({ BROWSER_POOL_SIZE: "1" });
+  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
   id = await scrapeId(server.url, { url: `${site.url}/` });
 });
-afterAll(async () => {
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => closeAll(server, site));
 
 describe("node code in a live session", () => {
   test("the spec's example returns the page title as a JSON string, with every field", async () => {

@@ -1,22 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let id: string;
 
 beforeAll(async () => {
-  site = await startFixtureSite();
-  server = await startTestServer({ MAX_BROWSER_SESSIONS: "1" });
+  [server, site] = await startServerAndSite({ MAX_BROWSER_SESSIONS: "1" });
   id = await scrapeId(server.url, { url: `${site.url}/` });
 });
-afterAll(async () => {
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => closeAll(server, site));
 
 describe("bad input is a 400 that says what is wrong", () => {
   test("a job id that is not a UUID", async () => {

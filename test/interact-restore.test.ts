@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
+import { postJson, startTestServer, type TestServer, closeAll } from "./helpers/server.js";
 
 /** A small site with a login, a header echo and storage that is only set once. */
 function startLoginSite(): Promise<{ url: string; close(): Promise<void> }> {
@@ -74,10 +74,7 @@ beforeAll(async () => {
   site = await startLoginSite();
   server = await startTestServer();
 });
-afterAll(async () => {
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => closeAll(server, site));
 
 test("a login made by the scrape's actions is still logged in", async () => {
   const id = await scrapeId(server.url, {

@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId } from "./helpers/interact.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 // Break-out attempts through the HTTP API. Each must fail; the sandbox module's own tests go
 // further (fork and memory bombs, other sessions' ports from the worker).
@@ -14,14 +14,12 @@ const SECRET = "fc-secret-" + Math.random().toString(36).slice(2);
 
 beforeAll(async () => {
   process.env.FC_TEST_SECRET = SECRET;
-  site = await startFixtureSite();
-  server = await startTestServer();
+  [server, site] = await startServerAndSite();
   id = await scrapeId(server.url, { url: `${site.url}/` });
   fs.writeFileSync(path.join(server.dataDir, "private.txt"), SECRET);
 });
 afterAll(async () => {
-  await server?.close();
-  await site?.close();
+  await closeAll(server, site);
   delete process.env.FC_TEST_SECRET;
 });
 

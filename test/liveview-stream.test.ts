@@ -12,6 +12,7 @@ import {
   waitForColour,
   waitForState,
   type SessionBrowser,
+  keepPageSockets,
 } from "./helpers/liveview.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -176,16 +177,7 @@ test("a viewer that connects while others watch gets the current picture at once
 
 test("a viewer whose connection drops reconnects and goes on showing the page", async () => {
   const page = await viewers.newPage({ viewport: { width: 640, height: 480 } });
-  await page.addInitScript(() => {
-    const Native = window.WebSocket;
-    (window as any).__sockets = [];
-    window.WebSocket = class extends Native {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        (window as any).__sockets.push(this);
-      }
-    } as any;
-  });
+  await keepPageSockets(page);
   await page.goto(urls.liveViewUrl);
   await waitForState(page, "live");
   const states: string[] = [];

@@ -13,6 +13,7 @@ import {
   waitForColour,
   waitForState,
   type SessionBrowser,
+  keepPageSockets,
 } from "./helpers/liveview.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -124,16 +125,7 @@ test("the read-only view changes nothing, even when its page is made to send inp
   await resetButton();
   const viewer: Page = await viewers.newPage({ viewport: { width: 700, height: 520 } });
   // Stand-in for a viewer who edits the page's script: keep hold of the page's own socket.
-  await viewer.addInitScript(() => {
-    const Native = window.WebSocket;
-    (window as any).__sockets = [];
-    window.WebSocket = class extends Native {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        (window as any).__sockets.push(this);
-      }
-    } as any;
-  });
+  await keepPageSockets(viewer);
   await viewer.goto(urls.liveViewUrl);
   await waitForState(viewer, "live");
   await viewer.waitForFunction(() => Number(document.body.dataset.frames ?? 0) > 0);

@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
-import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
+import { postJson, type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 
 beforeAll(async () => {
-  [server, site] = await Promise.all([startTestServer(), startFixtureSite()]);
+  [server, site] = await startServerAndSite();
 });
-afterAll(async () => {
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => closeAll(server, site));
 
 const scrape = (body: unknown) => postJson(`${server.url}/v2/scrape`, body);
 

@@ -1,18 +1,14 @@
 import Firecrawl from "@mendable/firecrawl-js";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
+import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 beforeAll(async () => {
-  site = await startFixtureSite();
-  server = await startTestServer();
+  [server, site] = await startServerAndSite();
 });
-afterAll(async () => {
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => closeAll(server, site));
 
 test("the official SDK scrapes, interacts and stops against this server", async () => {
   const firecrawl = new Firecrawl({ apiUrl: server.url, apiKey: "fc-self-hosted" });

@@ -1,18 +1,15 @@
 import Firecrawl from "@mendable/firecrawl-js";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
+import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 
 beforeAll(async () => {
-  [server, site] = await Promise.all([startTestServer(), startFixtureSite()]);
+  [server, site] = await startServerAndSite();
 });
-afterAll(async () => {
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => closeAll(server, site));
 
 // The SDK only insists on an API key for Firecrawl's cloud; pointed elsewhere it needs none.
 const client = () => new Firecrawl({ apiUrl: server.url });

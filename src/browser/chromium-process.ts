@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
 import { isolatedChromiumPrefix } from "./isolation.js";
+import { allPids, processStat } from "./process-table.js";
 
 /** The folder under DATA_DIR holding every profile we create; the orphan reaper keys on it. */
 export function profilesRoot(dataDir: string): string {
@@ -122,21 +123,10 @@ async function groupGone(pgid: number | undefined, maxMs = 3_000): Promise<void>
 
 /** How many processes of group pgid are still running (not zombies). */
 function liveGroupMembers(pgid: number): number {
-  let pids: string[];
-  try {
-    pids = fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return 0;
-  }
-  let live = 0;
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pgrp) === pgid && state !== "Z") live++;
-    } catch {}
-  }
-  return live;
+  return allPids().filter((pid) => {
+    const stat = processStat(pid);
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== "Z";
+  }).length;
 }
 
 function removeProfile(dir: string): void {

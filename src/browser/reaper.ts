@@ -1,33 +1,21 @@
-import fs from "node:fs";
+import { allPids, commandLine } from "./process-table.js";
 
 /**
  * Kills processes left behind by an earlier run that died without cleaning up (SIGKILL, OOM).
  * A process is ours when its command line names a path under one of `markers` (our profile
- * and sandbox folders under DATA_DIR), so another program's Chromium is never touched.
+ * and sandbox folders), so another program's Chromium is never touched.
  */
 export function reapOrphans(markers: string[]): number {
   let killed = 0;
-  let pids: string[] = [];
-  try {
-    pids = fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return 0; // not Linux: nothing we can scan
-  }
-  for (const pid of pids) {
-    if (Number(pid) === process.pid) continue;
-    let cmdline: string;
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    const cmdline = commandLine(pid);
+    if (cmdline === undefined || !markers.some((m) => cmdline.includes(m))) continue;
     try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      process.kill(pid, "SIGKILL");
+      killed++;
     } catch {
-      continue;
-    }
-    if (markers.some((m) => cmdline.includes(m))) {
-      try {
-        process.kill(Number(pid), "SIGKILL");
-        killed++;
-      } catch {
-        // already gone
-      }
+      // already gone
     }
   }
   return killed;

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from "fastify";
 import { ZodError } from "zod";
 import { AppError } from "../errors/app-error.js";
 import { ERROR_STATUS } from "./errors.js";
+import { badRequestFromZod } from "./validate.js";
 
 interface ErrorBody {
   success: false;
@@ -10,32 +11,17 @@ interface ErrorBody {
   details?: unknown;
 }
 
-/** Turns a zod failure into the list of {path, message} that clients get as `details`. */
-export function zodDetails(err: ZodError): { path: string; message: string }[] {
-  return err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-}
-
 /** Maps every thrown error to one JSON shape; internals of a 5xx are logged, never sent. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | ZodError, req, reply) => {
     let status: number;
     let body: ErrorBody;
+    // A schema parsed outside parseBody still answers like every other bad request.
+    if (err instanceof ZodError) err = badRequestFromZod(err);
     if (err instanceof AppError) {
       status = ERROR_STATUS[err.code];
       body = { success: false, code: err.code, error: err.message };
       if (err.details !== undefined) body.details = err.details;
-    } else if (err instanceof ZodError) {
-      status = 400;
-      body = {
-        success: false,
-        code: "BAD_REQUEST",
-        error:
-          "Bad Request: " +
-          zodDetails(err)
-            .map((d) => `${d.path || "body"}: ${d.message}`)
-            .join("; "),
-        details: zodDetails(err),
-      };
     } else if (
       typeof err.statusCode === "number" &&
       err.statusCode >= 400 &&

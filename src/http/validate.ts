@@ -1,6 +1,12 @@
-import type { z } from "zod";
+import type { z, ZodError } from "zod";
 import { AppError } from "../errors/app-error.js";
-import { zodDetails } from "./error-handler.js";
+
+/** A zod failure as the client sees it: a 400 whose `details` list every {path, message}. */
+export function badRequestFromZod(err: ZodError): AppError {
+  const details = err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+  const summary = details.map((d) => `${d.path || "body"}: ${d.message}`).join("; ");
+  return new AppError("BAD_REQUEST", `Bad Request: ${summary}`, details);
+}
 
 /** Parses a request body with its schema; a mismatch is a 400 listing every problem. */
 export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.output<S> {
@@ -8,10 +14,6 @@ export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.o
     throw new AppError("BAD_REQUEST", "Bad Request: the body must be a JSON object.");
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const details = zodDetails(parsed.error);
-    const summary = details.map((d) => `${d.path || "body"}: ${d.message}`).join("; ");
-    throw new AppError("BAD_REQUEST", `Bad Request: ${summary}`, details);
-  }
+  if (!parsed.success) throw badRequestFromZod(parsed.error);
   return parsed.data;
 }

@@ -1,3 +1,4 @@
+import { allPids, commandLine } from "../../src/browser/process-table.js";
 import { postJson } from "./server.js";
 
 /** Scrapes url on the test server and returns the scrape id. */
@@ -21,13 +22,5 @@ export async function stop(serverUrl: string, id: string): Promise<{ status: num
 
 /** Pids of processes whose command line mentions marker (our Chromium and sandbox processes). */
 export async function pidsMentioning(marker: string): Promise<number[]> {
-  const fs = await import("node:fs");
-  const out: number[] = [];
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker)) out.push(Number(d));
-    } catch {}
-  }
-  return out;
+  return allPids().filter((pid) => commandLine(pid)?.includes(marker));
 }

@@ -171,3 +171,20 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Makes a viewer page keep hold of every WebSocket it opens, in `window.__sockets`, so a test
+ * can act as a viewer who edits the page's script (send on, or drop, the page's own socket).
+ */
+export async function keepPageSockets(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const Native = window.WebSocket;
+    (window as any).__sockets = [];
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        (window as any).__sockets.push(this);
+      }
+    } as any;
+  });
+}

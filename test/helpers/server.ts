@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/config/config.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+import { startFixtureSite, type FixtureSite } from "./fixture-site.js";
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -59,4 +60,18 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
     parsed = JSON.parse(text);
   } catch {}
   return { status: res.status, body: parsed };
+}
+
+/** Starts the real server and the local fixture site together. */
+export function startServerAndSite(
+  env: Record<string, string> = {},
+): Promise<[TestServer, FixtureSite]> {
+  return Promise.all([startTestServer(env), startFixtureSite()]);
+}
+
+/** Closes what a test file started, in order, skipping what never started. */
+export async function closeAll(
+  ...things: ({ close(): Promise<unknown> } | undefined)[]
+): Promise<void> {
+  for (const thing of things) await thing?.close();
 }
