@@ -38,7 +38,18 @@ export interface RunningServer {
  * Opens the store, reaps what a killed predecessor left, wires the services and listens.
  * Everything started here is stopped by close().
  */
-export async function startServer(config: Config): Promise<RunningServer> {
+export interface ServerOptions {
+  /**
+   * What counts as a private address when ALLOW_PRIVATE_NETWORK is off. Tests narrow it: on one
+   * machine every address is private, so a local site has to play the public internet.
+   */
+  isPrivateAddress?: (address: string) => boolean;
+}
+
+export async function startServer(
+  config: Config,
+  opts: ServerOptions = {},
+): Promise<RunningServer> {
   const reaped = reapOrphans([
     profilesRoot(config.dataDir) + path.sep,
     sandboxesRoot(config.dataDir) + path.sep,
@@ -57,7 +68,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const sandbox = detectSandbox(config.sandbox, (msg) => log.warn({}, msg));
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
   if (sandboxMode) prepareSandboxes(config.dataDir);
-  const egress = await startSessionEgress(config.allowPrivateNetwork);
+  const egress = await startSessionEgress(config.allowPrivateNetwork, opts.isPrivateAddress);
 
   const pool = new WarmPool(
     sandboxMode ? config.browserPoolSize : 0,
@@ -95,7 +106,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     config,
     store,
     files,
-    scrapes: new ScrapeService({ config, store, files, browser }),
+    scrapes: new ScrapeService({
+      config,
+      store,
+      files,
+      browser,
+      isBlockedAddress: opts.isPrivateAddress,
+    }),
     liveview,
     sessions,
     interact: new InteractService(sessions),

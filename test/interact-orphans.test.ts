@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { sandboxRoot } from "../src/sandbox/runtime.js";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, pidsMentioning, scrapeId } from "./helpers/interact.js";
@@ -35,6 +38,21 @@ async function spawnServer(dataDir: string, port: number) {
   throw new Error("server did not start");
 }
 
+/** Per-session folders on disk: browser profiles under DATA_DIR, sandbox scratch folders. */
+function leftovers(dataDir: string): string[] {
+  const list = (dir: string) => {
+    try {
+      return fs.readdirSync(dir).map((f) => path.join(dir, f));
+    } catch {
+      return [];
+    }
+  };
+  return [
+    ...list(path.join(dataDir, "browsers")),
+    ...list(sandboxRoot(dataDir)).filter((f) => path.basename(f) !== "runtime"),
+  ];
+}
+
 const port = () => 20_000 + Math.floor(Math.random() * 20_000);
 
 test("SIGTERM stops every browser and sandbox process", async () => {
@@ -48,6 +66,7 @@ test("SIGTERM stops every browser and sandbox process", async () => {
   await exited;
   await new Promise((r) => setTimeout(r, 300));
   expect(await pidsMentioning(dataDir)).toEqual([]);
+  expect(leftovers(dataDir)).toEqual([]);
 });
 
 test("after SIGKILL nothing is left once the next start has run", async () => {
@@ -65,6 +84,8 @@ test("after SIGKILL nothing is left once the next start has run", async () => {
   try {
     await new Promise((r) => setTimeout(r, 300));
     expect(await pidsMentioning(dataDir)).toEqual([]);
+    // Profiles and scratch folders of the killed server's sessions are gone too.
+    expect(leftovers(dataDir)).toEqual([]);
     expect((await interact(next.url, id, { code: "1" })).status).toBe(410);
   } finally {
     await next.close();

@@ -43,6 +43,10 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("2"),
+  TRUST_PROXY: bool.default("false"),
+  BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
+  CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
+  MIN_FREE_DISK_MB: int(0, 1_048_576).default("256"),
   SANDBOX: z
     .enum(["auto", "bwrap", "none"], {
       errorMap: () => ({ message: "must be auto, bwrap or none" }),
@@ -71,6 +75,14 @@ export interface Config {
   readonly browserPoolSize: number;
   readonly sandbox: "auto" | "bwrap" | "none";
   readonly logLevel: string;
+  /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
+  readonly trustProxy: boolean;
+  /** Size of each browser's writable storage (profile, caches, site data), in bytes. */
+  readonly browserProfileBytes: number;
+  /** Largest CDP message a client may send through cdpUrl, in bytes. */
+  readonly cdpMaxMessageBytes: number;
+  /** Below this much free space in DATA_DIR the server reports itself unhealthy, in bytes. */
+  readonly minFreeDiskBytes: number;
 }
 
 /** Parses the environment once into a frozen Config, or throws ConfigError naming each bad variable. */
@@ -104,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     browserPoolSize: e.BROWSER_POOL_SIZE,
     sandbox: e.SANDBOX,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
+    cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,
+    minFreeDiskBytes: e.MIN_FREE_DISK_MB * MB,
   });
 }
 

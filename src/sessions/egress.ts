@@ -8,11 +8,14 @@ import { isLoopbackAddress, isPrivateAddress } from "../network/private-address.
  * private networks when ALLOW_PRIVATE_NETWORK is off (which would let a session probe the
  * server's own network).
  */
-export function startSessionEgress(allowPrivateNetwork: boolean): Promise<EgressProxy> {
+export function startSessionEgress(
+  allowPrivateNetwork: boolean,
+  isPrivate: (address: string) => boolean = isPrivateAddress,
+): Promise<EgressProxy> {
   return EgressProxy.start({
     isBlocked: (address, port) =>
       (isLoopbackAddress(address) && isOurDebuggingPort(port)) ||
-      (!allowPrivateNetwork && isPrivateAddress(address)),
+      (!allowPrivateNetwork && isPrivate(address)),
   });
 }
 

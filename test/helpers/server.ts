@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/config/config.js";
-import { startServer, type RunningServer } from "../../src/server.js";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/server.js";
 import { startFixtureSite, type FixtureSite } from "./fixture-site.js";
 
 export interface TestServer extends RunningServer {
@@ -33,7 +33,10 @@ export function tempDataDir(): string {
  * Starts the real server on a random loopback port with its own temporary DATA_DIR.
  * Pass DATA_DIR to reuse one (restart tests).
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  opts: ServerOptions = {},
+): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const config = loadConfig({
     HOST: "127.0.0.1",
@@ -43,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
     DATA_DIR: dataDir,
   });
-  const server = await startServer(config);
+  const server = await startServer(config, opts);
   return { ...server, dataDir };
 }
 
