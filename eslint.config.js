@@ -14,6 +14,8 @@ const DOMAIN = [
   "store",
   "config",
   "files",
+  "isolation",
+  "network",
 ];
 
 export default tseslint.config(

@@ -6,13 +6,11 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
-import { chromium } from "playwright-core";
 import WebSocket from "ws";
-import { launchChromium } from "../src/browser/chromium-process.js";
-import { findChromium } from "../src/browser/find-chromium.js";
 import { decodeFrame } from "../src/liveview/protocol.js";
 import { liveViewUrls } from "../src/liveview/service.js";
-import { startTestServer, tempDataDir } from "../test/helpers/server.js";
+import { testLauncher } from "../test/helpers/browsers.js";
+import { startTestServer } from "../test/helpers/server.js";
 
 const SAMPLES = 30;
 const WINDOW_MS = 5000;
@@ -92,11 +90,7 @@ async function main() {
   await new Promise<void>((r) => site.listen(0, "127.0.0.1", r));
   const siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
   const server = await startTestServer();
-  const proc = await launchChromium({
-    executablePath: findChromium(undefined),
-    dataDir: tempDataDir(),
-  });
-  const browser = await chromium.connectOverCDP(proc.wsEndpoint);
+  const { proc, browser } = await testLauncher().launch();
   const context = browser.contexts()[0]!;
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(siteUrl);

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
@@ -12,16 +13,19 @@ import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { AppError } from "./errors/app-error.js";
 import { InteractService } from "./interact/service.js";
-import { detectSandbox, tryFindOnHost } from "./sandbox/index.js";
+import { detectSandbox } from "./sandbox/index.js";
+import { tryFindOnHost } from "./isolation/host.js";
+import { BrowserLauncher } from "./browser/launcher.js";
+import { EgressProxy } from "./network/egress-proxy.js";
+import { egressPolicy, OwnEndpoints } from "./network/egress-policy.js";
 import {
   createSessionResources,
   prepareSandboxes,
-  removeSandboxes,
+  removeRunFolders,
   sandboxesRoot,
   WarmPool,
 } from "./sessions/resources.js";
 import { SessionService } from "./sessions/service.js";
-import { startSessionEgress } from "./sessions/egress.js";
 import { rejectUpgrade } from "./http/upgrade.js";
 import type { Services } from "./services.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -34,10 +38,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * Opens the store, reaps what a killed predecessor left, wires the services and listens.
- * Everything started here is stopped by close().
- */
 export interface ServerOptions {
   /**
    * What counts as a private address when ALLOW_PRIVATE_NETWORK is off. Tests narrow it: on one
@@ -46,21 +46,24 @@ export interface ServerOptions {
   isPrivateAddress?: (address: string) => boolean;
 }
 
+/**
+ * Opens the store, reaps what a killed predecessor left, wires the services and listens.
+ * Everything started here is stopped by close().
+ */
 export async function startServer(
   config: Config,
   opts: ServerOptions = {},
 ): Promise<RunningServer> {
-  const reaped = reapOrphans([
-    profilesRoot(config.dataDir) + path.sep,
-    sandboxesRoot(config.dataDir) + path.sep,
-  ]);
+  const marker = sandboxesRoot(config.dataDir) + path.sep;
+  const reaped = reapOrphans([profilesRoot(config.dataDir) + path.sep, marker]);
+  // Nothing of ours runs any more: what a killed predecessor left on disk goes too.
+  removeRunFolders(config.dataDir);
   const store = await openSqliteStore(config.dataDir);
   // No browser survives a restart, so neither does a session: later calls on them answer 410.
   const orphanedSessions = await store.sessions.destroyAllActive("server_restarted");
   // Chromium is looked up lazily so that a machine without it still serves /health and clear 503s.
   let chromium: string | undefined;
   const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
-  const browser = new SharedBrowser(chromiumPath, config.dataDir, tryFindOnHost("bwrap"));
   const files = new FileStore(config.dataDir);
   // Input in an interactive live view counts as activity for the session's idle timer.
   const liveview = new LiveViewService({ onInput: (id) => sessions.touchSession(id) });
@@ -68,16 +71,43 @@ export async function startServer(
   const sandbox = detectSandbox(config.sandbox, (msg) => log.warn({}, msg));
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
   if (sandboxMode) prepareSandboxes(config.dataDir);
-  const egress = await startSessionEgress(config.allowPrivateNetwork, opts.isPrivateAddress);
+
+  // Every browser, scrape or session, is held to one network policy by one proxy.
+  const own = new OwnEndpoints();
+  const egress = EgressProxy.create({
+    isBlocked: egressPolicy({
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      own,
+      isPrivate: opts.isPrivateAddress,
+    }),
+  });
+  // Browsers are jailed whenever bubblewrap works here, even when user code is not (SANDBOX=none).
+  const jailWorks = sandboxMode === "bwrap" || detectSandbox("bwrap") === "bwrap";
+  const launcher = new BrowserLauncher({
+    chromiumPath,
+    jail: jailWorks
+      ? {
+          bwrapPath: tryFindOnHost("bwrap")!,
+          nodePath: fs.realpathSync(process.execPath),
+          storageBytes: config.browserProfileBytes,
+          marker,
+        }
+      : undefined,
+    profilesRoot: profilesRoot(config.dataDir),
+    socketDir: path.join(sandboxesRoot(config.dataDir), "cdp"),
+    egress,
+  });
+  if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
+  const browser = new SharedBrowser(launcher);
 
   const pool = new WarmPool(
     sandboxMode ? config.browserPoolSize : 0,
     () =>
       createSessionResources({
         dataDir: config.dataDir,
-        chromiumPath,
+        launcher,
         sandboxMode: sandboxMode ?? "none",
-        egressProxyUrl: egress.url,
+        cdpMaxMessageBytes: config.cdpMaxMessageBytes,
         log: (msg) => log.warn({}, msg),
       }),
     (err) => log.warn({ err }, "warm pool could not start a browser"),
@@ -106,13 +136,7 @@ export async function startServer(
     config,
     store,
     files,
-    scrapes: new ScrapeService({
-      config,
-      store,
-      files,
-      browser,
-      isBlockedAddress: opts.isPrivateAddress,
-    }),
+    scrapes: new ScrapeService({ config, store, files, browser }),
     liveview,
     sessions,
     interact: new InteractService(sessions),
@@ -123,6 +147,7 @@ export async function startServer(
   const cdp = new CdpProxy({
     findByToken: (t) => sessions.findByCdpToken(t),
     reject: rejectUpgrade,
+    maxMessageBytes: config.cdpMaxMessageBytes,
   });
   app.upgrades.add(CDP_PATH, cdp.handleUpgrade);
   if (reaped > 0) app.log.warn({ reaped }, "killed processes left by an earlier run");
@@ -146,6 +171,7 @@ export async function startServer(
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
+  own.add(port);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
   let closing: Promise<void> | undefined;
@@ -154,11 +180,11 @@ export async function startServer(
       cdp.close();
       await sessions.close();
       await pool.close();
-      if (sandboxMode) removeSandboxes(config.dataDir);
-      await egress.close();
       liveview.close();
       await app.close();
       await browser.close();
+      await egress.close();
+      removeRunFolders(config.dataDir);
       await store.close();
     })());
   return { app, services, url: `http://${host}:${port}`, close };

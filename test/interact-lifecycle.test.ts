@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, pidsMentioning, scrapeId, stop } from "./helpers/interact.js";
+import { groupPids } from "./helpers/browsers.js";
 import { startTestServer, tempDataDir } from "./helpers/server.js";
 
 let site: FixtureSite;
@@ -24,11 +25,8 @@ test("an idle session is destroyed, its processes reaped, and later calls answer
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     expect((await interact(server.url, id, { code: "1" })).status).toBe(200);
     const { proc, scratchDir } = server.services.sessions.get(id)!.resources;
-    const sessionPids = async () => [
-      ...(await pidsMentioning(proc.profileDir)),
-      ...(await pidsMentioning(scratchDir)),
-    ];
-    expect((await pidsMentioning(proc.profileDir)).length).toBeGreaterThan(0);
+    const sessionPids = async () => [...groupPids(proc.pid), ...(await pidsMentioning(scratchDir))];
+    expect(groupPids(proc.pid).length).toBeGreaterThan(0);
     expect((await pidsMentioning(scratchDir)).length).toBeGreaterThan(0);
     expect(await waitFor(() => server.services.sessions.activeCount() === 0)).toBe(true);
     expect(await waitFor(async () => (await sessionPids()).length === 0)).toBe(true);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { sandboxRoot } from "../src/sandbox/runtime.js";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
-import { interact, pidsMentioning, scrapeId } from "./helpers/interact.js";
+import { interact, scrapeId, serverPids } from "./helpers/interact.js";
 import { startTestServer, tempDataDir } from "./helpers/server.js";
 
 let site: FixtureSite;
@@ -49,7 +49,8 @@ function leftovers(dataDir: string): string[] {
   };
   return [
     ...list(path.join(dataDir, "browsers")),
-    ...list(sandboxRoot(dataDir)).filter((f) => path.basename(f) !== "runtime"),
+    // A running server's own: its runtime copy and its CDP socket folder.
+    ...list(sandboxRoot(dataDir)).filter((f) => !["runtime", "cdp"].includes(path.basename(f))),
   ];
 }
 
@@ -60,12 +61,12 @@ test("SIGTERM stops every browser and sandbox process", async () => {
   const { child, url } = await spawnServer(dataDir, port());
   const id = await scrapeId(url, { url: `${site.url}/` });
   expect((await interact(url, id, { code: "1" })).status).toBe(200);
-  expect((await pidsMentioning(dataDir)).length).toBeGreaterThan(0);
+  expect((await serverPids(dataDir)).length).toBeGreaterThan(0);
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
   await exited;
   await new Promise((r) => setTimeout(r, 300));
-  expect(await pidsMentioning(dataDir)).toEqual([]);
+  expect(await serverPids(dataDir)).toEqual([]);
   expect(leftovers(dataDir)).toEqual([]);
 });
 
@@ -83,7 +84,7 @@ test("after SIGKILL nothing is left once the next start has run", async () => {
   const next = await startTestServer({ DATA_DIR: dataDir });
   try {
     await new Promise((r) => setTimeout(r, 300));
-    expect(await pidsMentioning(dataDir)).toEqual([]);
+    expect(await serverPids(dataDir)).toEqual([]);
     // Profiles and scratch folders of the killed server's sessions are gone too.
     expect(leftovers(dataDir)).toEqual([]);
     expect((await interact(next.url, id, { code: "1" })).status).toBe(410);

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { launchChromium, type ChromiumProcess } from "../src/browser/chromium-process.js";
-import { startCdpBridge, type CdpBridge } from "../src/sandbox/cdp-bridge.js";
+import type { ChromiumProcess } from "../src/browser/chromium-process.js";
+import { testLauncher } from "./helpers/browsers.js";
 import { spawnNodeWorker, type NodeWorkerOptions } from "../src/sandbox/node-worker.js";
 import type { SandboxWorker } from "../src/sandbox/types.js";
 
@@ -22,7 +22,9 @@ export function sandboxTempDir(): string {
 /** One session's worth: a Chromium, its CDP bridge and a worker attached to it. */
 export interface SandboxSession {
   chrome: ChromiumProcess;
-  bridge: CdpBridge;
+  bridge: { close(): Promise<void> };
+  /** The worker's CDP socket on the host. */
+  cdpSocketPath: string;
   worker: SandboxWorker;
   scratchDir: string;
   close(): Promise<void>;
@@ -33,15 +35,17 @@ export async function startSandboxSession(
   name: string,
   opts: Partial<NodeWorkerOptions> = {},
 ): Promise<SandboxSession> {
-  const chrome = await launchChromium({ executablePath: CHROMIUM, dataDir: root });
+  const { proc: chrome, browser } = await testLauncher().launch();
+  void browser; // the server's own connection, as in a real session
   const scratchDir = path.join(root, name);
   fs.mkdirSync(scratchDir, { mode: 0o711 });
   const cdpSocketPath = path.join(scratchDir, "cdp.sock");
-  const bridge = await startCdpBridge(cdpSocketPath, chrome.wsEndpoint);
+  const bridge = await chrome.cdp.listen(cdpSocketPath, { maxMessageBytes: 32 * 1024 * 1024 });
   const worker = await spawnNodeWorker({ scratchDir, cdpSocketPath, mode: "bwrap", ...opts });
   return {
     chrome,
     bridge,
+    cdpSocketPath,
     worker,
     scratchDir,
     close: async () => {

@@ -1,7 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { findChromium } from "../src/browser/find-chromium.js";
 import { SharedBrowser } from "../src/browser/shared-browser.js";
 import { testConfig } from "../src/config/config.js";
 import { AppError } from "../src/errors/app-error.js";
@@ -12,6 +11,7 @@ import { ScrapeService } from "../src/scrape/service.js";
 import type { Store } from "../src/store/repositories.js";
 import { openSqliteStore } from "../src/store/sqlite.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { testLauncher } from "./helpers/browsers.js";
 import { tempDataDir } from "./helpers/server.js";
 
 test("private, loopback, link-local and unique-local addresses are recognised, v4 and v6", () => {
@@ -64,14 +64,10 @@ beforeAll(async () => {
   const dataDir = tempDataDir();
   const config = testConfig({ DATA_DIR: dataDir, ALLOW_PRIVATE_NETWORK: "false" });
   store = await openSqliteStore(dataDir);
-  browser = new SharedBrowser(() => findChromium(undefined), dataDir);
-  service = new ScrapeService({
-    config,
-    store,
-    files: new FileStore(dataDir),
-    browser,
-    isBlockedAddress: (address) => address === "127.0.0.2",
-  });
+  browser = new SharedBrowser(
+    testLauncher({ isBlocked: (address) => (address === "127.0.0.2" ? "private" : undefined) }),
+  );
+  service = new ScrapeService({ config, store, files: new FileStore(dataDir), browser });
 });
 afterAll(async () => {
   await browser?.close();

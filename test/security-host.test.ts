@@ -83,7 +83,9 @@ describe("quotas", () => {
     );
     expect(body.exitCode).toBe(0);
     // Nowhere may the ten 60 MB files all be written.
-    expect(JSON.parse(body.result)).not.toEqual(expect.arrayContaining([expect.stringMatching(/:10$/)]));
+    expect(JSON.parse(body.result)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/:10$/)]),
+    );
   });
 
   it("a page's storage is bounded by the profile quota", async () => {
@@ -106,9 +108,8 @@ describe("quotas", () => {
     );
     expect(body.exitCode).toBe(0);
     const r = JSON.parse(body.result);
-    // BROWSER_PROFILE_MB is 64: the quota is within it, and 120 MB do not fit.
-    expect(r.quota).toBeLessThanOrEqual(64 * 1024 * 1024);
-    expect(r.stored).toBeLessThan(12);
+    // BROWSER_PROFILE_MB is 64: 120 MB do not fit, whatever quota Chromium reports.
+    expect(r.stored).toBeLessThan(7);
     expect(r.error).toBe("QuotaExceededError");
   });
 
@@ -120,7 +121,13 @@ describe("quotas", () => {
     const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
     ws.on("error", () => {});
     // CDP_MAX_MESSAGE_MB is 4.
-    ws.send(JSON.stringify({ id: 1, method: "Runtime.evaluate", params: { expression: "x".repeat(8 << 20) } }));
+    ws.send(
+      JSON.stringify({
+        id: 1,
+        method: "Runtime.evaluate",
+        params: { expression: "x".repeat(8 << 20) },
+      }),
+    );
     expect(await closed).toBe(1009);
     // The session is untouched and a new connection works.
     const again = await run(id, "await page.evaluate(() => 6 * 7)");

@@ -1,12 +1,23 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import type net from "node:net";
 import path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
+import { CdpMux } from "./cdp-mux.js";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
-import { isolatedChromiumPrefix } from "./isolation.js";
+import {
+  HANDOFF_FD,
+  JAILED_PROFILE_DIR,
+  jailedChromiumCommand,
+  jailedProxyFlags,
+  type JailOptions,
+} from "./jail.js";
+import { PageScripts } from "./page-scripts.js";
 import { allPids, processStat } from "./process-table.js";
 
-/** The folder under DATA_DIR holding every profile we create; the orphan reaper keys on it. */
+/** The folder under DATA_DIR holding the profiles of browsers run without a jail. */
 export function profilesRoot(dataDir: string): string {
   return path.join(dataDir, "browsers");
 }
@@ -14,65 +25,83 @@ export function profilesRoot(dataDir: string): string {
 export interface ChromiumProcess {
   readonly id: string;
   readonly pid: number;
-  /** ws://127.0.0.1:PORT/devtools/browser/ID: the browser-level CDP endpoint. */
-  readonly wsEndpoint: string;
-  readonly profileDir: string;
+  /** CDP over the browser's pipe; there is no debugging port. */
+  readonly cdp: CdpMux;
+  /** Stops page scripts on demand (a timed-out run's endless loop). */
+  readonly scripts: PageScripts;
+  /** Jailed browsers: the listening socket in the jail's network namespace, its only way out. */
+  readonly egress: net.Server | undefined;
   /** Resolves once the process has exited, for whatever reason. */
   readonly exited: Promise<void>;
-  /** Kills the whole process group and removes the profile. Safe to call twice. */
+  /** Kills the whole process group and removes what it had on disk. Safe to call twice. */
   kill(): Promise<void>;
 }
 
 export interface LaunchOptions {
   executablePath: string;
-  dataDir: string;
   extraArgs?: string[];
   signal?: AbortSignal;
   timeoutMs?: number;
-  /** Run inside bubblewrap (see isolation.ts), for browsers that user code drives. */
-  bwrapPath?: string;
-}
-
-const DEVTOOLS_LINE = /DevTools listening on (ws:\/\/\S+)/;
-
-/**
- * Debugging ports of every Chromium this process started and that still runs. Session browsers
- * are kept away from all of them (see network/egress-proxy.ts): a debugging port is full
- * control of a browser, and they all listen on the same loopback.
- */
-const liveDebuggingPorts = new Set<number>();
-
-/** True when port is the debugging port of a Chromium we started. */
-export function isOurDebuggingPort(port: number): boolean {
-  return liveDebuggingPorts.has(port);
+  /** Run in a bubblewrap jail (see jail.ts). Without one, the next two apply. */
+  jail?: Omit<JailOptions, "uid">;
+  /** Unjailed: where the profile folder goes (removed on exit, and by the next start if killed). */
+  profilesRoot?: string;
+  /** Unjailed: the egress proxy URL, e.g. http://127.0.0.1:PORT. */
+  proxyServer?: string;
 }
 
 /**
- * Starts one Chromium with its own profile and a debugging port on loopback, in its own process
- * group so that every helper process it forks dies with it.
+ * Starts one Chromium with CDP over a pipe, in its own process group so that every helper
+ * process it forks dies with it. Jailed when `jail` is given; then it also runs as a leased
+ * unprivileged uid when the server is root.
  */
 export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProcess> {
   const id = randomUUID();
-  const profileDir = path.join(profilesRoot(opts.dataDir), id);
-  fs.mkdirSync(profileDir, { recursive: true });
-  const args = [
+  const lease: UidLease | undefined = opts.jail ? acquireWorkerUid() : undefined;
+  let profileDir: string | undefined;
+  let command: { file: string; args: string[] };
+  const common = [
     ...CHROMIUM_FLAGS,
-    `--user-data-dir=${profileDir}`,
-    "--remote-debugging-address=127.0.0.1",
-    "--remote-debugging-port=0",
+    "--remote-debugging-pipe",
     `--window-size=${DESKTOP_VIEWPORT.width},${DESKTOP_VIEWPORT.height}`,
     ...(opts.extraArgs ?? []),
-    "about:blank",
   ];
-  const prefix = opts.bwrapPath ? isolatedChromiumPrefix(opts.bwrapPath, profileDir) : [];
-  const [file, ...rest] = [...prefix, opts.executablePath, ...args];
-  const child = spawn(file!, rest, {
+  if (opts.jail) {
+    const args = [
+      ...common,
+      `--user-data-dir=${JAILED_PROFILE_DIR}`,
+      ...jailedProxyFlags(),
+      "about:blank",
+    ];
+    command = jailedChromiumCommand(opts.executablePath, args, { ...opts.jail, uid: lease?.uid });
+  } else {
+    profileDir = path.join(opts.profilesRoot ?? ".", id);
+    fs.mkdirSync(profileDir, { recursive: true });
+    const proxy = opts.proxyServer
+      ? [`--proxy-server=${opts.proxyServer}`, "--proxy-bypass-list=<-loopback>"]
+      : [];
+    command = {
+      file: opts.executablePath,
+      args: [...common, `--user-data-dir=${profileDir}`, ...proxy, "about:blank"],
+    };
+  }
+  const stdio: ("ignore" | "pipe" | "ipc")[] = ["ignore", "ignore", "pipe", "pipe", "pipe"];
+  if (opts.jail) stdio[HANDOFF_FD] = "ipc";
+  const child = spawn(command.file, command.args, {
     detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: profileDir, TZ: "UTC" },
+    stdio,
+    env: { PATH: "/usr/bin:/bin", HOME: profileDir ?? JAILED_PROFILE_DIR, TZ: "UTC" },
   });
+  // Chromium logs a lot to stderr; keep only a tail for a failed start's message.
+  let stderrTail = "";
+  child.stderr?.on("data", (d: Buffer) => (stderrTail = (stderrTail + d).slice(-2000)));
+  const cdp = new CdpMux(child.stdio[3] as Writable, child.stdio[4] as Readable);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const cleanup = () => removeProfile(profileDir);
+  const cleanup = () => {
+    cdp.close();
+    lease?.release();
+    if (profileDir) fs.rm(profileDir, { recursive: true, force: true, maxRetries: 3 }, () => {});
+  };
   void exited.then(cleanup);
 
   const kill = async () => {
@@ -84,15 +113,59 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
   };
 
   try {
-    const wsEndpoint = await readEndpoint(child, opts.timeoutMs ?? 15_000, opts.signal);
-    const port = Number(new URL(wsEndpoint).port);
-    liveDebuggingPorts.add(port);
-    void exited.then(() => liveDebuggingPorts.delete(port));
-    return { id, pid: child.pid!, wsEndpoint, profileDir, exited, kill };
+    const [egress] = await withTimeout(
+      Promise.all([opts.jail ? handedOut(child) : undefined, cdp.ready()]),
+      opts.timeoutMs ?? 15_000,
+      opts.signal,
+      () => `Chromium did not start: ${stderrTail.trim().slice(-500)}`,
+    );
+    // Attached before any page exists, so that it reaches every page's renderer.
+    const scripts = new PageScripts(cdp);
+    return { id, pid: child.pid!, cdp, scripts, egress, exited, kill };
   } catch (err) {
     await kill();
     throw err;
   }
+}
+
+/** The listening socket the jail's helper sends over the IPC channel. */
+function handedOut(child: ChildProcess): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    child.once("message", (_msg, handle) => {
+      child.disconnect?.();
+      if (handle && "listen" in handle) resolve(handle as net.Server);
+      else reject(new Error("the browser jail did not hand out its egress socket"));
+    });
+    child.once("exit", () => reject(new Error("Chromium exited during start")));
+  });
+}
+
+function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+  message: () => string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(message())), ms);
+    const onAbort = () => fail(new Error("Chromium launch aborted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const fail = (err: Error) => {
+      done();
+      reject(err);
+    };
+    p.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (err: Error) => fail(new Error(`${err.message}: ${message()}`)),
+    );
+  });
 }
 
 /** SIGKILLs the whole process group, even when its leader already exited. */
@@ -107,7 +180,7 @@ function killGroup(child: ChildProcess): void {
 
 /**
  * Resolves once no live process of the group is left (or after a bounded wait). Zombies do not
- * count: processes from a sandbox's PID namespace are reaped by the system's init, which may
+ * count: processes from a jail's PID namespace are reaped by the system's init, which may
  * take its time, but a zombie holds no memory and runs nothing.
  */
 async function groupGone(pgid: number | undefined, maxMs = 3_000): Promise<void> {
@@ -127,49 +200,4 @@ function liveGroupMembers(pgid: number): number {
     const stat = processStat(pid);
     return stat !== undefined && stat.pgrp === pgid && stat.state !== "Z";
   }).length;
-}
-
-function removeProfile(dir: string): void {
-  fs.rm(dir, { recursive: true, force: true, maxRetries: 3 }, () => {});
-}
-
-function readEndpoint(
-  child: ChildProcess,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(
-      () => fail(new Error(`Chromium did not start within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onAbort = () => fail(new Error("Chromium launch aborted"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      child.stderr?.removeListener("data", onData);
-      child.removeListener("exit", onExit);
-      // Keep draining stderr so Chromium never blocks on a full pipe.
-      child.stderr?.resume();
-    };
-    const fail = (err: Error) => {
-      done();
-      reject(err);
-    };
-    const onData = (chunk: Buffer) => {
-      seen = (seen + chunk.toString()).slice(-8192);
-      const m = DEVTOOLS_LINE.exec(seen);
-      if (m?.[1]) {
-        done();
-        resolve(m[1]);
-      }
-    };
-    const onExit = (code: number | null) =>
-      fail(new Error(`Chromium exited during start (code ${code}): ${seen.trim().slice(-500)}`));
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-    child.once("error", (e) => fail(e));
-  });
 }

@@ -1,20 +1,22 @@
-import { chromium, type Browser } from "playwright-core";
-import { launchChromium, type ChromiumProcess } from "./chromium-process.js";
+import type { Browser } from "playwright-core";
+import type { EgressProxy } from "../network/egress-proxy.js";
+import type { BrowserLauncher, LaunchedBrowser } from "./launcher.js";
 
 /**
  * The browser scrapes run in. Scrapes run no user code, so they share one process with a fresh
- * context each; it is started on first use and started again if it dies.
+ * context each; it is started on first use and started again if it dies. It is jailed like a
+ * session's browser: a hostile page gets no further than any other.
  */
 export class SharedBrowser {
-  private current: Promise<{ proc: ChromiumProcess; browser: Browser }> | undefined;
+  private current: Promise<LaunchedBrowser> | undefined;
   private closed = false;
 
-  constructor(
-    private readonly executablePath: () => string,
-    private readonly dataDir: string,
-    /** bubblewrap, when present: the browser then also dies with the server, even on SIGKILL. */
-    private readonly bwrapPath?: string,
-  ) {}
+  constructor(private readonly launcher: BrowserLauncher) {}
+
+  /** The proxy its traffic goes through, which knows why a connection failed. */
+  get egress(): EgressProxy {
+    return this.launcher.egress;
+  }
 
   /** A connected browser, launching one if none is running. */
   async get(): Promise<Browser> {
@@ -29,35 +31,21 @@ export class SharedBrowser {
     return (await this.current).browser;
   }
 
-  private async start() {
-    const proc = await launchChromium({
-      executablePath: this.executablePath(),
-      dataDir: this.dataDir,
-      bwrapPath: this.bwrapPath,
-    });
-    try {
-      const browser = await chromium.connectOverCDP(proc.wsEndpoint);
-      const mine = { proc, browser };
-      browser.on("disconnected", () => {
-        void this.current?.then((c) => {
-          if (c === mine) this.current = undefined;
-        });
-        void proc.kill();
+  private async start(): Promise<LaunchedBrowser> {
+    const mine = await this.launcher.launch();
+    mine.browser.on("disconnected", () => {
+      void this.current?.then((c) => {
+        if (c === mine) this.current = undefined;
       });
-      return mine;
-    } catch (err) {
-      await proc.kill();
-      throw err;
-    }
+      void mine.proc.kill();
+    });
+    return mine;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const c = await this.current?.catch(() => undefined);
     this.current = undefined;
-    if (c) {
-      await c.browser.close().catch(() => {});
-      await c.proc.kill();
-    }
+    if (c) await c.proc.kill();
   }
 }

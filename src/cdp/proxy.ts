@@ -9,34 +9,37 @@ export const CDP_PATH = "/cdp/";
 export interface CdpProxyDeps {
   findByToken(token: string): LiveSession | undefined;
   reject(socket: Duplex, status: number, message: string): void;
+  /** Largest message a client may send; a bigger one closes its connection with 1009. */
+  maxMessageBytes: number;
 }
 
-const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
-
 /**
- * Relays a client's CDP WebSocket to its session's browser. The token is checked before any
- * byte reaches the browser, and every relayed connection closes when the session ends.
+ * Accepts a client's CDP WebSocket for its session's browser. The token is checked before any
+ * byte reaches the browser; the client then becomes one more connection on the browser's CDP
+ * pipe (see browser/cdp-mux.ts), and every such connection closes when the session ends.
  */
 export class CdpProxy {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  private readonly wss: WebSocketServer;
   private readonly open = new Map<string, Set<WebSocket>>();
 
-  constructor(private readonly deps: CdpProxyDeps) {}
+  constructor(private readonly deps: CdpProxyDeps) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.maxMessageBytes,
+      perMessageDeflate: false,
+    });
+  }
 
   /** Upgrade handler for `/cdp/<token>`. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void => {
-    const token = decodeURIComponent(url.pathname.slice(CDP_PATH.length));
+    const token = safeDecode(url.pathname.slice(CDP_PATH.length));
     const session = token ? this.deps.findByToken(token) : undefined;
     if (!session) return this.deps.reject(socket, 404, "Unknown or stopped browser session");
-    this.wss.handleUpgrade(req, socket, head, (client) => this.relay(session, client));
+    this.wss.handleUpgrade(req, socket, head, (client) => this.accept(session, client));
   };
 
-  private relay(session: LiveSession, client: WebSocket): void {
-    const upstream = new WebSocket(session.browserWsEndpoint, {
-      maxPayload: MAX_MESSAGE_BYTES,
-      perMessageDeflate: false,
-    });
-    const pending: { data: WebSocket.RawData; binary: boolean }[] = [];
+  private accept(session: LiveSession, client: WebSocket): void {
+    if (!session.alive) return void client.close(1001, "session ended");
     let set = this.open.get(session.id);
     if (!set) {
       set = new Set();
@@ -44,28 +47,8 @@ export class CdpProxy {
       session.whenDestroyed(() => this.closeAll(session.id));
     }
     set.add(client);
-
-    const closeBoth = () => {
-      set.delete(client);
-      if (client.readyState <= WebSocket.OPEN) client.close();
-      if (upstream.readyState <= WebSocket.OPEN) upstream.terminate();
-    };
-    client.on("message", (data, binary) => {
-      session.touch();
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
-      else pending.push({ data, binary });
-    });
-    upstream.on("open", () => {
-      for (const m of pending.splice(0)) upstream.send(m.data, { binary: m.binary });
-    });
-    upstream.on("message", (data, binary) => {
-      if (client.readyState === WebSocket.OPEN) client.send(data, { binary });
-    });
-    client.on("close", closeBoth);
-    client.on("error", closeBoth);
-    upstream.on("close", closeBoth);
-    upstream.on("error", closeBoth);
-    if (!session.alive) closeBoth();
+    client.once("close", () => set.delete(client));
+    session.attachCdpClient(client);
   }
 
   private closeAll(sessionId: string): void {
@@ -77,5 +60,14 @@ export class CdpProxy {
   close(): void {
     for (const id of [...this.open.keys()]) this.closeAll(id);
     this.wss.close();
+  }
+}
+
+/** The token from the path, or undefined when its percent-encoding is malformed. */
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
   }
 }

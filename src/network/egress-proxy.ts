@@ -10,14 +10,23 @@ export interface EgressFailure {
   host: string;
   /** The address that was blocked or could not be reached. */
   address?: string;
+  /** The port it was asked for. */
+  port?: number;
+  /** Why a blocked address is blocked. */
+  reason?: BlockReason;
+  /** When it happened (ms since the epoch). */
+  at?: number;
 }
+
+/** Why the policy refuses an address: a private network, or this server itself. */
+export type BlockReason = "private" | "this-server";
 
 /** Header on the proxy's own error answers to plain-HTTP requests, so a scrape can tell them apart. */
 export const EGRESS_FAILURE_HEADER = "x-egress-failure";
 
 export interface EgressProxyOptions {
-  /** True for an address (and port) that must not be reached. */
-  isBlocked(address: string, port: number): boolean;
+  /** Why an address (and port) must not be reached, or undefined when it may be. */
+  isBlocked(address: string, port: number): BlockReason | undefined;
   lookup?: (host: string) => Promise<string[]>;
 }
 
@@ -44,25 +53,31 @@ function classify(err: NodeJS.ErrnoException): EgressFailureKind {
   return "unreachable";
 }
 
+/** How many hosts' last failures are remembered, for a scrape to say why its page did not load. */
+const MAX_FAILURES = 1024;
+
 /**
- * A forward proxy for browsers whose reach we limit: a scrape's context when private networks are
- * off limits, and every session browser (debugging ports, and private networks when off limits).
- * Every connection the page makes (documents, redirects, subresources, WebSockets) comes through
- * here; the proxy resolves the host itself, refuses it if any address is blocked, and connects to
- * the address it checked, so a DNS answer cannot change between the check and the connection.
+ * The forward proxy every browser's traffic goes through. A jailed browser has no network but
+ * a listening socket in its own namespace that this proxy serves (serve()); an unjailed one is
+ * pointed at a loopback port (tcpUrl()). Every connection the page makes (documents,
+ * redirects, subresources, WebSockets) comes through here; the proxy resolves the host itself,
+ * refuses it if any address is blocked, and connects to the address it checked, so a DNS answer
+ * cannot change between the check and the connection.
  */
 export class EgressProxy {
   private readonly failures = new Map<string, EgressFailure>();
   private readonly sockets = new Set<net.Socket>();
+  private readonly listeners = new Set<net.Server>();
   private readonly agent = new http.Agent({ keepAlive: true });
+  private tcp: Promise<string> | undefined;
 
   private constructor(
     private readonly server: http.Server,
     private readonly opts: EgressProxyOptions,
   ) {}
 
-  /** Starts a proxy on a random loopback port. */
-  static async start(opts: EgressProxyOptions): Promise<EgressProxy> {
+  /** A proxy that serves nothing yet: hand it listeners with serve(), or ask for tcpUrl(). */
+  static create(opts: EgressProxyOptions): EgressProxy {
     const server = http.createServer();
     const proxy = new EgressProxy(server, opts);
     server.on("request", (req, res) => void proxy.forward(req, res));
@@ -71,25 +86,42 @@ export class EgressProxy {
     });
     server.on("upgrade", (_req, socket: net.Socket) => socket.destroy());
     server.on("connection", (s: net.Socket) => proxy.track(s));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return proxy;
   }
 
-  /** The proxy URL for Playwright's `proxy.server`. */
-  get url(): string {
-    const { port } = this.server.address() as net.AddressInfo;
-    return `http://127.0.0.1:${port}`;
+  /** Serves proxy requests arriving on `listener` (a jail's egress socket) until it closes. */
+  serve(listener: net.Server): void {
+    this.listeners.add(listener);
+    listener.on("connection", (s: net.Socket) => this.server.emit("connection", s));
+    listener.once("close", () => this.listeners.delete(listener));
   }
 
-  /** The last failure seen for a host (name or IP literal as it appeared in the URL). */
-  failureFor(host: string): EgressFailure | undefined {
-    return this.failures.get(host.replace(/^\[|\]$/g, "").toLowerCase());
+  /** A loopback URL for browsers that run without a jail, listening from the first call. */
+  tcpUrl(): Promise<string> {
+    this.tcp ??= new Promise<string>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(0, "127.0.0.1", () => {
+        const { port } = this.server.address() as net.AddressInfo;
+        resolve(`http://127.0.0.1:${port}`);
+      });
+    });
+    return this.tcp;
+  }
+
+  /**
+   * The last failure seen for a host (name or IP literal as it appeared in the URL) at or after
+   * `since`: browsers share this proxy, so an older failure may be another page's.
+   */
+  failureFor(host: string, since = 0): EgressFailure | undefined {
+    const f = this.failures.get(host.replace(/^\[|\]$/g, "").toLowerCase());
+    return f && (f.at ?? 0) >= since ? f : undefined;
   }
 
   async close(): Promise<void> {
+    for (const l of this.listeners) l.close();
     for (const s of this.sockets) s.destroy();
     this.agent.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.tcp) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private track(s: net.Socket): void {
@@ -100,7 +132,11 @@ export class EgressProxy {
 
   private record(f: EgressFailure): EgressFailure {
     const host = f.host.replace(/^\[|\]$/g, "").toLowerCase();
-    this.failures.set(host, { ...f, host });
+    this.failures.delete(host);
+    this.failures.set(host, { ...f, host, at: Date.now() });
+    if (this.failures.size > MAX_FAILURES) {
+      this.failures.delete(this.failures.keys().next().value!);
+    }
     return f;
   }
 
@@ -117,12 +153,14 @@ export class EgressProxy {
       try {
         addresses = await (this.opts.lookup ?? systemLookup)(host);
       } catch {
-        return this.record({ kind: "dns", host });
+        return this.record({ kind: "dns", host, port });
       }
-      if (addresses.length === 0) return this.record({ kind: "dns", host });
+      if (addresses.length === 0) return this.record({ kind: "dns", host, port });
     }
-    const bad = addresses.find((a) => this.opts.isBlocked(a, port));
-    if (bad !== undefined) return this.record({ kind: "blocked", host, address: bad });
+    for (const address of addresses) {
+      const reason = this.opts.isBlocked(address, port);
+      if (reason) return this.record({ kind: "blocked", host, address, port, reason });
+    }
     return { address: addresses[0]! };
   }
 
@@ -159,7 +197,12 @@ export class EgressProxy {
       up.pipe(res);
     });
     upstream.on("error", (err: NodeJS.ErrnoException) => {
-      const f = this.record({ kind: classify(err), host: url.hostname, address: target.address });
+      const f = this.record({
+        kind: classify(err),
+        host: url.hostname,
+        address: target.address,
+        port: Number(url.port || 80),
+      });
       if (res.headersSent) res.destroy();
       else refuse(res, f);
     });
@@ -193,7 +236,12 @@ export class EgressProxy {
     });
     upstream.on("error", (err: NodeJS.ErrnoException) => {
       if (connected) return socket.destroy();
-      const f = this.record({ kind: classify(err), host: m[1]!, address: target.address });
+      const f = this.record({
+        kind: classify(err),
+        host: m[1]!,
+        address: target.address,
+        port: Number(m[2]),
+      });
       socket.end(`HTTP/1.1 502 Bad Gateway\r\n${EGRESS_FAILURE_HEADER}: ${f.kind}\r\n\r\n`);
     });
     socket.once("close", () => upstream.destroy());

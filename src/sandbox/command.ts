@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { findOnHost, systemMounts, tryFindOnHost } from "../isolation/host.js";
 import { stagedRuntime } from "./runtime.js";
 
 /** How to start one runner process. */
@@ -75,9 +76,9 @@ function prlimitArgs(limits: RunnerLimits, withNproc: boolean): string[] {
 }
 
 /**
- * The bubblewrap command: no network, no view of other processes, an empty root with only
- * /usr (and its /lib, /bin links), node, the runner, playwright-core and the CDP socket,
- * read-only; /work and /tmp are small tmpfs. rlimits are set by prlimit *inside* the sandbox
+ * The bubblewrap command: no network, no view of other processes, a read-only root with only
+ * /usr (and its /lib, /bin links), node, the runner, playwright-core and the CDP socket;
+ * /work and /tmp are small tmpfs, the only writable places. rlimits are set by prlimit *inside* the sandbox
  * so that RLIMIT_NPROC counts the sandbox's own user namespace, not every process of the uid.
  */
 export function bwrapCommand(opts: CommandOptions): RunnerCommand {
@@ -115,6 +116,12 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
     "--ro-bind",
     opts.cdpSocketPath,
     SANDBOX_SOCKET,
+    // bubblewrap's root and /dev are tmpfs without a size: read-only, so /work and /tmp, which
+    // have one, are the only places a run can write.
+    "--remount-ro",
+    "/dev",
+    "--remount-ro",
+    "/",
     "--chdir",
     SANDBOX_HOME,
     "--clearenv",
@@ -163,37 +170,4 @@ export function plainCommand(opts: CommandOptions): RunnerCommand {
   return prlimit
     ? { file: prlimit, args: [...prlimitArgs(opts, false), ...node], cwd: opts.scratchDir, env }
     : { file: node[0]!, args: node.slice(1), cwd: opts.scratchDir, env };
-}
-
-/** /usr bound read-only; /lib, /lib64, /bin, /sbin as the links (or folders) they are here. */
-export function systemMounts(): string[] {
-  const out = ["--ro-bind", "/usr", "/usr"];
-  for (const dir of ["/lib", "/lib64", "/lib32", "/bin", "/sbin"]) {
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(dir);
-    } catch {
-      continue;
-    }
-    if (st.isSymbolicLink()) out.push("--symlink", fs.readlinkSync(dir), dir);
-    else if (st.isDirectory()) out.push("--ro-bind", dir, dir);
-  }
-  return out;
-}
-
-export function tryFindOnHost(name: string): string | undefined {
-  for (const dir of ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"]) {
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return undefined;
-}
-
-function findOnHost(name: string): string {
-  const p = tryFindOnHost(name);
-  if (!p) throw new Error(`${name} not found in /usr/bin, /bin, /usr/sbin, /sbin, /usr/local/bin`);
-  return p;
 }

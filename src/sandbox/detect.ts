@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { systemMounts, tryFindOnHost } from "./command.js";
-import { acquireWorkerUid } from "./uid-pool.js";
+import { systemMounts, tryFindOnHost } from "../isolation/host.js";
+import { acquireWorkerUid } from "../isolation/uid-pool.js";
 
 export type SandboxMode = "bwrap" | "none";
 export type SandboxDetection = SandboxMode | { unavailable: string };

@@ -1,5 +1,4 @@
 /** The sandbox's public surface: what the sessions module wires together. */
-export { startCdpBridge, type CdpBridge } from "./cdp-bridge.js";
 export {
   detectSandbox,
   resetSandboxDetection,
@@ -17,7 +16,5 @@ export {
 } from "./node-worker.js";
 export { prepareCode, type PreparedCode } from "./transform.js";
 export type { ExecResult, SandboxWorker } from "./types.js";
-export { acquireWorkerUid, canSwitchUid, killUidProcesses, type UidLease } from "./uid-pool.js";
 export { sandboxRoot, stageRuntime } from "./runtime.js";
 export { projectRuntime } from "./command.js";
-export { tryFindOnHost } from "./command.js";

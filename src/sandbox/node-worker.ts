@@ -3,7 +3,7 @@ import { checkReachable } from "./reachable.js";
 import { RunnerProcess, type RunnerReply } from "./runner-process.js";
 import { prepareCode } from "./transform.js";
 import type { ExecResult, SandboxWorker } from "./types.js";
-import { acquireWorkerUid, type UidLease } from "./uid-pool.js";
+import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import fs from "node:fs";
 
 export interface NodeWorkerOptions {

@@ -4,7 +4,7 @@ import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
 import type { Deadline } from "./deadline.js";
-import { EgressProxy } from "../network/egress-proxy.js";
+import type { EgressProxy } from "../network/egress-proxy.js";
 import { wantedFormats } from "./formats.js";
 import { hostOf } from "./navigation-errors.js";
 import { navigate } from "./navigate.js";
@@ -18,10 +18,9 @@ import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
 import { pageMetadata } from "./transforms/metadata.js";
 
 export interface BrowserScrapeDeps {
-  browser: { get(): Promise<Browser> };
+  /** The scrape browser, and the egress proxy all of its traffic goes through. */
+  browser: { get(): Promise<Browser>; readonly egress: EgressProxy };
   files: FileStore;
-  /** Set when private networks are off limits; then all traffic goes through an EgressProxy. */
-  isBlockedAddress?: (address: string) => boolean;
 }
 
 /** What one page load produced: the formats asked for plus page metadata. Cached as is. */
@@ -48,15 +47,13 @@ export async function scrapeInBrowser(
 ): Promise<{ result: PageResult; replay: ReplayContext | null }> {
   const browser = await getBrowser(deps);
   deadline.check();
-  const proxy = deps.isBlockedAddress
-    ? await EgressProxy.start({ isBlocked: deps.isBlockedAddress })
-    : undefined;
+  const proxy = deps.browser.egress;
   let context: BrowserContext | undefined;
   // Closing the context makes every pending call on it fail at once: that is how we stop.
   const stop = () => void context?.close().catch(() => {});
   deadline.signal.addEventListener("abort", stop);
   try {
-    const setup = pageSetup(req, browser.version(), proxy?.url);
+    const setup = pageSetup(req, browser.version());
     context = await browser.newContext(setup.contextOptions);
     deadline.check();
     const page = await context.newPage();
@@ -131,10 +128,7 @@ export async function scrapeInBrowser(
   } finally {
     deadline.signal.removeEventListener("abort", stop);
     // Everything is read: the answer need not wait for Chromium to tear the context down.
-    void (async () => {
-      await context?.close().catch(() => {});
-      await proxy?.close();
-    })();
+    void context?.close().catch(() => {});
   }
 }
 

@@ -10,20 +10,19 @@ export async function navigate(
   page: Page,
   req: ScrapeRequest,
   deadline: Deadline,
-  proxy: EgressProxy | undefined,
+  proxy: EgressProxy,
 ): Promise<Response | null> {
   // Through the proxy a failed hop shows up as a tunnel error; remember which URL it was.
   let lastNavigation = req.url;
-  if (proxy) {
-    page.on("request", (r) => {
-      if (r.isNavigationRequest() && r.frame() === page.mainFrame()) lastNavigation = r.url();
-    });
-  }
+  const since = Date.now();
+  page.on("request", (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) lastNavigation = r.url();
+  });
   let response: Response | null;
   try {
     response = await page.goto(req.url, { waitUntil: "load", timeout: deadline.remaining() });
   } catch (err) {
-    const failure = proxy?.failureFor(hostname(lastNavigation));
+    const failure = proxy.failureFor(hostname(lastNavigation), since);
     throw (
       deadline.abortError() ??
       (isTimeout(err) ? deadline.timeoutError() : undefined) ??
@@ -31,9 +30,12 @@ export async function navigate(
     );
   }
   const refused = response?.headers()[EGRESS_FAILURE_HEADER];
-  if (proxy && response && refused) {
+  if (response && refused) {
     const host = hostname(response.url());
-    throw egressError(proxy.failureFor(host) ?? { kind: "unreachable", host }, response.url());
+    throw egressError(
+      proxy.failureFor(host, since) ?? { kind: "unreachable", host },
+      response.url(),
+    );
   }
   return response;
 }

@@ -83,9 +83,16 @@ export function navigationError(err: unknown, url: string): AppError {
 
 /** The error for a page load the egress proxy refused or could not complete. */
 export function egressError(f: EgressFailure, url: string): AppError {
-  const where = f.address && f.address !== f.host ? `${f.host} (${f.address})` : f.host;
+  const hostPort = f.port ? `${f.host}:${f.port}` : f.host;
+  const where = f.address && f.address !== f.host ? `${hostPort} (${f.address})` : hostPort;
   switch (f.kind) {
     case "blocked":
+      if (f.reason === "this-server") {
+        return new AppError(
+          "PRIVATE_ADDRESS_BLOCKED",
+          `Refused to load ${url}: ${where} is this server itself, which browsers may never reach.`,
+        );
+      }
       return new AppError(
         "PRIVATE_ADDRESS_BLOCKED",
         `Refused to load ${url}: ${where} is a loopback, private or link-local address, and this ` +

@@ -37,12 +37,8 @@ export function desktopUserAgent(browserVersion: string): string {
   );
 }
 
-/** Browser context options for a request: viewport, device, time zone, headers, TLS, proxy. */
-export function pageSetup(
-  req: ScrapeRequest,
-  browserVersion: string,
-  proxyServer?: string,
-): PageSetup {
+/** Browser context options for a request: viewport, device, time zone, headers, TLS. */
+export function pageSetup(req: ScrapeRequest, browserVersion: string): PageSetup {
   const headers = { ...(req.headers ?? {}) };
   const emulation = req.location
     ? locationEmulation(req.location.country, req.location.languages)
@@ -62,7 +58,6 @@ export function pageSetup(
     extraHTTPHeaders: Object.keys(headers).length > 0 ? headers : undefined,
     ignoreHTTPSErrors: req.skipTlsVerification,
     acceptDownloads: false,
-    ...(proxyServer ? { proxy: { server: proxyServer } } : {}),
   };
   return {
     contextOptions,

@@ -8,7 +8,7 @@ import { cacheKey } from "./cache-key.js";
 import { Deadline } from "./deadline.js";
 import { toDocument, type ScrapeDocument } from "./document.js";
 import { hostOf } from "./navigation-errors.js";
-import { isPrivateAddress } from "../network/private-address.js";
+import type { EgressProxy } from "../network/egress-proxy.js";
 import type { ReplayContext } from "./replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { ScrapeCache } from "./scrape-cache.js";
@@ -19,12 +19,8 @@ export interface ScrapeServiceDeps {
   config: Config;
   store: Store;
   files: FileStore;
-  browser: { get(): Promise<Browser> };
-  /**
-   * Which addresses count as private when config.allowPrivateNetwork is off. Tests narrow it to
-   * exercise redirects and subresources on one machine, where every address is private.
-   */
-  isBlockedAddress?: (address: string) => boolean;
+  /** The scrape browser; its egress proxy holds the network policy. */
+  browser: { get(): Promise<Browser>; readonly egress: EgressProxy };
 }
 
 export interface ScrapeOptions {
@@ -64,13 +60,7 @@ export class ScrapeService {
     let scraped;
     try {
       scraped = await scrapeInBrowser(
-        {
-          browser: this.deps.browser,
-          files: this.deps.files,
-          isBlockedAddress: config.allowPrivateNetwork
-            ? undefined
-            : (this.deps.isBlockedAddress ?? isPrivateAddress),
-        },
+        { browser: this.deps.browser, files: this.deps.files },
         req,
         deadline,
       );

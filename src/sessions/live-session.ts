@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
+import type WebSocket from "ws";
 import type { ChromiumProcess } from "../browser/chromium-process.js";
 import type { ExecResult, SandboxWorker } from "../sandbox/types.js";
 
@@ -49,17 +50,23 @@ export class LiveSession {
     return this.destroyedBy === undefined;
   }
 
-  /** The browser's own CDP endpoint on loopback; only the server's proxy connects to it. */
-  get browserWsEndpoint(): string {
-    return this.resources.proc.wsEndpoint;
+  /** Serves a client's CDP WebSocket (cdpUrl) as one more connection to this session's browser. */
+  attachCdpClient(ws: WebSocket): void {
+    this.touch();
+    ws.on("message", () => this.touch());
+    this.resources.proc.cdp.attach(ws);
   }
 
   /** Runs code after any earlier call on this session has finished. */
   exec(code: string, timeoutMs: number): Promise<ExecResult> {
     this.busy++;
-    const run = this.queue.then(() => {
+    const run = this.queue.then(async () => {
       this.touch();
-      return this.resources.worker.exec(code, timeoutMs);
+      const result = await this.resources.worker.exec(code, timeoutMs);
+      // The run is over, but a page script it started (an endless loop in page.evaluate) would
+      // keep a renderer busy at full CPU and every later call on that page waiting.
+      if (result.killed) this.resources.proc.scripts.stopAll();
+      return result;
     });
     this.queue = run.catch(() => undefined);
     return run.finally(() => {

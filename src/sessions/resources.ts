@@ -1,25 +1,17 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { launchChromium } from "../browser/chromium-process.js";
-import {
-  projectRuntime,
-  sandboxRoot,
-  spawnNodeWorker,
-  stageRuntime,
-  startCdpBridge,
-  tryFindOnHost,
-} from "../sandbox/index.js";
-import { egressFlags } from "./egress.js";
+import { profilesRoot } from "../browser/chromium-process.js";
+import type { BrowserLauncher } from "../browser/launcher.js";
+import { projectRuntime, sandboxRoot, spawnNodeWorker, stageRuntime } from "../sandbox/index.js";
 import type { SessionResources } from "./live-session.js";
 
 export interface ResourceOptions {
   dataDir: string;
-  chromiumPath: () => string;
+  launcher: BrowserLauncher;
   sandboxMode: "bwrap" | "none";
-  /** The session egress proxy every session browser must use (see egress.ts). */
-  egressProxyUrl: string;
+  /** Largest CDP message the code worker may send its browser. */
+  cdpMaxMessageBytes: number;
   log?: (msg: string) => void;
 }
 
@@ -28,9 +20,15 @@ export function sandboxesRoot(dataDir: string): string {
   return sandboxRoot(dataDir);
 }
 
-/** Removes the sandbox folder and its runtime copy; call once every worker is gone. */
-export function removeSandboxes(dataDir: string): void {
-  fs.rmSync(sandboxesRoot(dataDir), { recursive: true, force: true });
+/**
+ * Removes every per-session folder on disk: sandbox scratch folders, CDP sockets, the runtime
+ * copy and unjailed browsers' profiles. Call when no browser or worker of ours runs: at start,
+ * after reaping a killed predecessor's processes, and at shutdown, once everything is stopped.
+ */
+export function removeRunFolders(dataDir: string): void {
+  for (const dir of [sandboxesRoot(dataDir), profilesRoot(dataDir)]) {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
 }
 
 /** Prepares the sandbox folder and its runtime copy; call once at start, before any worker. */
@@ -59,16 +57,8 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     scratch = undefined;
   };
   try {
-    // With a sandbox, the browser user code drives gets a filesystem view of its own as well.
-    const bwrapPath = opts.sandboxMode === "bwrap" ? tryFindOnHost("bwrap") : undefined;
-    const proc = await launchChromium({
-      executablePath: opts.chromiumPath(),
-      dataDir: opts.dataDir,
-      bwrapPath,
-      extraArgs: egressFlags(opts.egressProxyUrl),
-    });
+    const { proc, browser } = await opts.launcher.launch();
     cleanups.push(() => proc.kill());
-    const browser = await chromium.connectOverCDP(proc.wsEndpoint);
     const context = browser.contexts()[0];
     if (!context) throw new Error("Chromium started without a default context");
     // A tab of our own rather than the one Chromium opens at start: that one's first navigation
@@ -81,7 +71,8 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     fs.mkdirSync(scratchDir, { recursive: true });
     scratch = scratchDir;
     const socketPath = path.join(scratchDir, "cdp.sock");
-    const bridge = await startCdpBridge(socketPath, proc.wsEndpoint);
+    // The worker's only way out of its sandbox: a socket to this session's browser alone.
+    const bridge = await proc.cdp.listen(socketPath, { maxMessageBytes: opts.cdpMaxMessageBytes });
     cleanups.push(() => bridge.close());
     const worker = await spawnNodeWorker({
       scratchDir,

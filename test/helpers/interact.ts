@@ -1,4 +1,5 @@
 import { allPids, commandLine } from "../../src/browser/process-table.js";
+import { sandboxRoot } from "../../src/sandbox/runtime.js";
 import { postJson } from "./server.js";
 
 /** Scrapes url on the test server and returns the scrape id. */
@@ -23,4 +24,13 @@ export async function stop(serverUrl: string, id: string): Promise<{ status: num
 /** Pids of processes whose command line mentions marker (our Chromium and sandbox processes). */
 export async function pidsMentioning(marker: string): Promise<number[]> {
   return allPids().filter((pid) => commandLine(pid)?.includes(marker));
+}
+
+/** Pids of the processes a server on dataDir started: browsers, jails and sandbox workers. */
+export async function serverPids(dataDir: string): Promise<number[]> {
+  const markers = [dataDir, sandboxRoot(dataDir)];
+  return allPids().filter((pid) => {
+    const cmd = commandLine(pid);
+    return cmd !== undefined && markers.some((m) => cmd.includes(m));
+  });
 }

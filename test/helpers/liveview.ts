@@ -1,8 +1,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { launchChromium, type ChromiumProcess } from "../../src/browser/chromium-process.js";
+import type { ChromiumProcess } from "../../src/browser/chromium-process.js";
 import { CHROMIUM_FLAGS } from "../../src/browser/flags.js";
 import { findChromium } from "../../src/browser/find-chromium.js";
-import { tempDataDir } from "./server.js";
+import { testLauncher } from "./browsers.js";
 
 /** A browser standing in for a live session: its own Chromium, reached over CDP like the real one. */
 export interface SessionBrowser {
@@ -14,11 +14,7 @@ export interface SessionBrowser {
 }
 
 export async function startSessionBrowser(): Promise<SessionBrowser> {
-  const proc = await launchChromium({
-    executablePath: findChromium(undefined),
-    dataDir: tempDataDir(),
-  });
-  const browser = await chromium.connectOverCDP(proc.wsEndpoint);
+  const { proc, browser } = await testLauncher().launch();
   const context = browser.contexts()[0]!;
   const page = context.pages()[0] ?? (await context.newPage());
   return {

@@ -1,9 +1,5 @@
 // The runner's way to its browser. Inside the sandbox there is no network, only a unix socket
-// that the server pipes to this session's debugging port. Playwright speaks CDP over HTTP and
-// WebSocket, so a loopback TCP listener (in the sandbox's own network namespace) forwards to
-// that socket and Playwright connects to the listener.
-import net from "node:net";
-
+// that the server serves as a CDP connection to this session's browser (and no other).
 const CONNECT_TIMEOUT_MS = 15_000;
 
 /** Connects lazily, reconnects after the browser went away, and picks the page user code sees. */
@@ -15,8 +11,6 @@ export class BrowserLink {
     this.browser = undefined;
     /** @type {Promise<import("playwright-core").Browser> | undefined} */
     this.connecting = undefined;
-    /** @type {Promise<number> | undefined} */
-    this.port = undefined;
     // Loading Playwright takes a while; start now so a warm-up only has to connect.
     this.playwright = import("playwright-core");
     this.playwright.catch(() => {});
@@ -31,34 +25,11 @@ export class BrowserLink {
 
   async open() {
     const { chromium } = await this.playwright;
-    this.port ??= this.listen();
-    const port = await this.port;
-    const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`, {
+    const browser = await chromium.connectOverCDP(`ws+unix://${this.socketPath}:/`, {
       timeout: CONNECT_TIMEOUT_MS,
     });
     this.browser = browser;
     return browser;
-  }
-
-  /** Starts the loopback listener that forwards each connection to the unix socket. */
-  listen() {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.socketPath);
-      const finish = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on("error", finish).on("close", finish);
-      upstream.on("error", finish).on("close", finish);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () =>
-        resolve(/** @type {net.AddressInfo} */ (server.address()).port),
-      );
-    });
   }
 
   /**

@@ -116,16 +116,20 @@ function isThenable(v) {
  * CPU between runs. Only inside the sandbox's own pid namespace, where the runner is pid 2 and
  * kill(-1) reaches just its own descendants; on the host it would reach far too much.
  */
-function reapChildren() {
+async function reapChildren() {
   if (process.pid > 2) return;
-  for (let i = 0; i < 20; i++) {
+  // Killed processes stay listed until the sandbox's init collects them: wait for that (bounded),
+  // so the next run starts with nothing of this one's left, zombies included.
+  const end = Date.now() + 2_000;
+  while (Date.now() < end) {
     const others = fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d) && Number(d) > 2);
     if (others.length === 0) return;
     try {
       process.kill(-1, "SIGKILL");
     } catch {
-      return;
+      // nothing left that we may signal: only zombies remain
     }
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
@@ -143,7 +147,7 @@ async function handle(req) {
     }
   } else if (req.op === "exec") {
     const result = await exec(req);
-    if (reapArg === "reap") reapChildren();
+    if (reapArg === "reap") await reapChildren();
     send({ id: req.id, ok: true, result });
   }
 }

@@ -1,0 +1,343 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { Readable, Writable } from "node:stream";
+import WebSocket, { WebSocketServer } from "ws";
+
+/**
+ * Many CDP clients over one browser's `--remote-debugging-pipe`, so that no debugging port
+ * exists for anyone to find. Each client gets a browser-level session of its own
+ * (`Target.attachToBrowserTarget`): its auto-attach, discovery and browser-wide settings are its
+ * own, exactly as if it had its own WebSocket to the browser. The mux rewrites message ids so
+ * clients never see each other's, and lets a client address only the sessions it attached.
+ *
+ * Limits: a client's messages are bounded by the WebSocket server that accepted it (maxPayload,
+ * close 1009); when the pipe to the browser is full every client is paused until it drains; a
+ * client that does not read what the browser sends it is cut off past MAX_CLIENT_BACKLOG.
+ */
+export class CdpMux {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly rootCalls = new Map<number, (msg: CdpMessage) => void>();
+  /** Every session id a client owns (its browser session and what it attached), to the client. */
+  private readonly owners = new Map<string, MuxClient>();
+  private readonly clients = new Set<MuxClient>();
+  private readonly listeners = new Set<() => Promise<void>>();
+  private readonly reader: MessageReader;
+  private blocked = false;
+  private closedFlag = false;
+  private readonly onClosed: (() => void)[] = [];
+
+  constructor(
+    private readonly toBrowser: Writable,
+    fromBrowser: Readable,
+  ) {
+    this.reader = new MessageReader((text) => this.fromBrowser(text));
+    fromBrowser.on("data", (chunk: Buffer) => this.reader.push(chunk));
+    fromBrowser.on("close", () => this.close());
+    fromBrowser.on("error", () => this.close());
+    toBrowser.on("error", () => this.close());
+    toBrowser.on("drain", () => {
+      this.blocked = false;
+      for (const c of this.clients) c.port.resume();
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Resolves once the browser answers on its pipe: it has started. */
+  async ready(): Promise<void> {
+    await this.rootCall("Browser.getVersion");
+  }
+
+  /** Runs cb once the browser's end of the pipe is gone (browser exited or killed). */
+  whenClosed(cb: () => void): void {
+    if (this.closedFlag) cb();
+    else this.onClosed.push(cb);
+  }
+
+  /** Serves an already-open WebSocket as one CDP client. */
+  attach(ws: WebSocket): void {
+    if (this.closedFlag) return void ws.close(1001, "browser closed");
+    const client = this.addClient({
+      deliver: (text) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        if (ws.bufferedAmount > MAX_CLIENT_BACKLOG) {
+          return void ws.close(1008, "client does not read fast enough");
+        }
+        ws.send(text);
+      },
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
+      end: () => ws.terminate(),
+    });
+    ws.on("message", (data: WebSocket.RawData) => this.receive(client, String(data)));
+    ws.on("close", () => this.detach(client));
+    ws.on("error", () => ws.terminate());
+  }
+
+  /**
+   * A client inside this process: `onMessage` gets what the browser sends it (its own browser
+   * session's messages without a sessionId, as over a WebSocket).
+   */
+  connect(onMessage: (text: string) => void): { send(text: string): void; close(): void } {
+    const port: ClientPort = {
+      deliver: onMessage,
+      pause: () => {},
+      resume: () => {},
+      end: () => {},
+    };
+    const client = this.addClient(port);
+    port.end = () => this.detach(client);
+    return { send: (text) => this.receive(client, text), close: () => this.detach(client) };
+  }
+
+  private addClient(port: ClientPort): MuxClient {
+    const client: MuxClient = { port, browserSession: undefined, queue: [] };
+    this.clients.add(client);
+    if (this.blocked) port.pause();
+    this.rootCall("Target.attachToBrowserTarget").then(
+      (reply) => {
+        const sessionId = (reply.result as { sessionId?: string } | undefined)?.sessionId;
+        if (!sessionId || !this.clients.has(client)) {
+          if (sessionId) this.send({ method: "Target.detachFromTarget", params: { sessionId } });
+          return port.end();
+        }
+        client.browserSession = sessionId;
+        this.owners.set(sessionId, client);
+        for (const text of client.queue.splice(0)) this.fromClient(client, text);
+      },
+      () => port.end(),
+    );
+    return client;
+  }
+
+  private receive(client: MuxClient, text: string): void {
+    if (client.browserSession) this.fromClient(client, text);
+    else client.queue.push(text);
+  }
+
+  /**
+   * Accepts CDP clients on a unix socket (`ws+unix://<path>:/`), readable and writable only by
+   * this process's user or `ownerUid`. Closed with the mux.
+   */
+  async listen(
+    socketPath: string,
+    opts: { maxMessageBytes: number; ownerUid?: number },
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    const wss = new WebSocketServer({
+      server,
+      maxPayload: opts.maxMessageBytes,
+      perMessageDeflate: false,
+    });
+    wss.on("connection", (ws) => this.attach(ws));
+    fs.rmSync(socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => resolve());
+    });
+    fs.chmodSync(socketPath, 0o600);
+    if (opts.ownerUid !== undefined) fs.chownSync(socketPath, opts.ownerUid, opts.ownerUid);
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= new Promise<void>((resolve) => {
+        this.listeners.delete(close);
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => {
+          fs.rmSync(socketPath, { force: true });
+          resolve();
+        });
+        server.closeAllConnections();
+      }));
+    this.listeners.add(close);
+    return { url: `ws+unix://${socketPath}:/`, close };
+  }
+
+  /** Ends every client and listener; the pipe itself belongs to the browser process. */
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const c of this.clients) c.port.end();
+    this.clients.clear();
+    for (const close of this.listeners) void close();
+    for (const cb of this.onClosed.splice(0)) cb();
+  }
+
+  private detach(client: MuxClient): void {
+    if (!this.clients.delete(client)) return;
+    client.port.end = () => {};
+    for (const [sessionId, owner] of this.owners) {
+      if (owner === client) this.owners.delete(sessionId);
+    }
+    for (const [id, p] of this.pending) if (p.client === client) this.pending.delete(id);
+    // Child sessions go with the browser session that attached them.
+    if (client.browserSession && !this.closedFlag) {
+      this.send({
+        method: "Target.detachFromTarget",
+        params: { sessionId: client.browserSession },
+      });
+    }
+  }
+
+  private fromClient(client: MuxClient, text: string): void {
+    let msg: CdpMessage;
+    try {
+      msg = JSON.parse(text) as CdpMessage;
+    } catch {
+      return client.port.end();
+    }
+    if (typeof msg !== "object" || msg === null || typeof msg.id !== "number") {
+      return client.port.end();
+    }
+    const sessionId = msg.sessionId ?? client.browserSession!;
+    if (this.owners.get(sessionId) !== client) {
+      const error = { code: -32001, message: "Session with given id not found." };
+      return this.reply(client, JSON.stringify({ id: msg.id, error, sessionId: msg.sessionId }));
+    }
+    const id = this.nextId++;
+    this.pending.set(id, { client, id: msg.id, method: String(msg.method) });
+    this.send({ ...msg, id, sessionId });
+  }
+
+  private fromBrowser(text: string): void {
+    const head = ID_HEAD.exec(text.slice(0, 32));
+    const tail = SESSION_TAIL.exec(text.slice(-96));
+    if (head) {
+      const id = Number(head[1]);
+      const root = this.rootCalls.get(id);
+      if (root) {
+        this.rootCalls.delete(id);
+        return root(JSON.parse(text) as CdpMessage);
+      }
+      const p = this.pending.get(id);
+      if (!p) return;
+      this.pending.delete(id);
+      if (ATTACHING.has(p.method)) this.own(p.client, JSON.parse(text)?.result?.sessionId);
+      let out = `{"id":${p.id},` + text.slice(head[0].length);
+      if (tail && tail[1] === p.client.browserSession) out = stripTail(out, tail[0]);
+      return this.reply(p.client, out);
+    }
+    const sessionId = tail?.[1];
+    const owner = sessionId === undefined ? undefined : this.owners.get(sessionId);
+    if (!owner || !tail) return; // the root connection's own events, or a session already gone
+    if (text.startsWith('{"method":"Target.attachedToTarget"')) {
+      this.own(owner, (JSON.parse(text) as CdpMessage).params?.sessionId);
+    } else if (text.startsWith('{"method":"Target.detachedFromTarget"')) {
+      const gone = (JSON.parse(text) as CdpMessage).params?.sessionId;
+      if (typeof gone === "string" && this.owners.get(gone) === owner) this.owners.delete(gone);
+    }
+    this.reply(owner, sessionId === owner.browserSession ? stripTail(text, tail[0]) : text);
+  }
+
+  private own(client: MuxClient, sessionId: unknown): void {
+    if (typeof sessionId === "string" && this.clients.has(client)) {
+      this.owners.set(sessionId, client);
+    }
+  }
+
+  private reply(client: MuxClient, text: string): void {
+    client.port.deliver(text);
+  }
+
+  private rootCall(method: string, params: object = {}): Promise<CdpMessage> {
+    if (this.closedFlag) return Promise.reject(new Error("browser closed"));
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.rootCalls.set(id, resolve);
+      this.send({ id, method, params });
+    });
+  }
+
+  private send(msg: Record<string, unknown>): void {
+    if (this.closedFlag) return;
+    if (msg.id === undefined) msg = { ...msg, id: this.nextId++ };
+    if (!this.toBrowser.write(JSON.stringify(msg) + "\0") && !this.blocked) {
+      this.blocked = true;
+      for (const c of this.clients) c.port.pause();
+    }
+  }
+}
+
+interface CdpMessage {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  sessionId?: string;
+}
+
+/** How the mux talks to one client, whatever carries it. */
+interface ClientPort {
+  deliver(text: string): void;
+  pause(): void;
+  resume(): void;
+  /** Drops the client (protocol error, browser gone). */
+  end(): void;
+}
+
+interface MuxClient {
+  port: ClientPort;
+  /** Set once the browser granted this client its own browser-level session. */
+  browserSession: string | undefined;
+  /** Messages that arrived before that. */
+  queue: string[];
+}
+
+interface Pending {
+  client: MuxClient;
+  /** The client's own id for this command. */
+  id: number;
+  method: string;
+}
+
+/** Commands whose reply names a session the caller now owns. */
+const ATTACHING = new Set(["Target.attachToTarget", "Target.attachToBrowserTarget"]);
+/** What a browser's replied message to the client may hold unread before it is cut off. */
+const MAX_CLIENT_BACKLOG = 64 * 1024 * 1024;
+/** Longest message read from the browser; longer ones are dropped (a client asked for too much). */
+const MAX_BROWSER_MESSAGE = 256 * 1024 * 1024;
+// Chromium writes "id" first and "sessionId" last, which lets replies be routed (and a
+// screenshot's megabytes passed on) without parsing them.
+const ID_HEAD = /^\{"id":(\d+),/;
+const SESSION_TAIL = /,"sessionId":"([0-9A-Za-z._-]+)"\}$/;
+
+function stripTail(text: string, tail: string): string {
+  return text.slice(0, text.length - tail.length) + "}";
+}
+
+/** Splits the pipe's byte stream into NUL-terminated messages, dropping oversized ones. */
+class MessageReader {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private skipping = false;
+
+  constructor(private readonly onMessage: (text: string) => void) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    let end: number;
+    while ((end = chunk.indexOf(0, start)) >= 0) {
+      if (!this.skipping) {
+        this.chunks.push(chunk.subarray(start, end));
+        const text = Buffer.concat(this.chunks).toString("utf8");
+        this.chunks = [];
+        this.size = 0;
+        this.onMessage(text);
+      }
+      this.skipping = false;
+      start = end + 1;
+    }
+    if (start < chunk.length && !this.skipping) {
+      this.chunks.push(chunk.subarray(start));
+      this.size += chunk.length - start;
+      if (this.size > MAX_BROWSER_MESSAGE) {
+        this.chunks = [];
+        this.size = 0;
+        this.skipping = true;
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import fs from "node:fs";
+import path from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import type { EgressProxy } from "../network/egress-proxy.js";
+import { launchChromium, type ChromiumProcess } from "./chromium-process.js";
+import type { JailOptions } from "./jail.js";
+
+export interface BrowserLauncherOptions {
+  chromiumPath: () => string;
+  /** Jail every browser (bubblewrap works here), or run them plainly when undefined. */
+  jail: Omit<JailOptions, "uid"> | undefined;
+  /** Unjailed browsers' profiles go here. */
+  profilesRoot: string;
+  /** A folder only this server may enter: its own CDP sockets go there. */
+  socketDir: string;
+  egress: EgressProxy;
+}
+
+/** A running browser and this server's own Playwright connection to it. */
+export interface LaunchedBrowser {
+  proc: ChromiumProcess;
+  browser: Browser;
+}
+
+/** This server's own connections may carry whole screenshots and uploads. */
+const SERVER_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Starts browsers the one way this server does: jailed when it can be, CDP over a pipe, all
+ * traffic through the egress proxy. Used for the scrape browser and for session browsers.
+ */
+export class BrowserLauncher {
+  constructor(private readonly opts: BrowserLauncherOptions) {
+    fs.mkdirSync(opts.socketDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(opts.socketDir, 0o700);
+  }
+
+  get jailed(): boolean {
+    return this.opts.jail !== undefined;
+  }
+
+  get egress(): EgressProxy {
+    return this.opts.egress;
+  }
+
+  async launch(signal?: AbortSignal): Promise<LaunchedBrowser> {
+    const { jail, egress } = this.opts;
+    const proc = await launchChromium({
+      executablePath: this.opts.chromiumPath(),
+      signal,
+      jail,
+      profilesRoot: this.opts.profilesRoot,
+      proxyServer: jail ? undefined : await egress.tcpUrl(),
+    });
+    try {
+      if (proc.egress) {
+        egress.serve(proc.egress);
+        void proc.exited.then(() => proc.egress?.close());
+      }
+      const socket = path.join(this.opts.socketDir, `${proc.id}.sock`);
+      const endpoint = await proc.cdp.listen(socket, { maxMessageBytes: SERVER_MAX_MESSAGE_BYTES });
+      const browser = await chromium.connectOverCDP(endpoint.url);
+      return { proc, browser };
+    } catch (err) {
+      await proc.kill();
+      throw err;
+    }
+  }
+}
