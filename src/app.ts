@@ -21,7 +21,9 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   const app = Fastify({
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     bodyLimit: 2 * 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-* decide the host in cdpUrl, live view and screenshot URLs; any client can send
+    // them, so they count only when an operator says a proxy in front sets them.
+    trustProxy: config.trustProxy,
     return503OnClosing: true,
     // Keep-alive sockets would otherwise hold close() open until the client drops them.
     forceCloseConnections: true,
