@@ -242,6 +242,19 @@ describe("malformed percent-encoding in a path", () => {
     }
   });
 
+  it("is a 400 for an upgrade whose URL does not parse, and the server carries on", async () => {
+    const raw = await rawRequest(
+      server.url,
+      `GET http://[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    expect(parseRaw(raw)).toEqual({
+      status: 400,
+      body: { success: false, code: "BAD_REQUEST", error: expect.any(String) },
+    });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
   it("leaves well-formed unknown tokens a 404", async () => {
     const raw = await rawRequest(
       server.url,
