@@ -14,6 +14,7 @@ const DOMAIN = [
   "store",
   "config",
   "files",
+  "health",
 ];
 
 export default tseslint.config(

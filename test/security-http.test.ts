@@ -334,6 +334,34 @@ describe("this machine's own addresses", () => {
   );
 });
 
+/** Mounts a tmpfs of the given size on a new temporary folder and returns the folder. */
+function mountTmpfs(size: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fc-full-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
+  } catch (err) {
+    fs.rmdirSync(dir);
+    throw err;
+  }
+  return dir;
+}
+
+function unmount(dir: string): void {
+  execFileSync("umount", ["-l", dir], { stdio: "ignore" });
+  fs.rmdirSync(dir);
+}
+
+/** Whether this process may mount a tmpfs (root, and mount allowed here); tried and undone at once. */
+const canMount = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    unmount(mountTmpfs("1m"));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 describe("health", () => {
   it("is ok with room on the disk and a database that answers", async () => {
     const server = await startTestServer();
@@ -358,33 +386,19 @@ describe("health", () => {
     }
   });
 
-  /** Mounts a small tmpfs; false when this process may not (not root, or no mount). */
-  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), "fc-full-"));
-  function tryMount(): boolean {
-    if (process.getuid?.() !== 0) return false;
-    try {
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=48m", "tmpfs", mountPoint], {
-        stdio: "ignore",
-      });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  const mounted = tryMount();
-  afterAll(() => {
-    if (mounted) execFileSync("umount", ["-l", mountPoint]);
-    fs.rmSync(mountPoint, { recursive: true, force: true });
-  });
-
-  it.skipIf(!mounted)(
+  it.skipIf(!canMount)(
     "is a 503 on a full disk, and a scrape that needs the disk says it is full (needs root to mount a tmpfs)",
     async () => {
-      const dataDir = path.join(mountPoint, "data");
-      const server = await startTestServer({ DATA_DIR: dataDir, MIN_FREE_DISK_MB: "8" });
-      const site = await startFixtureSite();
+      const mountPoint = mountTmpfs("48m");
+      let server: TestServer | undefined;
+      let site: FixtureSite | undefined;
       const filler = path.join(mountPoint, "filler");
       try {
+        server = await startTestServer({
+          DATA_DIR: path.join(mountPoint, "data"),
+          MIN_FREE_DISK_MB: "8",
+        });
+        site = await startFixtureSite();
         expect((await fetch(`${server.url}/health`)).status).toBe(200);
         // A first scrape starts the browser while there is room for its profile.
         await scrapeId(server.url, { url: `${site.url}/`, formats: ["screenshot"] });
@@ -427,12 +441,17 @@ describe("health", () => {
           error: expect.stringContaining("disk is full"),
         });
 
+        // Without a screenshot, it is the database that finds no room (SQLITE_FULL).
+        const plain = await postJson(`${server.url}/v2/scrape`, { url: `${site.url}/`, maxAge: 0 });
+        expect(plain.status, JSON.stringify(plain.body)).toBe(507);
+        expect(plain.body.code).toBe("DISK_FULL");
+
         fs.rmSync(filler);
         expect((await fetch(`${server.url}/health`)).status).toBe(200);
       } finally {
-        fs.rmSync(filler, { force: true });
-        await server.close();
-        await site.close();
+        await server?.close();
+        await site?.close();
+        unmount(mountPoint);
       }
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
 import { AppError } from "../errors/app-error.js";
+import { diskFullError, isDiskFull } from "../errors/disk-full.js";
 import { ERROR_STATUS } from "./errors.js";
 import { badRequestFromZod } from "./validate.js";
 
@@ -49,6 +50,7 @@ function sendError(
   let body: ErrorBody;
   // A schema parsed outside parseBody still answers like every other bad request.
   if (err instanceof ZodError) err = badRequestFromZod(err);
+  else if (isDiskFull(err)) err = diskFullError(err);
   if (err instanceof AppError) {
     status = ERROR_STATUS[err.code];
     body = { success: false, code: err.code, error: err.message };
