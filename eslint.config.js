@@ -16,6 +16,7 @@ const DOMAIN = [
   "files",
   "isolation",
   "network",
+  "health",
 ];
 
 export default tseslint.config(

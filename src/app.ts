@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Config } from "./config/config.js";
 import { registerAuth } from "./http/auth.js";
-import { registerErrorHandler } from "./http/error-handler.js";
+import { frameworkErrors, registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { scrapeRoutes } from "./http/routes/scrape.js";
 import { fileRoutes } from "./http/routes/files.js";
@@ -21,8 +21,11 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   const app = Fastify({
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     bodyLimit: 2 * 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-* decide the host in cdpUrl, live view and screenshot URLs; any client can send
+    // them, so they count only when an operator says a proxy in front sets them.
+    trustProxy: config.trustProxy,
     return503OnClosing: true,
+    frameworkErrors,
     // Keep-alive sockets would otherwise hold close() open until the client drops them.
     forceCloseConnections: true,
   });

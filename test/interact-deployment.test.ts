@@ -81,8 +81,8 @@ test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () 
   }
 });
 
-test("without PUBLIC_URL, URLs follow the request's host and forwarded protocol", async () => {
-  const server = await startTestServer();
+test("without PUBLIC_URL but with TRUST_PROXY, URLs follow the forwarded host and protocol", async () => {
+  const server = await startTestServer({ TRUST_PROXY: "true" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     const res = await fetch(`${server.url}/v2/scrape/${id}/interact`, {

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "BROWSER_UNAVAILABLE",
   "SANDBOX_UNAVAILABLE",
   "SHUTTING_DOWN",
+  "DISK_FULL",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
 import { AppError } from "../errors/app-error.js";
+import { diskFullError, isDiskFull } from "../errors/disk-full.js";
 import { ERROR_STATUS } from "./errors.js";
 import { badRequestFromZod } from "./validate.js";
 
@@ -11,33 +12,13 @@ interface ErrorBody {
   details?: unknown;
 }
 
+/** What a client sees for a URL whose path we cannot read, over plain HTTP or an upgrade. */
+export const BAD_PATH =
+  "Bad Request: the URL's path is malformed (e.g. a broken percent-encoding).";
+
 /** Maps every thrown error to one JSON shape; internals of a 5xx are logged, never sent. */
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | AppError | ZodError, req, reply) => {
-    let status: number;
-    let body: ErrorBody;
-    // A schema parsed outside parseBody still answers like every other bad request.
-    if (err instanceof ZodError) err = badRequestFromZod(err);
-    if (err instanceof AppError) {
-      status = ERROR_STATUS[err.code];
-      body = { success: false, code: err.code, error: err.message };
-      if (err.details !== undefined) body.details = err.details;
-    } else if (
-      typeof err.statusCode === "number" &&
-      err.statusCode >= 400 &&
-      err.statusCode < 500
-    ) {
-      // Fastify's own client errors: malformed JSON, body too large, wrong content type.
-      status = err.statusCode;
-      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
-      body = { success: false, code, error: err.message };
-    } else {
-      status = 500;
-      body = { success: false, code: "INTERNAL", error: "Internal server error." };
-    }
-    if (status >= 500) req.log.error({ err }, "request failed");
-    void reply.status(status).send(body);
-  });
+  app.setErrorHandler(sendError);
 
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({
@@ -46,4 +27,43 @@ export function registerErrorHandler(app: FastifyInstance): void {
       error: `Route ${req.method} ${req.url.split("?")[0]} not found.`,
     });
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors its router raises before any route runs (a path
+ * that does not percent-decode, an overlong parameter) answer in our shape, not in Fastify's.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  sendError(
+    err.code === "FST_ERR_BAD_URL" ? new AppError("BAD_REQUEST", BAD_PATH) : err,
+    req,
+    reply,
+  );
+}
+
+function sendError(
+  err: FastifyError | AppError | ZodError,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  let status: number;
+  let body: ErrorBody;
+  // A schema parsed outside parseBody still answers like every other bad request.
+  if (err instanceof ZodError) err = badRequestFromZod(err);
+  else if (isDiskFull(err)) err = diskFullError(err);
+  if (err instanceof AppError) {
+    status = ERROR_STATUS[err.code];
+    body = { success: false, code: err.code, error: err.message };
+    if (err.details !== undefined) body.details = err.details;
+  } else if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+    // Fastify's own client errors: malformed JSON, body too large, wrong content type.
+    status = err.statusCode;
+    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
+    body = { success: false, code, error: err.message };
+  } else {
+    status = 500;
+    body = { success: false, code: "INTERNAL", error: "Internal server error." };
+  }
+  if (status >= 500) req.log.error({ err }, "request failed");
+  void reply.status(status).send(body);
 }

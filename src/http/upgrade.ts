@@ -1,6 +1,8 @@
-import type { IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance } from "fastify";
+import type { ErrorCode } from "../errors/app-error.js";
+import { BAD_PATH } from "./error-handler.js";
 
 /**
  * A handler for WebSocket upgrades under one path prefix. It owns the socket from then on:
@@ -20,7 +22,8 @@ export class UpgradeRegistry {
   attach(app: FastifyInstance): void {
     app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on("error", () => socket.destroy());
-      const url = new URL(req.url ?? "/", "http://upgrade.local");
+      const url = parseUpgradeUrl(req.url);
+      if (!url) return rejectUpgrade(socket, 400, BAD_PATH);
       const match = this.handlers.find((h) => url.pathname.startsWith(h.prefix));
       if (!match) return rejectUpgrade(socket, 404, "Not Found");
       try {
@@ -33,12 +36,35 @@ export class UpgradeRegistry {
   }
 }
 
-/** Answers an upgrade request with a plain HTTP error and closes the connection. */
+/**
+ * The request's URL, or undefined when it does not parse or its path does not percent-decode.
+ * Checked once here so that no handler's decodeURIComponent can throw (an escaped throw in an
+ * 'upgrade' listener would take the whole server down; a caught one would still be a 500).
+ */
+function parseUpgradeUrl(raw: string | undefined): URL | undefined {
+  try {
+    const url = new URL(raw ?? "/", "http://upgrade.local");
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The code an upgrade refusal carries, for the statuses handlers refuse with. */
+const UPGRADE_CODES: Partial<Record<number, ErrorCode>> = {
+  400: "BAD_REQUEST",
+  404: "NOT_FOUND",
+  500: "INTERNAL",
+};
+
+/** Answers an upgrade request with an HTTP error in the usual JSON shape and closes it. */
 export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ success: false, error: message });
+  const body = JSON.stringify({ success: false, code: UPGRADE_CODES[status], error: message });
+  // The reason phrase is the standard one: the message may hold anything, the status line not.
   socket.end(
-    `HTTP/1.1 ${status} ${message}\r\nContent-Type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

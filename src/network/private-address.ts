@@ -1,7 +1,8 @@
 import net from "node:net";
+import { isOwnAddress } from "./local-addresses.js";
 
 /**
- * Addresses a scrape must not reach unless ALLOW_PRIVATE_NETWORK is on: this machine, the LAN,
+ * Addresses a scrape must not reach unless ALLOW_PRIVATE_NETWORK is on: loopback, the LAN,
  * link-local (cloud metadata lives at 169.254.169.254), carrier-grade NAT, multicast and the
  * reserved ranges, in IPv4 and IPv6.
  */
@@ -63,15 +64,23 @@ function embeddedIpv4(groups: number[]): string | undefined {
   return undefined;
 }
 
-/** True for loopback, private, link-local, unique-local and other non-public addresses. */
+/**
+ * True for loopback, private, link-local, unique-local and other non-public addresses, and for
+ * any address on one of this machine's own interfaces, whatever its range.
+ */
 export function isPrivateAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, "");
-  if (net.isIPv4(bare)) return blocked.check(bare, "ipv4");
+  if (net.isIPv4(bare)) return isPrivateV4(bare);
   const groups = ipv6Groups(bare);
   if (!groups) return true; // not an IP at all: refuse rather than guess
   const v4 = embeddedIpv4(groups);
-  if (v4 !== undefined) return blocked.check(v4, "ipv4");
-  return blocked.check(bare.split("%")[0]!, "ipv6");
+  if (v4 !== undefined) return isPrivateV4(v4);
+  const v6 = bare.split("%")[0]!;
+  return blocked.check(v6, "ipv6") || isOwnAddress(v6, "ipv6");
+}
+
+function isPrivateV4(address: string): boolean {
+  return blocked.check(address, "ipv4") || isOwnAddress(address, "ipv4");
 }
 
 /** True for addresses that reach this machine itself: 127.0.0.0/8, ::1, and the unspecified 0.0.0.0 / ::. */

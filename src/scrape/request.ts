@@ -116,8 +116,27 @@ const RESERVED_HEADERS = new Set([
 
 const headerName = z
   .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name")
+  .refine(
+    (h) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h),
+    (h) => ({
+      // Quoted, so an empty name or one with CR/LF still shows in the message.
+      message: `${JSON.stringify(h)} is not a valid header name (an HTTP token)`,
+    }),
+  )
   .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), "this header is set by the browser");
+
+/**
+ * A header value may hold any text but control characters (HTAB aside, as RFC 9110 allows):
+ * CR or LF would end the header early and NUL cuts it, so the browser would fail the whole load
+ * or send another header than the one asked for.
+ */
+const headerValue = z
+  .string()
+  .max(8192)
+  .refine(
+    (v) => ![...v].some((c) => (c < " " && c !== "\t") || c === "\u007f"),
+    "a header value must not contain CR, LF, NUL or other control characters",
+  );
 
 /** Accepts what Firecrawl accepts (a bare host gets http://) and allows only http and https. */
 function normalizeUrl(u: string): URL | string {
@@ -152,7 +171,7 @@ export const scrapeRequestSchema = z
     onlyMainContent: z.boolean().default(true),
     includeTags: z.array(selector).max(100).optional(),
     excludeTags: z.array(selector).max(100).optional(),
-    headers: z.record(headerName, z.string().max(8192)).optional(),
+    headers: z.record(headerName, headerValue).optional(),
     waitFor: z.number().int().min(0).max(60_000).default(0),
     timeout: z.number().int().min(1_000).max(300_000).default(30_000),
     mobile: z.boolean().default(false),

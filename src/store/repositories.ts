@@ -48,5 +48,7 @@ export interface Store {
   scrapes: ScrapeRepository;
   cache: ScrapeCacheRepository;
   sessions: SessionRepository;
+  /** Resolves once the database answers a trivial query; rejects when it cannot. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from "kysely";
+import {
+  Kysely,
+  Migrator,
+  sql,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from "kysely";
 import { migrations } from "./migrations/index.js";
 import type { Database } from "./schema.js";
 import type { Store } from "./repositories.js";
@@ -29,6 +36,9 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     scrapes: new KyselyScrapeRepository(db),
     cache: new KyselyCacheRepository(db),
     sessions: new KyselySessionRepository(db),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
     close: () => db.destroy(),
   };
 }

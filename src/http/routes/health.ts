@@ -1,16 +1,29 @@
 import type { FastifyPluginAsync } from "fastify";
+import { runHealthChecks } from "../../health/checks.js";
 import type { Services } from "../../services.js";
 
-/** Liveness: answers 200 once the server accepts requests, with what an operator wants to see. */
+/**
+ * 200 while the server can do its work, 503 when a check fails (a full disk, a database that
+ * does not answer), so a load balancer stops sending scrapes that would only fail.
+ */
 export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  app.get("/health", async () => ({
-    success: true,
-    status: "ok",
-    activeSessions: services.sessions.activeCount(),
-    maxSessions: services.config.maxBrowserSessions,
-    sandbox: services.sandbox,
-  }));
+  app.get("/health", async (_req, reply) => {
+    const { config } = services;
+    const { healthy, checks } = await runHealthChecks({
+      dataDir: config.dataDir,
+      minFreeDiskBytes: config.minFreeDiskBytes,
+      store: services.store,
+    });
+    return reply.status(healthy ? 200 : 503).send({
+      success: healthy,
+      status: healthy ? "ok" : "degraded",
+      activeSessions: services.sessions.activeCount(),
+      maxSessions: config.maxBrowserSessions,
+      sandbox: services.sandbox,
+      checks,
+    });
+  });
 };

@@ -32,7 +32,10 @@ export const scrapeRoutes: FastifyPluginAsync<{ services: Services }> = async (
   });
 };
 
-/** The URL clients reach us at: PUBLIC_URL when set, else what the request says. */
+/**
+ * The URL clients reach us at: PUBLIC_URL when set, else what the request says (its Host, or the
+ * X-Forwarded-* headers when TRUST_PROXY lets Fastify believe them).
+ */
 export function publicBaseUrl(
   configured: string | undefined,
   req: { protocol: string; host: string },
