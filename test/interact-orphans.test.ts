@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { sandboxRoot } from "../src/sandbox/runtime.js";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, serverPids } from "./helpers/interact.js";
 import { startTestServer, tempDataDir } from "./helpers/server.js";
@@ -12,6 +12,13 @@ beforeAll(async () => {
   site = await startFixtureSite();
 });
 afterAll(() => site?.close());
+
+/** Servers this file started: killed after each test whatever its outcome, never left running. */
+const spawned = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of spawned) if (child.exitCode === null) child.kill("SIGKILL");
+  spawned.clear();
+});
 
 /** Runs the real entry point in its own process, as `npm start` would. */
 async function spawnServer(dataDir: string, port: number) {
@@ -27,6 +34,7 @@ async function spawnServer(dataDir: string, port: number) {
     },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  spawned.add(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { Readable, Writable } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
+import { PipeReader } from "./pipe-reader.js";
 
 /**
  * Many CDP clients over one browser's `--remote-debugging-pipe`, so that no debugging port
@@ -22,16 +23,15 @@ export class CdpMux {
   private readonly owners = new Map<string, MuxClient>();
   private readonly clients = new Set<MuxClient>();
   private readonly listeners = new Set<() => Promise<void>>();
-  private readonly reader: MessageReader;
+  private readonly reader: PipeReader;
   private blocked = false;
   private closedFlag = false;
-  private readonly onClosed: (() => void)[] = [];
 
   constructor(
     private readonly toBrowser: Writable,
     fromBrowser: Readable,
   ) {
-    this.reader = new MessageReader((text) => this.fromBrowser(text));
+    this.reader = new PipeReader((text) => this.fromBrowser(text));
     fromBrowser.on("data", (chunk: Buffer) => this.reader.push(chunk));
     fromBrowser.on("close", () => this.close());
     fromBrowser.on("error", () => this.close());
@@ -48,13 +48,8 @@ export class CdpMux {
 
   /** Resolves once the browser answers on its pipe: it has started. */
   async ready(): Promise<void> {
-    await this.rootCall("Browser.getVersion");
-  }
-
-  /** Runs cb once the browser's end of the pipe is gone (browser exited or killed). */
-  whenClosed(cb: () => void): void {
-    if (this.closedFlag) cb();
-    else this.onClosed.push(cb);
+    const reply = await this.rootCall("Browser.getVersion");
+    if (!reply.result) throw new Error("the browser closed its CDP pipe during start");
   }
 
   /** Serves an already-open WebSocket as one CDP client. */
@@ -99,7 +94,7 @@ export class CdpMux {
     if (this.blocked) port.pause();
     this.rootCall("Target.attachToBrowserTarget").then(
       (reply) => {
-        const sessionId = (reply.result as { sessionId?: string } | undefined)?.sessionId;
+        const sessionId = reply.result?.sessionId as string | undefined;
         if (!sessionId || !this.clients.has(client)) {
           if (sessionId) this.send({ method: "Target.detachFromTarget", params: { sessionId } });
           return port.end();
@@ -115,16 +110,16 @@ export class CdpMux {
 
   private receive(client: MuxClient, text: string): void {
     if (client.browserSession) this.fromClient(client, text);
-    else client.queue.push(text);
+    else if (client.queue.push(text) > MAX_EARLY_MESSAGES) client.port.end();
   }
 
   /**
    * Accepts CDP clients on a unix socket (`ws+unix://<path>:/`), readable and writable only by
-   * this process's user or `ownerUid`. Closed with the mux.
+   * this process's user (a sandbox gets it chowned to its own). Closed with the mux.
    */
   async listen(
     socketPath: string,
-    opts: { maxMessageBytes: number; ownerUid?: number },
+    opts: { maxMessageBytes: number },
   ): Promise<{ url: string; close(): Promise<void> }> {
     const server = http.createServer((_req, res) => res.writeHead(404).end());
     const wss = new WebSocketServer({
@@ -139,7 +134,6 @@ export class CdpMux {
       server.listen(socketPath, () => resolve());
     });
     fs.chmodSync(socketPath, 0o600);
-    if (opts.ownerUid !== undefined) fs.chownSync(socketPath, opts.ownerUid, opts.ownerUid);
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= new Promise<void>((resolve) => {
@@ -163,7 +157,9 @@ export class CdpMux {
     for (const c of this.clients) c.port.end();
     this.clients.clear();
     for (const close of this.listeners) void close();
-    for (const cb of this.onClosed.splice(0)) cb();
+    // Nobody will answer these now.
+    for (const settle of this.rootCalls.values()) settle({});
+    this.rootCalls.clear();
   }
 
   private detach(client: MuxClient): void {
@@ -295,10 +291,10 @@ interface Pending {
 
 /** Commands whose reply names a session the caller now owns. */
 const ATTACHING = new Set(["Target.attachToTarget", "Target.attachToBrowserTarget"]);
+/** Messages a client may send before its browser session exists (a few ms after connecting). */
+const MAX_EARLY_MESSAGES = 1_000;
 /** What a browser's replied message to the client may hold unread before it is cut off. */
 const MAX_CLIENT_BACKLOG = 64 * 1024 * 1024;
-/** Longest message read from the browser; longer ones are dropped (a client asked for too much). */
-const MAX_BROWSER_MESSAGE = 256 * 1024 * 1024;
 // Chromium writes "id" first and "sessionId" last, which lets replies be routed (and a
 // screenshot's megabytes passed on) without parsing them.
 const ID_HEAD = /^\{"id":(\d+),/;
@@ -306,38 +302,4 @@ const SESSION_TAIL = /,"sessionId":"([0-9A-Za-z._-]+)"\}$/;
 
 function stripTail(text: string, tail: string): string {
   return text.slice(0, text.length - tail.length) + "}";
-}
-
-/** Splits the pipe's byte stream into NUL-terminated messages, dropping oversized ones. */
-class MessageReader {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private skipping = false;
-
-  constructor(private readonly onMessage: (text: string) => void) {}
-
-  push(chunk: Buffer): void {
-    let start = 0;
-    let end: number;
-    while ((end = chunk.indexOf(0, start)) >= 0) {
-      if (!this.skipping) {
-        this.chunks.push(chunk.subarray(start, end));
-        const text = Buffer.concat(this.chunks).toString("utf8");
-        this.chunks = [];
-        this.size = 0;
-        this.onMessage(text);
-      }
-      this.skipping = false;
-      start = end + 1;
-    }
-    if (start < chunk.length && !this.skipping) {
-      this.chunks.push(chunk.subarray(start));
-      this.size += chunk.length - start;
-      if (this.size > MAX_BROWSER_MESSAGE) {
-        this.chunks = [];
-        this.size = 0;
-        this.skipping = true;
-      }
-    }
-  }
 }
