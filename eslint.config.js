@@ -34,7 +34,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts", "bench/**/*.ts"],
+    files: ["test/**/*.ts", "bench/**/*.ts", "src/**/*.test.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
   ...DOMAIN.map((dir) => ({
