@@ -1,5 +1,5 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { liveViewUrls } from "../src/liveview/service.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
@@ -34,6 +34,11 @@ beforeAll(async () => {
   await session.page.goto(site.url + "/");
   const tokens = server.services.liveview.register(SESSION_ID, session.context);
   urls = liveViewUrls(server.url, tokens);
+});
+
+// Viewers a test left open (it failed before closing them) must not count in the next test.
+afterEach(async () => {
+  await Promise.all(viewers?.contexts().map((c) => c.close()) ?? []);
 });
 
 afterAll(async () => {

@@ -105,3 +105,34 @@ test("a redirect to a blocked address is refused with PRIVATE_ADDRESS_BLOCKED", 
   }
   expect(secretHits).toEqual([]);
 });
+
+test("without a jail (no working bubblewrap), the browser's traffic still goes through the policy", async () => {
+  const unjailed = new SharedBrowser(
+    testLauncher({
+      jail: false,
+      isBlocked: (address) => (address === "127.0.0.2" ? "private" : undefined),
+    }),
+  );
+  const dataDir = tempDataDir();
+  const plainStore = await openSqliteStore(dataDir);
+  try {
+    const plain = new ScrapeService({
+      config: testConfig({ DATA_DIR: dataDir, ALLOW_PRIVATE_NETWORK: "false" }),
+      store: plainStore,
+      files: new FileStore(dataDir),
+      browser: unjailed,
+    });
+    const run = (url: string) =>
+      plain.scrape("team", scrapeRequestSchema.parse({ url }), {
+        signal: new AbortController().signal,
+        baseUrl: "http://scrape.test",
+      });
+    expect((await run(`${site.url}/meta`)).markdown).toContain("Meta body");
+    const err = await run(`${site.url}/redirect-to?url=${secretUrl}/admin`).catch((e) => e);
+    expect(err.code).toBe("PRIVATE_ADDRESS_BLOCKED");
+    expect(secretHits).toEqual([]);
+  } finally {
+    await unjailed.close();
+    await plainStore.close();
+  }
+});

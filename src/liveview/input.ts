@@ -27,10 +27,21 @@ export class InputQueue {
     this.queued++;
     this.tail = this.tail.then(async () => {
       this.queued--;
-      const target = this.target();
+      // While the stream (re)starts there is no target for a moment: a click or a key waits for
+      // it rather than being lost; a move is not worth the wait.
+      const target = this.target() ?? (droppable ? undefined : await this.targetSoon());
       // A page closing under us or a detached session is normal during navigation; skip the event.
       if (target) await dispatch(target, msg).catch(() => {});
     });
+  }
+
+  private async targetSoon(): Promise<InputTarget | undefined> {
+    const end = Date.now() + TARGET_WAIT_MS;
+    let target: InputTarget | undefined;
+    while (!(target = this.target()) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return target;
   }
 
   /** Resolves once everything queued so far has been sent. */
@@ -39,6 +50,8 @@ export class InputQueue {
   }
 }
 
+/** How long a click or key waits for the stream to be back before it is dropped. */
+const TARGET_WAIT_MS = 3_000;
 const MOUSE_TYPE = { move: "mouseMoved", down: "mousePressed", up: "mouseReleased" } as const;
 
 async function dispatch({ cdp, viewport }: InputTarget, msg: InputMessage): Promise<void> {
