@@ -11,7 +11,9 @@ import { ScrapeService } from "../src/scrape/service.js";
 import type { Store } from "../src/store/repositories.js";
 import { openSqliteStore } from "../src/store/sqlite.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { OwnEndpoints } from "../src/network/egress-policy.js";
 import { testLauncher } from "./helpers/browsers.js";
+import { hostAddresses } from "./helpers/ports.js";
 import { tempDataDir } from "./helpers/server.js";
 
 test("private, loopback, link-local and unique-local addresses are recognised, v4 and v6", () => {
@@ -39,6 +41,17 @@ test("private, loopback, link-local and unique-local addresses are recognised, v
   const publicOnes = ["8.8.8.8", "1.1.1.1", "172.32.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"];
   for (const a of privateOnes) expect(isPrivateAddress(a), a).toBe(true);
   for (const a of publicOnes) expect(isPrivateAddress(a), a).toBe(false);
+});
+
+test("this server's own ports are off limits on every address of this machine, in any form", () => {
+  const own = new OwnEndpoints();
+  own.add(3002);
+  const lan = hostAddresses()[0];
+  const mine = ["127.0.0.1", "127.9.9.9", "0.0.0.0", "::1", "[::1]", "::ffff:127.0.0.1"];
+  if (lan) mine.push(lan, `::ffff:${lan}`, `[::ffff:${lan}]`);
+  for (const a of mine) expect(own.includes(a, 3002), a).toBe(true);
+  for (const a of mine) expect(own.includes(a, 3003), `${a}:3003`).toBe(false);
+  expect(own.includes("8.8.8.8", 3002)).toBe(false);
 });
 
 /**

@@ -35,19 +35,14 @@ export class BrowserLauncher {
     fs.chmodSync(opts.socketDir, 0o700);
   }
 
-  get jailed(): boolean {
-    return this.opts.jail !== undefined;
-  }
-
   get egress(): EgressProxy {
     return this.opts.egress;
   }
 
-  async launch(signal?: AbortSignal): Promise<LaunchedBrowser> {
+  async launch(): Promise<LaunchedBrowser> {
     const { jail, egress } = this.opts;
     const proc = await launchChromium({
       executablePath: this.opts.chromiumPath(),
-      signal,
       jail,
       profilesRoot: this.opts.profilesRoot,
       proxyServer: jail ? undefined : await egress.tcpUrl(),

@@ -1,7 +1,5 @@
-import net from "node:net";
 import type { BlockReason } from "./egress-proxy.js";
-import { isOwnAddress } from "./local-addresses.js";
-import { isLoopbackAddress, isPrivateAddress } from "./private-address.js";
+import { isPrivateAddress, isThisMachine } from "./private-address.js";
 
 /**
  * The ports this server listens on (its API, the egress proxy when it has a TCP port). On any
@@ -17,11 +15,7 @@ export class OwnEndpoints {
 
   /** True for one of our ports on loopback, the unspecified address or an interface of this machine. */
   includes(address: string, port: number): boolean {
-    if (!this.ports.has(port)) return false;
-    if (isLoopbackAddress(address)) return true;
-    const bare = address.replace(/^\[|\]$/g, "").split("%")[0]!;
-    const family = net.isIPv4(bare) ? "ipv4" : net.isIPv6(bare) ? "ipv6" : undefined;
-    return family !== undefined && isOwnAddress(bare, family);
+    return this.ports.has(port) && isThisMachine(address);
   }
 }
 

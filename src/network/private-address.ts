@@ -89,7 +89,22 @@ export function isLoopbackAddress(address: string): boolean {
   if (net.isIPv4(bare)) return bare.startsWith("127.") || bare === "0.0.0.0";
   const groups = ipv6Groups(bare);
   if (!groups) return false;
+  // :: and ::1 first: they also read as the IPv4-compatible 0.0.0.0 and 0.0.0.1.
+  if (groups.slice(0, 7).every((g) => g === 0) && groups[7]! <= 1) return true;
   const v4 = embeddedIpv4(groups);
-  if (v4 !== undefined) return isLoopbackAddress(v4);
-  return groups.slice(0, 7).every((g) => g === 0) && (groups[7] === 1 || groups[7] === 0);
+  return v4 !== undefined && isLoopbackAddress(v4);
+}
+
+/**
+ * True for any address that reaches this machine: loopback, the unspecified address, and the
+ * addresses of its own interfaces, in IPv4-mapped and other embedding forms too.
+ */
+export function isThisMachine(address: string): boolean {
+  if (isLoopbackAddress(address)) return true;
+  const bare = address.replace(/^\[|\]$/g, "").split("%")[0]!;
+  if (net.isIPv4(bare)) return isOwnAddress(bare, "ipv4");
+  const groups = ipv6Groups(bare);
+  if (!groups) return false;
+  const v4 = embeddedIpv4(groups);
+  return v4 !== undefined ? isOwnAddress(v4, "ipv4") : isOwnAddress(bare, "ipv6");
 }

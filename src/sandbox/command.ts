@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { findOnHost, systemMounts, tryFindOnHost } from "../isolation/host.js";
+import { dropToUid, findOnHost, systemMounts, tryFindOnHost } from "../isolation/host.js";
 import { stagedRuntime } from "./runtime.js";
 
 /** How to start one runner process. */
@@ -147,9 +147,8 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
   const bwrap = findOnHost("bwrap");
   const env = { PATH: SYSTEM_PATH };
   if (opts.uid === undefined) return { file: bwrap, args, cwd: opts.scratchDir, env };
-  const setpriv = findOnHost("setpriv");
-  const drop = [`--reuid=${opts.uid}`, `--regid=${opts.uid}`, "--clear-groups", "--"];
-  return { file: setpriv, args: [...drop, bwrap, ...args], cwd: "/", env };
+  const [setpriv, ...drop] = dropToUid(opts.uid);
+  return { file: setpriv!, args: [...drop, bwrap, ...args], cwd: "/", env };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { systemMounts, tryFindOnHost } from "../isolation/host.js";
+import { dropToUid, systemMounts, tryFindOnHost } from "../isolation/host.js";
 import { acquireWorkerUid } from "../isolation/uid-pool.js";
 
 export type SandboxMode = "bwrap" | "none";
@@ -71,17 +71,7 @@ function probeBwrap(): string | undefined {
     "-e",
     "process.stdout.write('ok')",
   ];
-  const argv =
-    lease && setpriv
-      ? [
-          setpriv,
-          `--reuid=${lease.uid}`,
-          `--regid=${lease.uid}`,
-          "--clear-groups",
-          "--",
-          ...sandbox,
-        ]
-      : sandbox;
+  const argv = lease && setpriv ? [...dropToUid(lease.uid), ...sandbox] : sandbox;
   try {
     const r = spawnSync(argv[0]!, argv.slice(1), {
       encoding: "utf8",
