@@ -11,21 +11,18 @@ import { FileStore } from "./files/file-store.js";
 import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
-import { AppError } from "./errors/app-error.js";
 import { InteractService } from "./interact/service.js";
-import { detectSandbox } from "./sandbox/index.js";
+import { detectSandbox, nodeRuntime, Runtimes, sandboxRoot } from "./sandbox/index.js";
 import { tryFindOnHost } from "./isolation/host.js";
 import { BrowserLauncher } from "./browser/launcher.js";
 import { EgressProxy } from "./network/egress-proxy.js";
 import { egressPolicy, OwnEndpoints } from "./network/egress-policy.js";
-import {
-  createSessionResources,
-  prepareSandboxes,
-  removeRunFolders,
-  sandboxesRoot,
-  WarmPool,
-} from "./sessions/resources.js";
+import { SessionFactory } from "./sessions/factory.js";
+import { SessionLifetimes, type SessionEnded } from "./sessions/lifetimes.js";
+import { SessionRegistry } from "./sessions/registry.js";
+import { createSessionResources, removeRunFolders } from "./sessions/resources.js";
 import { SessionService } from "./sessions/service.js";
+import { WarmPool } from "./sessions/warm-pool.js";
 import { rejectUpgrade } from "./http/upgrade.js";
 import type { Services } from "./services.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -44,6 +41,11 @@ export interface ServerOptions {
    * machine every address is private, so a local site has to play the public internet.
    */
   isPrivateAddress?: (address: string) => boolean;
+  /**
+   * Listens to every session's end, from the start (sessions a restart finds dead included):
+   * where an embedding program hangs its own accounting.
+   */
+  onSessionEnded?: (e: SessionEnded) => void;
 }
 
 /**
@@ -54,13 +56,11 @@ export async function startServer(
   config: Config,
   opts: ServerOptions = {},
 ): Promise<RunningServer> {
-  const marker = sandboxesRoot(config.dataDir) + path.sep;
+  const marker = sandboxRoot(config.dataDir) + path.sep;
   const reaped = reapOrphans([profilesRoot(config.dataDir) + path.sep, marker]);
   // Nothing of ours runs any more: what a killed predecessor left on disk goes too.
   removeRunFolders(config.dataDir);
   const store = await openSqliteStore(config.dataDir);
-  // No browser survives a restart, so neither does a session: later calls on them answer 410.
-  const orphanedSessions = await store.sessions.destroyAllActive("server_restarted");
   // Chromium is looked up lazily so that a machine without it still serves /health and clear 503s.
   let chromium: string | undefined;
   const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
@@ -70,7 +70,10 @@ export async function startServer(
   let log: { warn(o: object, m: string): void; info(o: object, m: string): void } = console;
   const sandbox = detectSandbox(config.sandbox, (msg) => log.warn({}, msg));
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
-  if (sandboxMode) prepareSandboxes(config.dataDir);
+  const languages = [nodeRuntime];
+  const runtimes = sandboxMode
+    ? Runtimes.stage(sandboxRoot(config.dataDir), languages)
+    : Runtimes.inPlace(languages);
 
   // Every browser, scrape or session, is held to one network policy by one proxy.
   const own = new OwnEndpoints();
@@ -94,7 +97,7 @@ export async function startServer(
         }
       : undefined,
     profilesRoot: profilesRoot(config.dataDir),
-    socketDir: path.join(sandboxesRoot(config.dataDir), "cdp"),
+    socketDir: path.join(sandboxRoot(config.dataDir), "cdp"),
     egress,
   });
   if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
@@ -107,31 +110,31 @@ export async function startServer(
         dataDir: config.dataDir,
         launcher,
         sandboxMode: sandboxMode ?? "none",
+        runtimes,
         cdpMaxMessageBytes: config.cdpMaxMessageBytes,
         log: (msg) => log.warn({}, msg),
       }),
     (err) => log.warn({ err }, "warm pool could not start a browser"),
   );
-  const sessions = new SessionService({
-    config,
-    store,
-    takeResources: () => pool.take(),
-    assertAvailable: () => {
-      if (!sandboxMode) {
-        throw new AppError(
-          "SANDBOX_UNAVAILABLE",
-          typeof sandbox === "string" ? "" : sandbox.unavailable,
-        );
-      }
-      try {
-        chromiumPath();
-      } catch (err) {
-        throw new AppError("BROWSER_UNAVAILABLE", (err as Error).message);
-      }
-    },
-    liveview,
-    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+  const sessionLog = { warn: (o: object, m: string) => log.warn(o, m) };
+  const registry = new SessionRegistry(store.sessions, config.nodeId);
+  const lifetimes = new SessionLifetimes({
+    registry,
+    ttlMs: config.sessionTtlMs,
+    idleTtlMs: config.sessionIdleTtlMs,
+    log: sessionLog,
   });
+  if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
+  const factory = new SessionFactory({
+    takeResources: () => pool.take(),
+    sandboxUnavailable: () =>
+      sandboxMode ? undefined : typeof sandbox === "string" ? "" : sandbox.unavailable,
+    chromiumPath,
+    log: sessionLog,
+  });
+  const sessions = new SessionService({ config, store, registry, factory, lifetimes, liveview });
+  // No browser survives a restart, so neither does a session: later calls on them answer 410.
+  const orphanedSessions = await lifetimes.recoverLeftovers();
   const services: Services = {
     config,
     store,
@@ -139,6 +142,7 @@ export async function startServer(
     scrapes: new ScrapeService({ config, store, files, browser }),
     liveview,
     sessions,
+    lifetimes,
     interact: new InteractService(sessions),
     sandbox: sandboxMode ?? "unavailable",
   };
@@ -179,6 +183,7 @@ export async function startServer(
     (closing ??= (async () => {
       cdp.close();
       await sessions.close();
+      await lifetimes.close();
       await pool.close();
       liveview.close();
       await app.close();

@@ -4,6 +4,7 @@ import type { LiveViewService } from "./liveview/service.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
 import type { InteractService } from "./interact/service.js";
+import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
@@ -14,6 +15,8 @@ export interface Services {
   scrapes: ScrapeService;
   liveview: LiveViewService;
   sessions: SessionService;
+  /** Ends sessions; its onEnded is the one SessionEnded event. */
+  lifetimes: SessionLifetimes;
   interact: InteractService;
   /** How user code is isolated here, or why it cannot run. */
   sandbox: "bwrap" | "none" | "unavailable";

@@ -24,7 +24,8 @@ test("an idle session is destroyed, its processes reaped, and later calls answer
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     expect((await interact(server.url, id, { code: "1" })).status).toBe(200);
-    const { proc, scratchDir } = server.services.sessions.get(id)!.resources;
+    const { proc, sandbox } = server.services.sessions.get(id)!.resources;
+    const scratchDir = sandbox.dir;
     const sessionPids = async () => [...groupPids(proc.pid), ...(await pidsMentioning(scratchDir))];
     expect(groupPids(proc.pid).length).toBeGreaterThan(0);
     expect((await pidsMentioning(scratchDir)).length).toBeGreaterThan(0);

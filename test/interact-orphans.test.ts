@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { sandboxRoot } from "../src/sandbox/runtime.js";
+import { sandboxRoot } from "../src/sandbox/root.js";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, serverPids } from "./helpers/interact.js";

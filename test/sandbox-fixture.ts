@@ -4,7 +4,9 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { ChromiumProcess } from "../src/browser/chromium-process.js";
 import { testLauncher } from "./helpers/browsers.js";
-import { spawnNodeWorker, type NodeWorkerOptions } from "../src/sandbox/node-worker.js";
+import { spawnWorker, type WorkerOptions } from "../src/sandbox/worker.js";
+import { nodeRuntime } from "../src/sandbox/runtimes/node.js";
+import { Runtimes } from "../src/sandbox/runtimes/staging.js";
 import type { SandboxWorker } from "../src/sandbox/types.js";
 
 export const CHROMIUM = "/usr/lib/chromium/chromium";
@@ -33,7 +35,7 @@ export interface SandboxSession {
 export async function startSandboxSession(
   root: string,
   name: string,
-  opts: Partial<NodeWorkerOptions> = {},
+  opts: Partial<WorkerOptions> = {},
 ): Promise<SandboxSession> {
   const { proc: chrome, browser } = await testLauncher().launch();
   void browser; // the server's own connection, as in a real session
@@ -41,7 +43,13 @@ export async function startSandboxSession(
   fs.mkdirSync(scratchDir, { mode: 0o711 });
   const cdpSocketPath = path.join(scratchDir, "cdp.sock");
   const bridge = await chrome.cdp.listen(cdpSocketPath, { maxMessageBytes: 32 * 1024 * 1024 });
-  const worker = await spawnNodeWorker({ scratchDir, cdpSocketPath, mode: "bwrap", ...opts });
+  const worker = await spawnWorker({
+    runtime: Runtimes.inPlace([nodeRuntime]).get("node")!,
+    scratchDir,
+    cdpSocketPath,
+    mode: "bwrap",
+    ...opts,
+  });
   return {
     chrome,
     bridge,

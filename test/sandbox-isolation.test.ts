@@ -31,7 +31,7 @@ beforeAll(async () => {
   site = await startPageServer({ "/": "<title>Host site</title>" });
   a = await startSandboxSession(root, "a");
   b = await startSandboxSession(root, "b");
-  await Promise.all([a.worker.warm(), b.worker.warm()]);
+  await Promise.all([a.worker.attach(), b.worker.attach()]);
 });
 
 afterAll(async () => {

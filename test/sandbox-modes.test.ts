@@ -2,7 +2,7 @@ import fs from "node:fs";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectSandbox, resetSandboxDetection } from "../src/sandbox/detect.js";
-import { prepareCode } from "../src/sandbox/transform.js";
+import { prepareCode } from "../src/sandbox/runtimes/node-transform.js";
 import { sandboxTempDir, startSandboxSession, type SandboxSession } from "./sandbox-fixture.js";
 
 describe("detectSandbox", () => {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   root = sandboxTempDir();
   site = await startPageServer({ "/": PAGE });
   session = await startSandboxSession(root, "w");
-  await session.worker.warm();
+  await session.worker.attach();
 });
 
 afterAll(async () => {

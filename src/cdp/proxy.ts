@@ -44,7 +44,7 @@ export class CdpProxy {
     if (!set) {
       set = new Set();
       this.open.set(session.id, set);
-      session.whenDestroyed(() => this.closeAll(session.id));
+      session.whenEnded(() => this.closeAll(session.id));
     }
     set.add(client);
     client.once("close", () => set.delete(client));

@@ -37,7 +37,7 @@ export class InteractService {
     }
     const { session, viewToken, controlToken } = await this.sessions.acquire(scrapeId, teamId);
     const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
-    const run = await session.exec(req.code ?? "", req.timeout * 1000);
+    const run = await session.exec(req.language, req.code ?? "", req.timeout * 1000);
     const success = run.exitCode === 0 && !run.killed;
     return {
       success,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hashToken as digest, newToken, TOKEN_SHAPE } from "../auth/tokens.js";
 
 export type LiveViewMode = "view" | "control";
 
@@ -14,9 +14,6 @@ export interface LiveViewTokens {
   /** Interactive live view: the viewer may control the browser. */
   controlToken: string;
 }
-
-/** 32 random bytes in base64url: always 43 characters of [A-Za-z0-9_-]. */
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Issues and looks up live-view tokens. The two tokens of a session are independent random
@@ -55,12 +52,4 @@ export class TokenTable {
     this.grants.delete(digest(tokens.controlToken));
     this.sessions.delete(sessionId);
   }
-}
-
-function newToken(): string {
-  return randomBytes(32).toString("base64url");
-}
-
-function digest(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
 }

@@ -1,9 +1,5 @@
-import fs from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { dropToUid, findOnHost, systemMounts, tryFindOnHost } from "../isolation/host.js";
-import { stagedRuntime } from "./runtime.js";
+import type { ReadyRuntime } from "./runtimes/staging.js";
 
 /** How to start one runner process. */
 export interface RunnerCommand {
@@ -23,40 +19,21 @@ export interface RunnerLimits {
 }
 
 export interface CommandOptions extends RunnerLimits {
+  runtime: ReadyRuntime;
   scratchDir: string;
+  /** The session browser's CDP socket on the host (the sandbox's one way out). */
   cdpSocketPath: string;
   /** Switch to this uid/gid before entering the sandbox (only when running as root). */
   uid?: number;
 }
 
-/** Where the runner and the one package it imports live inside the sandbox. */
-const SANDBOX_RUNNER_DIR = "/opt/fc/runner";
-const SANDBOX_PLAYWRIGHT_DIR = "/opt/fc/node_modules/playwright-core";
-const SANDBOX_SOCKET = "/run/cdp.sock";
+/** Where the session's CDP socket appears inside every sandbox, whatever the language. */
+export const SANDBOX_CDP_SOCKET = "/run/cdp.sock";
 const SANDBOX_HOME = "/work";
 const TMPFS_TMP_BYTES = 32 * 1024 * 1024;
 const TMPFS_WORK_BYTES = 64 * 1024 * 1024;
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const SYSTEM_PATH = "/usr/bin:/bin";
-
-/** The host paths the runner needs, resolved once. */
-export function runnerPaths(): { runnerDir: string; playwrightDir: string; nodePath: string } {
-  return { ...(stagedRuntime() ?? projectRuntime()), nodePath: fs.realpathSync(process.execPath) };
-}
-
-/** The runner and playwright-core where the project keeps them. */
-export function projectRuntime(): { runnerDir: string; playwrightDir: string } {
-  const require = createRequire(import.meta.url);
-  return {
-    runnerDir: fileURLToPath(new URL("./node/", import.meta.url)),
-    playwrightDir: path.dirname(require.resolve("playwright-core/package.json")),
-  };
-}
-
-/** Flags for node itself: a bounded heap, and warnings go to the run's stderr, not ours. */
-function nodeArgs(memoryLimitMb: number): string[] {
-  return [`--max-old-space-size=${Math.max(64, Math.floor(memoryLimitMb / 2))}`, "--no-warnings"];
-}
 
 /**
  * RLIMIT_DATA rather than RLIMIT_AS: V8 reserves 10 GB of address space for each WebAssembly
@@ -77,13 +54,21 @@ function prlimitArgs(limits: RunnerLimits, withNproc: boolean): string[] {
 
 /**
  * The bubblewrap command: no network, no view of other processes, a read-only root with only
- * /usr (and its /lib, /bin links), node, the runner, playwright-core and the CDP socket;
- * /work and /tmp are small tmpfs, the only writable places. rlimits are set by prlimit *inside* the sandbox
- * so that RLIMIT_NPROC counts the sandbox's own user namespace, not every process of the uid.
+ * /usr (and its /lib, /bin links), the runtime's binaries and staged files, and the session's
+ * CDP socket; /work and /tmp are small tmpfs, the only writable places. rlimits are set by
+ * prlimit *inside* the sandbox so that RLIMIT_NPROC counts the sandbox's own user namespace,
+ * not every process of the uid.
  */
 export function bwrapCommand(opts: CommandOptions): RunnerCommand {
-  const paths = runnerPaths();
+  const { runtime } = opts.runtime;
   const prlimit = findOnHost("prlimit");
+  const binds: string[] = [];
+  for (const bin of runtime.binaries()) {
+    if (!bin.startsWith("/usr/")) binds.push("--ro-bind", bin, bin);
+  }
+  for (const [name, hostPath] of Object.entries(opts.runtime.files)) {
+    binds.push("--ro-bind", hostPath, runtime.mounts[name]!);
+  }
   const args: string[] = [
     "--die-with-parent",
     "--unshare-all",
@@ -105,17 +90,11 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
     String(TMPFS_WORK_BYTES),
     "--tmpfs",
     SANDBOX_HOME,
-    ...(paths.nodePath.startsWith("/usr/") ? [] : ["--ro-bind", paths.nodePath, paths.nodePath]),
-    "--ro-bind",
-    paths.runnerDir,
-    SANDBOX_RUNNER_DIR,
-    "--ro-bind",
-    paths.playwrightDir,
-    SANDBOX_PLAYWRIGHT_DIR,
+    ...binds,
     // The socket's host path (under the scratch dir) also marks the process for the reaper.
     "--ro-bind",
     opts.cdpSocketPath,
-    SANDBOX_SOCKET,
+    SANDBOX_CDP_SOCKET,
     // bubblewrap's root and /dev are tmpfs without a size: read-only, so /work and /tmp, which
     // have one, are the only places a run can write.
     "--remount-ro",
@@ -137,12 +116,13 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
     "--",
     prlimit,
     ...prlimitArgs(opts, true),
-    paths.nodePath,
-    ...nodeArgs(opts.memoryLimitMb),
-    `${SANDBOX_RUNNER_DIR}/runner.mjs`,
-    SANDBOX_SOCKET,
-    String(opts.outputLimit),
-    "reap",
+    ...runtime.argv({
+      cdpSocket: SANDBOX_CDP_SOCKET,
+      files: runtime.mounts,
+      memoryLimitMb: opts.memoryLimitMb,
+      outputLimit: opts.outputLimit,
+      reap: true,
+    }),
   ];
   const bwrap = findOnHost("bwrap");
   const env = { PATH: SYSTEM_PATH };
@@ -156,17 +136,16 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
  * the file system and every process this server can see. Only memory and file limits apply.
  */
 export function plainCommand(opts: CommandOptions): RunnerCommand {
-  const paths = runnerPaths();
-  const node = [
-    paths.nodePath,
-    ...nodeArgs(opts.memoryLimitMb),
-    path.join(paths.runnerDir, "runner.mjs"),
-    opts.cdpSocketPath,
-    String(opts.outputLimit),
-  ];
+  const argv = opts.runtime.runtime.argv({
+    cdpSocket: opts.cdpSocketPath,
+    files: opts.runtime.files,
+    memoryLimitMb: opts.memoryLimitMb,
+    outputLimit: opts.outputLimit,
+    reap: false,
+  });
   const env = { PATH: SYSTEM_PATH, HOME: opts.scratchDir, TZ: "UTC" };
   const prlimit = tryFindOnHost("prlimit");
   return prlimit
-    ? { file: prlimit, args: [...prlimitArgs(opts, false), ...node], cwd: opts.scratchDir, env }
-    : { file: node[0]!, args: node.slice(1), cwd: opts.scratchDir, env };
+    ? { file: prlimit, args: [...prlimitArgs(opts, false), ...argv], cwd: opts.scratchDir, env }
+    : { file: argv[0]!, args: argv.slice(1), cwd: opts.scratchDir, env };
 }

@@ -6,15 +6,17 @@ export {
   type SandboxMode,
 } from "./detect.js";
 export {
-  spawnNodeWorker,
+  spawnWorker,
   DEFAULT_MAX_PROCESSES,
   DEFAULT_MEMORY_LIMIT_MB,
   DEFAULT_OUTPUT_LIMIT,
   MAX_TIMEOUT_MS,
   MIN_TIMEOUT_MS,
-  type NodeWorkerOptions,
-} from "./node-worker.js";
-export { prepareCode, type PreparedCode } from "./transform.js";
-export type { ExecResult, SandboxWorker } from "./types.js";
-export { sandboxRoot, stageRuntime } from "./runtime.js";
-export { projectRuntime } from "./command.js";
+  type WorkerOptions,
+} from "./worker.js";
+export { LanguageUnavailableError, SessionSandbox } from "./session-sandbox.js";
+export type { ExecResult, Language, SandboxWorker } from "./types.js";
+export { sandboxRoot } from "./root.js";
+export { Runtimes, type ReadyRuntime } from "./runtimes/staging.js";
+export { nodeRuntime } from "./runtimes/node.js";
+export type { LanguageRuntime } from "./runtimes/runtime.js";

@@ -1,3 +1,6 @@
+/** The languages interact accepts; each has a runtime in runtimes/ once it is served. */
+export type Language = "node" | "python" | "bash";
+
 /** What one code run produced, as the interact response reports it. */
 export interface ExecResult {
   stdout: string;
@@ -13,12 +16,16 @@ export interface ExecResult {
   truncated?: boolean;
 }
 
-/** A persistent per-session worker that runs user code next to the session's browser. */
+/** A persistent worker for one language in one session's sandbox, next to its browser. */
 export interface SandboxWorker {
+  readonly language: Language;
   /** Runs code with a deadline. Never rejects for failures in the user's code. */
   exec(code: string, timeoutMs: number): Promise<ExecResult>;
-  /** Connects to the browser ahead of the first exec, so the first call does not pay for it. */
-  warm(): Promise<void>;
+  /**
+   * Connects to the browser and waits (briefly) for its current page to finish loading: what
+   * a worker started before a restore needs before the user's first call. Not user code.
+   */
+  attach(): Promise<void>;
   readonly alive: boolean;
   /** Resolves when the worker process is gone. */
   readonly exited: Promise<void>;

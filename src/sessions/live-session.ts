@@ -1,38 +1,37 @@
-import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import type WebSocket from "ws";
-import type { ChromiumProcess } from "../browser/chromium-process.js";
-import type { ExecResult, SandboxWorker } from "../sandbox/types.js";
+import type { ExecResult, Language } from "../sandbox/index.js";
+import type { SessionResources } from "./resources.js";
 
-/** The processes and connections one session owns. All die with it. */
-export interface SessionResources {
-  proc: ChromiumProcess;
-  browser: Browser;
-  context: BrowserContext;
-  page: Page;
-  /** The server's own CDP session on the first page: holds emulation overrides while attached. */
-  cdp: CDPSession;
-  worker: SandboxWorker;
-  /** The worker's scratch folder on the host (its processes name it on their command line). */
-  scratchDir: string;
-  /** Frees everything above; safe to call twice. */
-  release(): Promise<void>;
+export type EndReason = "stopped" | "ttl" | "idle" | "browser_crashed" | "shutdown";
+
+/** How long past its deadline a task that ignores its AbortSignal is waited for. */
+const TASK_GRACE_MS = 1_500;
+const TIMED_OUT = 124;
+
+/** What a long task (not user code: the AI agent) gets: its deadline's signal. */
+export interface TaskContext {
+  /** Aborts when the task's time is up or the session ends. */
+  signal: AbortSignal;
 }
 
-export type DestroyReason = "stopped" | "ttl" | "idle" | "browser_crashed" | "shutdown";
-
 /**
- * A live browser session bound to one scrape. Code runs one call at a time, in order; the
- * session never comes back once destroyed.
+ * A live browser session bound to one scrape. Everything that touches its browser on behalf of
+ * a caller (code in any language, a long task) runs through one ordered queue, one at a time.
+ * It never comes back once ended; ending is Lifetimes' job (see lifetimes.ts).
  */
 export class LiveSession {
-  readonly createdAt = Date.now();
+  /** When the browser was ready for the caller: what a session's duration counts from. */
+  readonly startedAt = Date.now();
   lastUsedAt = Date.now();
   /** Calls running or queued; a busy session is never idle. */
   busy = 0;
-  destroyedBy: DestroyReason | undefined;
+  /** True once any prompt ran here (the higher billing rate). */
+  usedPrompt = false;
+  /** Set once, by the first end; see Lifetimes.end. */
+  endedBy: EndReason | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private destroying: Promise<void> | undefined;
-  private readonly onDestroyed: ((s: LiveSession) => void)[] = [];
+  private readonly ended = new AbortController();
+  private readonly endHooks: (() => void)[] = [];
 
   constructor(
     readonly id: string,
@@ -40,14 +39,15 @@ export class LiveSession {
     readonly teamId: string,
     readonly cdpToken: string,
     readonly resources: SessionResources,
-  ) {
-    const crashed = () => void this.destroy("browser_crashed");
-    resources.browser.on("disconnected", crashed);
-    void resources.proc.exited.then(crashed);
-  }
+  ) {}
 
   get alive(): boolean {
-    return this.destroyedBy === undefined;
+    return this.endedBy === undefined;
+  }
+
+  /** Languages whose worker has started in this session. */
+  get languages(): Language[] {
+    return this.resources.sandbox.languages();
   }
 
   /** Serves a client's CDP WebSocket (cdpUrl) as one more connection to this session's browser. */
@@ -57,21 +57,61 @@ export class LiveSession {
     this.resources.proc.cdp.attach(ws);
   }
 
-  /** Runs code after any earlier call on this session has finished. */
-  exec(code: string, timeoutMs: number): Promise<ExecResult> {
-    this.busy++;
-    const run = this.queue.then(async () => {
-      this.touch();
-      const result = await this.resources.worker.exec(code, timeoutMs);
+  /** Runs code in the language's worker (started on first use), after every earlier call. */
+  exec(language: Language, code: string, timeoutMs: number): Promise<ExecResult> {
+    return this.enqueue(async () => {
+      const worker = await this.resources.sandbox.worker(language);
+      const result = await worker.exec(code, timeoutMs);
       // The run is over, but a page script it started (an endless loop in page.evaluate) would
       // keep a renderer busy at full CPU and every later call on that page waiting.
       if (result.killed) this.resources.proc.scripts.stopAll();
       return result;
     });
-    this.queue = run.catch(() => undefined);
-    return run.finally(() => {
-      this.busy--;
-      this.touch();
+  }
+
+  /**
+   * Runs a long task that is not user code (the AI agent) under the same queue, with the same
+   * timeout semantics as code: past `timeoutMs` its signal aborts and the caller gets
+   * `killed: true`, exit code 124, whatever the task had reported so far.
+   */
+  task(
+    run: (ctx: TaskContext) => Promise<ExecResult>,
+    timeoutMs: number,
+    progress: () => Pick<ExecResult, "stdout" | "stderr"> = () => ({ stdout: "", stderr: "" }),
+  ): Promise<ExecResult> {
+    return this.enqueue(async () => {
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      this.ended.signal.addEventListener("abort", stop, { once: true });
+      const timer = setTimeout(stop, timeoutMs);
+      let late: NodeJS.Timeout | undefined;
+      try {
+        const abandoned = new Promise<undefined>((resolve) => {
+          controller.signal.addEventListener(
+            "abort",
+            () => (late = setTimeout(() => resolve(undefined), TASK_GRACE_MS)),
+            { once: true },
+          );
+        });
+        const result = await Promise.race([run({ signal: controller.signal }), abandoned]);
+        if (result && !controller.signal.aborted) return result;
+        const sofar = progress();
+        if (controller.signal.aborted) this.resources.proc.scripts.stopAll();
+        return {
+          stdout: result?.stdout ?? sofar.stdout,
+          stderr: result?.stderr ?? sofar.stderr,
+          result: result?.result ?? "",
+          exitCode: TIMED_OUT,
+          killed: true,
+          error: this.alive
+            ? `Execution timed out after ${timeoutMs} ms`
+            : "The session ended while the task ran",
+        };
+      } finally {
+        clearTimeout(timer);
+        clearTimeout(late);
+        this.ended.signal.removeEventListener("abort", stop);
+      }
     });
   }
 
@@ -80,23 +120,37 @@ export class LiveSession {
     this.lastUsedAt = Date.now();
   }
 
-  whenDestroyed(cb: (s: LiveSession) => void): void {
-    this.onDestroyed.push(cb);
+  /**
+   * Marks the session ended and frees every process it had. Only Lifetimes calls this; it
+   * decides the reason once. Idempotent.
+   */
+  async close(reason: EndReason): Promise<void> {
+    this.endedBy ??= reason;
+    this.ended.abort();
+    for (const hook of this.endHooks.splice(0)) {
+      try {
+        hook();
+      } catch {}
+    }
+    await this.resources.release();
   }
 
-  /** Ends the session and frees every process it had. Idempotent; first reason wins. */
-  destroy(reason: DestroyReason): Promise<void> {
-    if (!this.destroying) {
-      this.destroyedBy = reason;
-      this.destroying = (async () => {
-        for (const cb of this.onDestroyed) {
-          try {
-            cb(this);
-          } catch {}
-        }
-        await this.resources.release();
-      })();
-    }
-    return this.destroying;
+  /** Runs `cb` once the session ends (at once if it has). */
+  whenEnded(cb: () => void): void {
+    if (this.alive) this.endHooks.push(cb);
+    else cb();
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    this.busy++;
+    const run = this.queue.then(async () => {
+      this.touch();
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run.finally(() => {
+      this.busy--;
+      this.touch();
+    });
   }
 }

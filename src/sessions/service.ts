@@ -1,10 +1,12 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { BrowserContext } from "playwright-core";
+import { hashToken, newToken } from "../auth/tokens.js";
 import type { Config } from "../config/config.js";
 import { AppError, MESSAGES } from "../errors/app-error.js";
-import type { Store } from "../store/repositories.js";
-import { LiveSession, type DestroyReason, type SessionResources } from "./live-session.js";
-import { restoreReplayContext } from "./restore.js";
+import type { SessionRecord, Store } from "../store/repositories.js";
+import type { SessionFactory } from "./factory.js";
+import type { SessionLifetimes } from "./lifetimes.js";
+import { LiveSession } from "./live-session.js";
+import type { SessionRegistry } from "./registry.js";
 
 /** Where live view tokens come from; the live view module implements it. */
 export interface LiveViewRegistrar {
@@ -13,14 +15,12 @@ export interface LiveViewRegistrar {
 }
 
 export interface SessionServiceDeps {
-  config: Config;
-  store: Store;
-  /** Hands out started resources (from the warm pool when it has some). */
-  takeResources: () => Promise<SessionResources>;
-  /** Throws an AppError (503) when this machine cannot run sessions at all. */
-  assertAvailable: () => void;
+  config: Pick<Config, "maxBrowserSessions">;
+  store: Pick<Store, "scrapes">;
+  registry: SessionRegistry;
+  factory: SessionFactory;
+  lifetimes: SessionLifetimes;
   liveview?: LiveViewRegistrar;
-  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 export interface AcquiredSession {
@@ -29,23 +29,19 @@ export interface AcquiredSession {
   controlToken: string;
 }
 
-const RESTORE_TIMEOUT_MS = 30_000;
-const WORKER_SYNC = 'await page.waitForLoadState("load", { timeout: 4000 }).catch(() => {});';
-
 /**
- * Owns every live session: creates one per scrape on first use (once, however many calls race),
- * enforces the server-wide cap and the lifetimes, and destroys for good.
+ * The way in to sessions: finds a scrape's live session or has one made (once, however many
+ * calls race), checks who may use it and the server-wide cap, and stops it on request. Making
+ * is the factory's job, ending the lifetimes', the shared record the registry's.
  */
 export class SessionService {
   private readonly live = new Map<string, AcquiredSession>();
   private readonly creating = new Map<string, Promise<AcquiredSession>>();
   private readonly byCdpToken = new Map<string, LiveSession>();
-  private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly deps: SessionServiceDeps) {
-    this.sweeper = setInterval(() => this.sweep(), 1_000);
-    this.sweeper.unref();
+    deps.lifetimes.onEnding((s) => this.forget(s));
   }
 
   /** Sessions alive or being created. */
@@ -57,13 +53,13 @@ export class SessionService {
   async acquire(scrapeId: string, teamId: string): Promise<AcquiredSession> {
     const existing = this.live.get(scrapeId);
     if (existing?.session.alive) {
-      this.checkTeam(existing.session.teamId, teamId);
+      checkTeam(existing.session.teamId, teamId);
       return existing;
     }
     const pending = this.creating.get(scrapeId);
     if (pending) {
       const got = await pending;
-      this.checkTeam(got.session.teamId, teamId);
+      checkTeam(got.session.teamId, teamId);
       return got;
     }
     const creation = this.create(scrapeId, teamId);
@@ -81,6 +77,11 @@ export class SessionService {
     return s?.alive ? s : undefined;
   }
 
+  /** Every live session (for listing). */
+  list(): LiveSession[] {
+    return [...this.live.values()].map((a) => a.session).filter((s) => s.alive);
+  }
+
   /** Marks activity on a session by id (live view input), for the idle timer. */
   touchSession(sessionId: string): void {
     for (const { session } of this.live.values()) if (session.id === sessionId) session.touch();
@@ -88,7 +89,7 @@ export class SessionService {
 
   /** Looks up a live session by its CDP token (the proxy's only way in). */
   findByCdpToken(token: string): LiveSession | undefined {
-    const s = this.byCdpToken.get(tokenKey(token));
+    const s = this.byCdpToken.get(hashToken(token));
     return s?.alive ? s : undefined;
   }
 
@@ -98,29 +99,26 @@ export class SessionService {
     if (pending) await pending.catch(() => undefined);
     const got = this.live.get(scrapeId);
     if (got) {
-      this.checkTeam(got.session.teamId, teamId);
-      await got.session.destroy("stopped");
-      return { sessionDurationMs: Date.now() - got.session.createdAt };
+      checkTeam(got.session.teamId, teamId);
+      const ended = await this.deps.lifetimes.end(got.session, "stopped");
+      const endedAt = ended?.endedAt ?? Date.now();
+      return { sessionDurationMs: endedAt - got.session.startedAt };
     }
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
-    this.checkTeam(scrape.teamId, teamId);
-    const record = await this.deps.store.sessions.getByScrape(scrapeId);
+    checkTeam(scrape.teamId, teamId);
+    const record = await this.deps.registry.get(scrapeId);
     if (!record) throw new AppError("SESSION_NOT_FOUND", MESSAGES.sessionNotFound);
-    throw destroyedError(record.destroyReason);
-  }
-
-  private checkTeam(owner: string, caller: string): void {
-    if (owner !== caller) throw new AppError("FORBIDDEN", MESSAGES.forbidden);
+    throw unusable(record, this.deps.registry.nodeId);
   }
 
   private async create(scrapeId: string, teamId: string): Promise<AcquiredSession> {
     if (this.closed) throw new AppError("SHUTTING_DOWN", "The server is shutting down.");
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
-    this.checkTeam(scrape.teamId, teamId);
-    const record = await this.deps.store.sessions.getByScrape(scrapeId);
-    if (record) throw destroyedError(record.destroyReason);
+    checkTeam(scrape.teamId, teamId);
+    const record = await this.deps.registry.get(scrapeId);
+    if (record) throw unusable(record, this.deps.registry.nodeId);
     if (!scrape.replayContext) {
       throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
     }
@@ -128,102 +126,70 @@ export class SessionService {
     if (this.live.size + this.creating.size > this.deps.config.maxBrowserSessions) {
       throw new AppError("TOO_MANY_SESSIONS", MESSAGES.tooManySessions);
     }
-    this.deps.assertAvailable();
+    this.deps.factory.assertAvailable();
 
-    let resources: SessionResources;
+    // The row first: a browser is only paid for once the scrape's session is ours to make.
+    const claim = await this.deps.registry.claim(scrapeId, teamId);
+    if (!claim.claimed) throw unusable(claim.record, this.deps.registry.nodeId);
+    const id = claim.record.id;
+    let resources;
     try {
-      resources = await this.deps.takeResources();
+      resources = await this.deps.factory.create(scrapeId, scrape.replayContext);
     } catch (err) {
-      this.deps.log.warn({ err }, "could not start a browser for a session");
-      throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
+      await this.deps.registry.release(id).catch(() => undefined);
+      throw err;
     }
+    const session = new LiveSession(id, scrapeId, teamId, newToken(), resources);
     try {
-      await restoreReplayContext(
-        resources.context,
-        resources.page,
-        resources.cdp,
-        scrape.replayContext,
-        Date.now() + RESTORE_TIMEOUT_MS,
-      );
+      if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {
+        throw new Error(`the claim on session ${id} was lost`);
+      }
     } catch (err) {
       await resources.release();
-      this.deps.log.warn({ err, scrapeId }, "restoring the replay context failed");
-      throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
-    }
-    // Connects the worker to the restored page before the user's first call runs.
-    await resources.worker.exec(WORKER_SYNC, 5_000);
-
-    const session = new LiveSession(
-      randomUUID(),
-      scrapeId,
-      teamId,
-      randomBytes(32).toString("base64url"),
-      resources,
-    );
-    try {
-      await this.deps.store.sessions.insert({
-        id: session.id,
-        scrapeId,
-        teamId,
-        status: "active",
-        createdAt: session.createdAt,
-        destroyedAt: null,
-        destroyReason: null,
-      });
-    } catch (err) {
-      await resources.release();
+      await this.deps.registry.release(id).catch(() => undefined);
       throw err;
     }
     const tokens = this.deps.liveview?.register(session.id, resources.context) ?? {
-      viewToken: randomBytes(32).toString("base64url"),
-      controlToken: randomBytes(32).toString("base64url"),
+      viewToken: newToken(),
+      controlToken: newToken(),
     };
     const acquired: AcquiredSession = { session, ...tokens };
     this.live.set(scrapeId, acquired);
-    this.byCdpToken.set(tokenKey(session.cdpToken), session);
-    session.whenDestroyed((s) => this.forget(s));
-    if (this.closed) await session.destroy("shutdown");
+    this.byCdpToken.set(hashToken(session.cdpToken), session);
+    this.deps.lifetimes.track(session);
+    if (this.closed) await this.deps.lifetimes.end(session, "shutdown");
     return acquired;
   }
 
   private forget(s: LiveSession): void {
     this.live.delete(s.scrapeId);
-    this.byCdpToken.delete(tokenKey(s.cdpToken));
+    this.byCdpToken.delete(hashToken(s.cdpToken));
     this.deps.liveview?.unregister(s.id);
-    const reason: DestroyReason = s.destroyedBy ?? "stopped";
-    if (reason === "browser_crashed")
-      this.deps.log.warn({ sessionId: s.id }, "session browser crashed");
-    void this.deps.store.sessions.markDestroyed(s.id, reason).catch(() => undefined);
   }
 
-  /** Destroys sessions past their lifetime or idle for too long. */
-  sweep(now = Date.now()): void {
-    const { sessionTtlMs, sessionIdleTtlMs } = this.deps.config;
-    for (const { session } of this.live.values()) {
-      if (now - session.createdAt >= sessionTtlMs) void session.destroy("ttl");
-      else if (session.busy === 0 && now - session.lastUsedAt >= sessionIdleTtlMs) {
-        void session.destroy("idle");
-      }
-    }
-  }
-
-  /** Destroys every session; later calls are refused. */
+  /** Refuses new sessions and waits for those being made; the lifetimes end the rest. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.sweeper);
     await Promise.allSettled([...this.creating.values()]);
-    await Promise.all([...this.live.values()].map(({ session }) => session.destroy("shutdown")));
   }
 }
 
-/** Tokens are looked up by digest, so lookup time says nothing about how much of a guess matched. */
-function tokenKey(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+function checkTeam(owner: string, caller: string): void {
+  if (owner !== caller) throw new AppError("FORBIDDEN", MESSAGES.forbidden);
 }
 
-/** 410 with the reason the session ended (stopped, ttl, idle, browser_crashed, server_restarted). */
-function destroyedError(reason: string | null): AppError {
+/**
+ * Why a scrape whose session row exists cannot get one here: 410 with the reason it ended, or
+ * 503 when another node holds it.
+ */
+function unusable(record: SessionRecord, nodeId: string): AppError {
+  if (record.status !== "destroyed" && record.nodeId !== nodeId) {
+    return new AppError(
+      "SESSION_ON_OTHER_NODE",
+      `This scrape's session is served by another node (${record.nodeId}); send the request there.`,
+    );
+  }
   return new AppError("SESSION_DESTROYED", MESSAGES.sessionDestroyed, {
-    reason: reason ?? "stopped",
+    reason: record.destroyReason ?? "stopped",
   });
 }

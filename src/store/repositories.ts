@@ -12,15 +12,26 @@ export interface ScrapeRecord {
   createdAt: number;
 }
 
+export type SessionStatus = "starting" | "active" | "destroyed";
+
 export interface SessionRecord {
   id: string;
   scrapeId: string;
   teamId: string;
-  status: "active" | "destroyed";
+  /** The node whose process holds the session's browser. */
+  nodeId: string;
+  status: SessionStatus;
   createdAt: number;
   destroyedAt: number | null;
   destroyReason: string | null;
+  /** Last time the owning node saw the session alive. */
+  seenAt: number | null;
+  usedPrompt: boolean;
 }
+
+/** Either this caller now holds the scrape's session row, or someone already did. */
+export type SessionClaim =
+  { claimed: true; record: SessionRecord } | { claimed: false; record: SessionRecord };
 
 export interface ScrapeRepository {
   insert(scrape: ScrapeRecord): Promise<void>;
@@ -35,12 +46,33 @@ export interface ScrapeCacheRepository {
   prune(maxAgeMs: number, now?: number): Promise<number>;
 }
 
+/** The session registry's storage: one row per scrape that ever had a session. */
 export interface SessionRepository {
-  insert(session: SessionRecord): Promise<void>;
+  /**
+   * Inserts a "starting" row for the scrape unless it has one. Never fails for an existing row:
+   * the loser of a race gets the winner's record.
+   */
+  claim(c: {
+    id: string;
+    scrapeId: string;
+    teamId: string;
+    nodeId: string;
+    at: number;
+  }): Promise<SessionClaim>;
+  /** starting -> active, with the CDP token's digest. False when the claim is gone. */
+  activate(id: string, cdpTokenHash: string, at: number): Promise<boolean>;
+  /** Deletes a claim whose session never started, so the scrape can be tried again. */
+  release(id: string): Promise<void>;
   getByScrape(scrapeId: string): Promise<SessionRecord | undefined>;
-  markDestroyed(id: string, reason: string, at?: number): Promise<void>;
-  /** Marks every session still active as destroyed (used at start: no browser survives a restart). */
-  destroyAllActive(reason: string, at?: number): Promise<number>;
+  /** The active session holding this CDP token digest. */
+  findActiveByTokenHash(hash: string): Promise<SessionRecord | undefined>;
+  /** starting/active -> destroyed. True only for the one call that made the change. */
+  end(id: string, reason: string, at: number): Promise<boolean>;
+  /** Ends every session of a node still starting or active; returns them as they were. */
+  endNode(nodeId: string, reason: string, at: number): Promise<SessionRecord[]>;
+  /** Records that a node's active sessions are still alive. */
+  markSeen(nodeId: string, at: number): Promise<void>;
+  markUsedPrompt(id: string): Promise<void>;
 }
 
 /** Everything the server keeps, behind small interfaces so another database can follow. */

@@ -21,10 +21,18 @@ export interface SessionsTable {
   id: string;
   scrape_id: string;
   team_id: string;
-  status: "active" | "destroyed";
+  /** "starting" from the claim until its browser is ready. */
+  status: "starting" | "active" | "destroyed";
   created_at: number;
   destroyed_at: number | null;
   destroy_reason: string | null;
+  /** The node whose process holds the browser. */
+  node_id: string;
+  /** SHA-256 of the CDP token; the token itself is never stored. */
+  cdp_token_hash: string | null;
+  /** Last time the owning node saw it alive; what a restart that finds it dead bills up to. */
+  seen_at: number | null;
+  used_prompt: number;
 }
 
 export interface Database {

@@ -1,5 +1,5 @@
 import { allPids, commandLine } from "../../src/browser/process-table.js";
-import { sandboxRoot } from "../../src/sandbox/runtime.js";
+import { sandboxRoot } from "../../src/sandbox/root.js";
 import { postJson } from "./server.js";
 
 /** Scrapes url on the test server and returns the scrape id. */

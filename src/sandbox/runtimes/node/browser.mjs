@@ -1,6 +1,7 @@
 // The runner's way to its browser. Inside the sandbox there is no network, only a unix socket
 // that the server serves as a CDP connection to this session's browser (and no other).
 const CONNECT_TIMEOUT_MS = 15_000;
+const ATTACH_LOAD_TIMEOUT_MS = 4_000;
 
 /** Connects lazily, reconnects after the browser went away, and picks the page user code sees. */
 export class BrowserLink {
@@ -30,6 +31,17 @@ export class BrowserLink {
     });
     this.browser = browser;
     return browser;
+  }
+
+  /**
+   * Connects and binds `page` to the current tab, then waits (briefly) for it to finish loading,
+   * so the first run sees the page a restore just navigated.
+   * @param {{ page?: unknown }} globals
+   */
+  async attach(globals) {
+    const bound = await this.bind(globals);
+    Object.assign(globals, bound);
+    await bound.page.waitForLoadState("load", { timeout: ATTACH_LOAD_TIMEOUT_MS }).catch(() => {});
   }
 
   /**

@@ -1,15 +1,18 @@
 import { bwrapCommand, plainCommand, type RunnerCommand } from "./command.js";
 import { checkReachable } from "./reachable.js";
 import { RunnerProcess, type RunnerReply } from "./runner-process.js";
-import { prepareCode } from "./transform.js";
-import type { ExecResult, SandboxWorker } from "./types.js";
+import type { LanguageRuntime } from "./runtimes/runtime.js";
+import type { ReadyRuntime } from "./runtimes/staging.js";
+import type { ExecResult, Language, SandboxWorker } from "./types.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import fs from "node:fs";
 
-export interface NodeWorkerOptions {
-  /** The worker's own folder; holds the CDP socket. Its path marks the process for the reaper. */
+export interface WorkerOptions {
+  /** The language's runtime, its files ready on the host (see runtimes/staging.ts). */
+  runtime: ReadyRuntime;
+  /** The session's sandbox folder; holds the CDP socket. Its path marks the process for the reaper. */
   scratchDir: string;
-  /** The unix socket from startCdpBridge, normally inside scratchDir. */
+  /** The session browser's CDP socket, normally inside scratchDir. */
   cdpSocketPath: string;
   mode: "bwrap" | "none";
   /** Run as this uid. Default when root in bwrap mode: a uid leased from the pool per worker. */
@@ -30,19 +33,19 @@ export const MIN_TIMEOUT_MS = 1;
 export const MAX_TIMEOUT_MS = 300_000;
 /** How long past its deadline a runner may take to answer before we kill it. */
 const GRACE_MS = 1_500;
-const WARM_TIMEOUT_MS = 20_000;
+const ATTACH_TIMEOUT_MS = 20_000;
 const TIMED_OUT = 124;
 const KILLED = 137;
 /** Consecutive failed starts after which the worker gives up and reports itself dead. */
 const MAX_START_FAILURES = 3;
 
 /**
- * Starts a persistent Node.js worker for one session: user code runs in a vm context that
- * keeps its globals between runs, with `page`, `context` and `browser` bound to the session's
- * Chromium. If the process dies or stops answering it is replaced on the next call (its
- * variables are lost); the worker object stays usable until kill().
+ * Starts a persistent worker for one language in one session: a runner process in the sandbox
+ * that keeps its globals between runs, with the session's browser in reach. If the process dies
+ * or stops answering it is replaced on the next call (its variables are lost); the worker
+ * object stays usable until kill(). Calls are not queued here: the session runs one at a time.
  */
-export async function spawnNodeWorker(opts: NodeWorkerOptions): Promise<SandboxWorker> {
+export async function spawnWorker(opts: WorkerOptions): Promise<SandboxWorker> {
   const log = opts.log ?? (() => {});
   fs.mkdirSync(opts.scratchDir, { recursive: true });
   let lease: UidLease | undefined;
@@ -72,7 +75,7 @@ export async function spawnNodeWorker(opts: NodeWorkerOptions): Promise<SandboxW
       log("SANDBOX=none: user code runs WITHOUT isolation, with this server's network and files");
       command = plainCommand({ ...opts, ...limits });
     }
-    const worker = new NodeWorker(command, log, lease);
+    const worker = new Worker(opts.runtime.runtime, command, log, lease);
     await worker.start();
     return worker;
   } catch (err) {
@@ -81,20 +84,24 @@ export async function spawnNodeWorker(opts: NodeWorkerOptions): Promise<SandboxW
   }
 }
 
-class NodeWorker implements SandboxWorker {
+class Worker implements SandboxWorker {
   private proc: RunnerProcess | undefined;
   private starting: Promise<RunnerProcess> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private startFailures = 0;
   private resolveExited!: () => void;
   readonly exited = new Promise<void>((r) => (this.resolveExited = r));
 
   constructor(
+    private readonly runtime: LanguageRuntime,
     private readonly command: RunnerCommand,
     private readonly log: (msg: string) => void,
     private readonly lease: UidLease | undefined,
   ) {}
+
+  get language(): Language {
+    return this.runtime.language;
+  }
 
   get alive(): boolean {
     return !this.closed;
@@ -125,24 +132,20 @@ class NodeWorker implements SandboxWorker {
     return this.starting;
   }
 
-  warm(): Promise<void> {
-    return this.serial(async () => {
-      const proc = await this.start();
-      const reply = await withDeadline(proc.request({ op: "warm" }), WARM_TIMEOUT_MS);
-      if (!reply?.ok)
-        throw new Error(
-          `sandbox worker could not reach the browser: ${reply?.error ?? "timed out"}`,
-        );
-    });
+  async attach(): Promise<void> {
+    const proc = await this.start();
+    const reply = await withDeadline(proc.request({ op: "attach" }), ATTACH_TIMEOUT_MS);
+    if (!reply?.ok)
+      throw new Error(`sandbox worker could not reach the browser: ${reply?.error ?? "timed out"}`);
   }
 
   exec(code: string, timeoutMs: number): Promise<ExecResult> {
     const timeout = Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, Math.round(timeoutMs)));
-    return this.serial(() => this.run(code, timeout));
+    return this.run(code, timeout);
   }
 
   private async run(code: string, timeoutMs: number): Promise<ExecResult> {
-    const prepared = prepareCode(code);
+    const prepared = this.runtime.prepare(code);
     if (!prepared.ok) return failure(prepared.error, 1, `${prepared.error}\n`);
     if (this.closed) return failure("The sandbox worker was stopped", KILLED);
 
@@ -150,11 +153,11 @@ class NodeWorker implements SandboxWorker {
     try {
       proc = await this.start();
       // Connecting is the worker's cost, not the user's: it gets its own deadline.
-      const warmed = await withDeadline(proc.request({ op: "warm" }), WARM_TIMEOUT_MS);
-      if (!warmed?.ok) {
-        if (!warmed) this.restart(proc);
+      const connected = await withDeadline(proc.request({ op: "connect" }), ATTACH_TIMEOUT_MS);
+      if (!connected?.ok) {
+        if (!connected) this.restart(proc);
         return failure(
-          `Could not connect to the session's browser: ${warmed?.error ?? "timed out"}`,
+          `Could not connect to the session's browser: ${connected?.error ?? "timed out"}`,
           1,
         );
       }
@@ -162,7 +165,7 @@ class NodeWorker implements SandboxWorker {
       return failure(`The sandbox worker could not start: ${(err as Error).message}`, 1);
     }
 
-    const msg = { op: "exec", kind: prepared.kind, code: prepared.code, timeoutMs };
+    const msg = { ...prepared.request, op: "exec", timeoutMs };
     const reply = await withDeadline(proc.request(msg), timeoutMs + GRACE_MS);
     if (!reply) {
       // The runner's own deadline did not fire: its event loop is blocked (a loop after an await).
@@ -189,14 +192,8 @@ class NodeWorker implements SandboxWorker {
     void proc.exited.then(async () => {
       if (this.closed) return;
       const next = await this.start().catch(() => undefined);
-      await next?.request({ op: "warm" });
+      await next?.request({ op: "connect" });
     });
-  }
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => {});
-    return next;
   }
 
   async kill(): Promise<void> {

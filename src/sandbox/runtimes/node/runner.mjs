@@ -4,6 +4,10 @@
 // process user code starts with inherited stdio cannot garble the protocol. The code arrives
 // already rewritten by the server (src/sandbox/transform.ts): this file only runs it.
 //
+// Requests: {op:"connect"} connects to the browser; {op:"attach"} also binds the current page
+// and waits briefly for it to finish loading (after a restore); {op:"exec", kind, code,
+// timeoutMs} runs code.
+//
 // Usage: node runner.mjs <cdp unix socket> <output limit in characters> [reap]
 import fs from "node:fs";
 import net from "node:net";
@@ -138,9 +142,10 @@ const channel = new net.Socket({ fd: 3, readable: true, writable: true });
 const send = (msg) => channel.write(`${JSON.stringify(msg)}\n`);
 
 async function handle(req) {
-  if (req.op === "warm") {
+  if (req.op === "connect" || req.op === "attach") {
     try {
-      await link.connect();
+      if (req.op === "connect") await link.connect();
+      else await link.attach(globals);
       send({ id: req.id, ok: true });
     } catch (err) {
       send({ id: req.id, ok: false, error: describeError(err).message });

@@ -1,0 +1,48 @@
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { prepareCode } from "./node-transform.js";
+import type { LanguageRuntime, PreparedRun, RunnerContext } from "./runtime.js";
+
+/** Flags for node itself: a bounded heap, and warnings go to the run's stderr, not ours. */
+function nodeArgs(memoryLimitMb: number): string[] {
+  return [`--max-old-space-size=${Math.max(64, Math.floor(memoryLimitMb / 2))}`, "--no-warnings"];
+}
+
+/**
+ * Node: a persistent vm context (runtimes/node/runner.mjs) with Playwright's `page`, `context`
+ * and `browser`; code is rewritten on the server (node-transform.ts) so top-level bindings persist.
+ */
+export const nodeRuntime: LanguageRuntime = {
+  language: "node",
+  files() {
+    const require = createRequire(import.meta.url);
+    return {
+      runner: fileURLToPath(new URL("./node/", import.meta.url)),
+      "playwright-core": path.dirname(require.resolve("playwright-core/package.json")),
+    };
+  },
+  mounts: {
+    runner: "/opt/fc/runner",
+    // Beside a node_modules folder, so the runner's `import("playwright-core")` finds it.
+    "playwright-core": "/opt/fc/node_modules/playwright-core",
+  },
+  binaries: () => [fs.realpathSync(process.execPath)],
+  argv(ctx: RunnerContext): string[] {
+    return [
+      fs.realpathSync(process.execPath),
+      ...nodeArgs(ctx.memoryLimitMb),
+      path.join(ctx.files.runner!, "runner.mjs"),
+      ctx.cdpSocket,
+      String(ctx.outputLimit),
+      ...(ctx.reap ? ["reap"] : []),
+    ];
+  },
+  prepare(code: string): PreparedRun {
+    const prepared = prepareCode(code);
+    if (!prepared.ok) return prepared;
+    return { ok: true, request: { kind: prepared.kind, code: prepared.code } };
+  },
+  unavailable: () => undefined,
+};

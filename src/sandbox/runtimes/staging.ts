@@ -1,0 +1,62 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Language } from "../types.js";
+import type { LanguageRuntime } from "./runtime.js";
+
+/** A runtime together with the host paths its files are at. */
+export interface ReadyRuntime {
+  runtime: LanguageRuntime;
+  /** Host path of each of runtime.files(), by name. */
+  files: Record<string, string>;
+}
+
+/**
+ * The languages this server runs, each with its files ready on the host. Staged copies live in
+ * the sandbox root, readable by the unprivileged sandbox users whatever the project folder's
+ * permissions; unstaged runtimes use the project's own files (tests, SANDBOX=none).
+ */
+export class Runtimes {
+  private constructor(private readonly ready: Map<Language, ReadyRuntime>) {}
+
+  /** The runtimes using the project's files where they are. */
+  static inPlace(list: LanguageRuntime[]): Runtimes {
+    return new Runtimes(new Map(list.map((r) => [r.language, { runtime: r, files: r.files() }])));
+  }
+
+  /** Copies each runtime's files into `root/runtime/<language>/`, readable by everyone. */
+  static stage(root: string, list: LanguageRuntime[]): Runtimes {
+    fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+    fs.chmodSync(root, 0o711);
+    const target = path.join(root, "runtime");
+    fs.rmSync(target, { recursive: true, force: true });
+    const ready = new Map<Language, ReadyRuntime>();
+    for (const runtime of list) {
+      const files: Record<string, string> = {};
+      for (const [name, from] of Object.entries(runtime.files())) {
+        const to = path.join(target, runtime.language, name);
+        fs.cpSync(from, to, { recursive: true, dereference: true });
+        files[name] = to;
+      }
+      ready.set(runtime.language, { runtime, files });
+    }
+    openForReading(target);
+    return new Runtimes(ready);
+  }
+
+  get(language: Language): ReadyRuntime | undefined {
+    return this.ready.get(language);
+  }
+
+  languages(): Language[] {
+    return [...this.ready.keys()];
+  }
+}
+
+function openForReading(dir: string): void {
+  fs.chmodSync(dir, 0o755);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) openForReading(p);
+    else if (entry.isFile()) fs.chmodSync(p, 0o644);
+  }
+}

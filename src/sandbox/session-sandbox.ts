@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { ReadyRuntime, Runtimes } from "./runtimes/staging.js";
+import type { Language, SandboxWorker } from "./types.js";
+import { spawnWorker } from "./worker.js";
+
+/** Serves CDP connections to one browser on a unix socket (the browser's CDP multiplexer). */
+export interface CdpEndpointSource {
+  listen(socketPath: string, opts: { maxMessageBytes: number }): Promise<{ close(): unknown }>;
+}
+
+export interface SessionSandboxOptions {
+  /** Where sandbox folders go (sandboxRoot(dataDir)). */
+  root: string;
+  mode: "bwrap" | "none";
+  runtimes: Runtimes;
+  /** The session's browser. */
+  browser: CdpEndpointSource;
+  /** Largest CDP message code in the sandbox may send its browser. */
+  cdpMaxMessageBytes: number;
+  log?: (msg: string) => void;
+}
+
+/** A language that cannot run here: the message is for the caller (503). */
+export class LanguageUnavailableError extends Error {
+  constructor(
+    readonly language: Language,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * One session's sandbox: its folder, its one way to the session's browser (a CDP socket that
+ * every process of the sandbox reaches at the same path, whatever its language), and one
+ * worker per language, started on that language's first use.
+ */
+export class SessionSandbox {
+  private readonly workers = new Map<Language, Promise<SandboxWorker>>();
+  private readonly started = new Set<SandboxWorker>();
+  private closed = false;
+
+  private constructor(
+    private readonly opts: SessionSandboxOptions,
+    readonly dir: string,
+    readonly cdpSocketPath: string,
+    private readonly endpoint: { close(): unknown },
+  ) {}
+
+  /** Creates the folder and the CDP endpoint; no worker runs yet. */
+  static async create(opts: SessionSandboxOptions): Promise<SessionSandbox> {
+    const dir = path.join(opts.root, randomUUID());
+    fs.mkdirSync(dir, { recursive: true });
+    const socket = path.join(dir, "cdp.sock");
+    try {
+      const endpoint = await opts.browser.listen(socket, {
+        maxMessageBytes: opts.cdpMaxMessageBytes,
+      });
+      return new SessionSandbox(opts, dir, socket, endpoint);
+    } catch (err) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Languages whose worker has been started. */
+  languages(): Language[] {
+    return [...this.workers.keys()];
+  }
+
+  /** The language's worker, started on first use; a dead one is replaced. */
+  async worker(language: Language): Promise<SandboxWorker> {
+    if (this.closed) throw new Error("the session's sandbox is closed");
+    let pending = this.workers.get(language);
+    const current = pending && (await pending.catch(() => undefined));
+    if (!current?.alive) {
+      const ready = this.runtime(language);
+      pending = spawnWorker({
+        runtime: ready,
+        scratchDir: this.dir,
+        cdpSocketPath: this.cdpSocketPath,
+        mode: this.opts.mode,
+        log: this.opts.log,
+      });
+      this.workers.set(language, pending);
+      pending.catch(() => this.workers.delete(language));
+    }
+    const worker = await pending!;
+    this.started.add(worker);
+    if (current && current !== worker) this.started.delete(current);
+    if (this.closed) {
+      await worker.kill();
+      throw new Error("the session's sandbox is closed");
+    }
+    return worker;
+  }
+
+  /** False once closed, or when a worker gave up (it failed to start three times in a row). */
+  get alive(): boolean {
+    return !this.closed && [...this.started].every((w) => w.alive);
+  }
+
+  /** Kills every worker, closes the endpoint and removes the folder. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const workers = await Promise.all(
+      [...this.workers.values()].map((p) => p.catch(() => undefined)),
+    );
+    await Promise.all(workers.map((w) => w?.kill()));
+    await Promise.resolve(this.endpoint.close()).catch(() => {});
+    // The folder goes last, once the workers using it are gone.
+    await fs.promises.rm(this.dir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  private runtime(language: Language): ReadyRuntime {
+    const ready = this.opts.runtimes.get(language);
+    if (!ready) {
+      throw new LanguageUnavailableError(
+        language,
+        `The "${language}" language is not available on this server.`,
+      );
+    }
+    const reason = ready.runtime.unavailable();
+    if (reason) throw new LanguageUnavailableError(language, reason);
+    return ready;
+  }
+}

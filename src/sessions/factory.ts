@@ -1,0 +1,72 @@
+import { AppError, MESSAGES } from "../errors/app-error.js";
+import type { ReplayContext } from "../scrape/replay-context.js";
+import type { SessionResources } from "./resources.js";
+import { restoreReplayContext } from "./restore.js";
+
+export interface SessionFactoryOptions {
+  /** Started resources, from the warm pool when it has some. */
+  takeResources: () => Promise<SessionResources>;
+  /**
+   * Why sessions cannot run on this machine at all (no working sandbox), as the caller may
+   * read it, or undefined when they can.
+   */
+  sandboxUnavailable: () => string | undefined;
+  /** Finds Chromium; throws with a message for the caller when there is none. */
+  chromiumPath: () => string;
+  log: { warn(obj: object, msg: string): void };
+}
+
+const RESTORE_TIMEOUT_MS = 30_000;
+
+/**
+ * Makes the browser side of a session: resources from the warm pool, put back at the scrape's
+ * page state, with the default language's worker attached to the restored page.
+ */
+export class SessionFactory {
+  constructor(private readonly opts: SessionFactoryOptions) {}
+
+  /** Throws a 503 AppError when this machine cannot run sessions at all. */
+  assertAvailable(): void {
+    const reason = this.opts.sandboxUnavailable();
+    if (reason !== undefined) throw new AppError("SANDBOX_UNAVAILABLE", reason);
+    try {
+      this.opts.chromiumPath();
+    } catch (err) {
+      throw new AppError("BROWSER_UNAVAILABLE", (err as Error).message);
+    }
+  }
+
+  /** A session's resources at the replay context's page state. Nothing is left on failure. */
+  async create(scrapeId: string, rc: ReplayContext): Promise<SessionResources> {
+    let resources: SessionResources;
+    try {
+      resources = await this.opts.takeResources();
+    } catch (err) {
+      this.opts.log.warn({ err }, "could not start a browser for a session");
+      throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
+    }
+    try {
+      await restoreReplayContext(
+        resources.context,
+        resources.page,
+        resources.cdp,
+        rc,
+        Date.now() + RESTORE_TIMEOUT_MS,
+      );
+    } catch (err) {
+      await resources.release();
+      this.opts.log.warn({ err, scrapeId }, "restoring the replay context failed");
+      throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
+    }
+    try {
+      // The worker was started with the browser; it connects to the page the restore left.
+      const node = await resources.sandbox.worker("node");
+      await node.attach();
+    } catch (err) {
+      await resources.release();
+      this.opts.log.warn({ err, scrapeId }, "the session's code worker could not attach");
+      throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
+    }
+    return resources;
+  }
+}

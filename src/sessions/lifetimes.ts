@@ -1,0 +1,177 @@
+import type { LiveSession, EndReason } from "./live-session.js";
+import type { SessionRegistry } from "./registry.js";
+
+/** Why a session ended, including the one only a restart can find out. */
+export type SessionEndReason = EndReason | "server_restarted";
+
+/**
+ * Emitted exactly once per session, whatever ended it (a stop, its TTL, idling, a browser
+ * crash, shutdown, or a restart that finds it dead): the one event billing hangs on.
+ */
+export interface SessionEnded {
+  sessionId: string;
+  scrapeId: string;
+  teamId: string;
+  reason: SessionEndReason;
+  startedAt: number;
+  endedAt: number;
+  usedPrompt: boolean;
+}
+
+export interface LifetimesOptions {
+  registry: SessionRegistry;
+  ttlMs: number;
+  idleTtlMs: number;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/** How often a node tells the registry its sessions are still alive. */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Ends sessions: TTL, idle TTL, a crashed browser, a stop and shutdown all go through end(),
+ * which frees the session's processes and emits one SessionEnded, decided by the registry (the
+ * row changes once, so a session is never reported twice, even across nodes and restarts).
+ */
+export class SessionLifetimes {
+  private readonly live = new Map<string, LiveSession>();
+  private readonly ending = new Map<string, Promise<SessionEnded | undefined>>();
+  private readonly endingListeners: ((s: LiveSession) => void)[] = [];
+  private readonly endedListeners: ((e: SessionEnded) => void)[] = [];
+  private readonly sweeper: NodeJS.Timeout;
+  private lastHeartbeat = Date.now();
+
+  constructor(private readonly opts: LifetimesOptions) {
+    this.sweeper = setInterval(() => this.sweep(), 1_000);
+    this.sweeper.unref();
+  }
+
+  /** Called synchronously as a session starts ending (before its processes are freed). */
+  onEnding(cb: (s: LiveSession) => void): void {
+    this.endingListeners.push(cb);
+  }
+
+  /** Called once per ended session. */
+  onEnded(cb: (e: SessionEnded) => void): void {
+    this.endedListeners.push(cb);
+  }
+
+  get count(): number {
+    return this.live.size;
+  }
+
+  /** Starts watching a new session: its lifetimes, and its browser dying under it. */
+  track(s: LiveSession): void {
+    this.live.set(s.id, s);
+    const crashed = () => void this.end(s, "browser_crashed");
+    s.resources.browser.on("disconnected", crashed);
+    void s.resources.proc.exited.then(crashed);
+  }
+
+  /**
+   * Ends a session for `reason` (the first reason wins) and frees its processes. Resolves with
+   * the event once recorded, or undefined when another call or node had ended it already.
+   */
+  end(s: LiveSession, reason: EndReason): Promise<SessionEnded | undefined> {
+    const pending = this.ending.get(s.id);
+    if (pending) return pending;
+    if (!s.alive) return Promise.resolve(undefined);
+    const endedAt = Date.now();
+    const run = (async () => {
+      this.live.delete(s.id);
+      const closing = s.close(reason);
+      for (const cb of this.endingListeners) {
+        try {
+          cb(s);
+        } catch {}
+      }
+      if (reason === "browser_crashed")
+        this.opts.log.warn({ sessionId: s.id }, "session browser crashed");
+      await closing.catch(() => {});
+      return this.record(s, reason, endedAt);
+    })();
+    this.ending.set(s.id, run);
+    void run.finally(() => this.ending.delete(s.id));
+    return run;
+  }
+
+  /**
+   * Ends what an earlier run of this node left behind (its browsers died with it), billing up
+   * to the last time they were seen alive.
+   */
+  async recoverLeftovers(): Promise<number> {
+    const now = Date.now();
+    const left = await this.opts.registry.endLeftovers("server_restarted", now);
+    for (const r of left) {
+      this.emit({
+        sessionId: r.id,
+        scrapeId: r.scrapeId,
+        teamId: r.teamId,
+        reason: "server_restarted",
+        startedAt: r.createdAt,
+        endedAt: Math.max(r.createdAt, r.seenAt ?? r.createdAt),
+        usedPrompt: r.usedPrompt,
+      });
+    }
+    return left.length;
+  }
+
+  /** Ends sessions past their lifetime or idle for too long; tells the registry the rest live. */
+  sweep(now = Date.now()): void {
+    const { ttlMs, idleTtlMs } = this.opts;
+    for (const s of this.live.values()) {
+      if (now - s.startedAt >= ttlMs) void this.end(s, "ttl");
+      else if (s.busy === 0 && now - s.lastUsedAt >= idleTtlMs) void this.end(s, "idle");
+    }
+    if (this.live.size > 0 && now - this.lastHeartbeat >= HEARTBEAT_MS) {
+      this.lastHeartbeat = now;
+      this.opts.registry.heartbeat(now).catch((err: unknown) => {
+        this.opts.log.warn({ err }, "could not record that sessions are alive");
+      });
+    }
+  }
+
+  /** Ends every session (shutdown) and stops the timers. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.live.values()].map((s) => this.end(s, "shutdown")));
+    await Promise.all([...this.ending.values()]);
+  }
+
+  private async record(
+    s: LiveSession,
+    reason: EndReason,
+    endedAt: number,
+  ): Promise<SessionEnded | undefined> {
+    let recorded: boolean;
+    try {
+      recorded = await this.opts.registry.end(s.id, reason, endedAt);
+    } catch (err) {
+      // Not lost: the next start of this node finds the row still active and ends it then.
+      this.opts.log.warn({ err, sessionId: s.id }, "could not record a session's end");
+      return undefined;
+    }
+    if (!recorded) return undefined;
+    const event: SessionEnded = {
+      sessionId: s.id,
+      scrapeId: s.scrapeId,
+      teamId: s.teamId,
+      reason,
+      startedAt: s.startedAt,
+      endedAt,
+      usedPrompt: s.usedPrompt,
+    };
+    this.emit(event);
+    return event;
+  }
+
+  private emit(e: SessionEnded): void {
+    for (const cb of this.endedListeners) {
+      try {
+        cb(e);
+      } catch (err) {
+        this.opts.log.warn({ err, sessionId: e.sessionId }, "a SessionEnded listener failed");
+      }
+    }
+  }
+}

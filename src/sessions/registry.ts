@@ -1,0 +1,59 @@
+import { randomUUID } from "node:crypto";
+import { hashToken } from "../auth/tokens.js";
+import type { SessionClaim, SessionRecord, SessionRepository } from "../store/repositories.js";
+
+/**
+ * Which sessions exist, on which node, and how they ended: the record every node shares. A
+ * session's row is claimed before its browser is paid for, so two callers racing for one scrape
+ * get one browser; tokens are kept only as digests.
+ */
+export class SessionRegistry {
+  constructor(
+    private readonly repo: SessionRepository,
+    readonly nodeId: string,
+  ) {}
+
+  /** Claims the scrape's session for this node, or returns whoever holds it. */
+  claim(scrapeId: string, teamId: string): Promise<SessionClaim> {
+    return this.repo.claim({
+      id: randomUUID(),
+      scrapeId,
+      teamId,
+      nodeId: this.nodeId,
+      at: Date.now(),
+    });
+  }
+
+  /** The claimed session is live and reachable with this CDP token. */
+  activate(id: string, cdpToken: string, at: number): Promise<boolean> {
+    return this.repo.activate(id, hashToken(cdpToken), at);
+  }
+
+  /** Gives up a claim whose browser never started: the scrape may be tried again. */
+  release(id: string): Promise<void> {
+    return this.repo.release(id);
+  }
+
+  get(scrapeId: string): Promise<SessionRecord | undefined> {
+    return this.repo.getByScrape(scrapeId);
+  }
+
+  /** Records the end; true only for the one call that ended it. */
+  end(id: string, reason: string, at: number): Promise<boolean> {
+    return this.repo.end(id, reason, at);
+  }
+
+  /** Ends this node's sessions left starting or active by an earlier run; returns them. */
+  endLeftovers(reason: string, at: number): Promise<SessionRecord[]> {
+    return this.repo.endNode(this.nodeId, reason, at);
+  }
+
+  /** This node's active sessions are alive as of `at`. */
+  heartbeat(at: number): Promise<void> {
+    return this.repo.markSeen(this.nodeId, at);
+  }
+
+  markUsedPrompt(id: string): Promise<void> {
+    return this.repo.markUsedPrompt(id);
+  }
+}
