@@ -2,22 +2,59 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/** Domain folders must not reach into the HTTP layer or the app wiring. */
-const DOMAIN = [
-  "errors",
-  "browser",
-  "scrape",
-  "sessions",
-  "sandbox",
-  "cdp",
-  "liveview",
-  "store",
-  "config",
-  "files",
-  "isolation",
-  "network",
-  "health",
-];
+/**
+ * The intended dependency graph: which folders under src/ each folder may import. Imports flow
+ * downward (http -> services -> sessions -> sandbox/browser/scrape -> store/network/config);
+ * anything not listed is a lint error. The README's layout section draws the same graph.
+ */
+const DEPS = {
+  config: [],
+  errors: [],
+  auth: [],
+  urls: [],
+  isolation: [],
+  network: [],
+  files: [],
+  processes: ["isolation"],
+  deadline: ["errors"],
+  "page-state": ["browser"],
+  store: ["page-state", "scrape"],
+  browser: ["isolation", "network", "processes"],
+  sandbox: ["isolation", "processes", "deadline"],
+  scrape: [
+    "browser",
+    "page-state",
+    "config",
+    "errors",
+    "files",
+    "network",
+    "store",
+    "deadline",
+    "urls",
+  ],
+  sessions: [
+    "auth",
+    "browser",
+    "page-state",
+    "config",
+    "errors",
+    "sandbox",
+    "scrape",
+    "store",
+    "deadline",
+  ],
+  liveview: ["auth", "urls"],
+  cdp: ["sessions", "urls"],
+  health: ["store"],
+  interact: ["errors", "sessions", "sandbox", "urls"],
+};
+const FOLDERS = Object.keys(DEPS);
+/** Domain folders: everything but the HTTP layer. */
+const DOMAIN = FOLDERS;
+
+/** Import patterns that reach folder `dir` from anywhere below src/. */
+const reaching = (dir) =>
+  ["../", "../../", "../../../", "../../../../"].map((up) => `${up}${dir}/*`);
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "data/**"] },
@@ -49,14 +86,34 @@ export default tseslint.config(
               message: "Domain code must not import the HTTP layer.",
             },
             {
-              group: ["**/app.js", "**/server.js", "**/main.js"],
+              group: ["**/app.js", "**/server.js", "**/main.js", "**/services.js"],
               message: "Domain code must not import the app wiring.",
+            },
+            {
+              group: FOLDERS.filter((d) => d !== dir && !DEPS[dir].includes(d)).flatMap(reaching),
+              message: `src/${dir} may import only: ${DEPS[dir].join(", ") || "nothing else in src"} (see DEPS in eslint.config.js).`,
             },
           ],
         },
       ],
     },
   })),
+  {
+    files: ["src/http/routes/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["./*"],
+              message: "A route must not import another route; share code below http/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ["src/**/*.ts"],
     rules: {

@@ -1,10 +1,11 @@
+import { PATHS } from "../urls/public-urls.js";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
 import type { LiveSession } from "../sessions/live-session.js";
 
 /** The path prefix of CDP URLs: `/cdp/<token>`. */
-export const CDP_PATH = "/cdp/";
+export const CDP_PATH = PATHS.cdp;
 
 export interface CdpProxyDeps {
   findByToken(token: string): LiveSession | undefined;

@@ -1,19 +1,7 @@
 import { AppError } from "../errors/app-error.js";
-import { liveViewUrls } from "../liveview/service.js";
+import { sessionUrls } from "../urls/public-urls.js";
 import type { SessionService } from "../sessions/service.js";
 import type { InteractRequest, InteractResponse } from "./request.js";
-
-/** Builds a session's public URLs from the base URL clients reach us at. */
-export function sessionUrls(
-  baseUrl: string,
-  tokens: { cdpToken: string; viewToken: string; controlToken: string },
-) {
-  const base = baseUrl.replace(/\/+$/, "");
-  return {
-    cdpUrl: `${base.replace(/^http/, "ws")}/cdp/${tokens.cdpToken}`,
-    ...liveViewUrls(base, tokens),
-  };
-}
 
 /** Runs one interact call: gets the scrape's live session, then runs the code in it. */
 export class InteractService {

@@ -24,14 +24,7 @@ interface Entry {
   onClose: () => void;
 }
 
-/** The live-view URLs of a session, as the interact response hands them out. */
-export function liveViewUrls(baseUrl: string, tokens: LiveViewTokens) {
-  const base = baseUrl.replace(/\/+$/, "");
-  return {
-    liveViewUrl: `${base}/live/${tokens.viewToken}`,
-    interactiveLiveViewUrl: `${base}/live/${tokens.controlToken}`,
-  };
-}
+export { liveViewUrls } from "../urls/public-urls.js";
 
 /**
  * Live views of sessions: a read-only and an interactive URL per session, each showing the

@@ -1,5 +1,5 @@
 import type { PageResult } from "./browser-scrape.js";
-import { screenshotUrl } from "./screenshot.js";
+import { fileUrl } from "../urls/public-urls.js";
 
 export type ScrapeDocument = Record<string, unknown> & { metadata: Record<string, unknown> };
 
@@ -25,10 +25,10 @@ export function toDocument(r: PageResult, ctx: DocumentContext): ScrapeDocument 
   if (r.rawHtml !== undefined) doc.rawHtml = r.rawHtml;
   if (r.links !== undefined) doc.links = r.links;
   if (r.images !== undefined) doc.images = r.images;
-  if (r.screenshot !== undefined) doc.screenshot = screenshotUrl(r.screenshot, ctx.baseUrl);
+  if (r.screenshot !== undefined) doc.screenshot = fileUrl(ctx.baseUrl, r.screenshot);
   if (r.actions) {
     doc.actions = {
-      screenshots: r.actions.screenshots.map((s) => screenshotUrl(s, ctx.baseUrl)),
+      screenshots: r.actions.screenshots.map((s) => fileUrl(ctx.baseUrl, s)),
       scrapes: r.actions.scrapes,
       javascriptReturns: r.actions.javascriptReturns,
       pdfs: r.actions.pdfs,

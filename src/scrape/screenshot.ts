@@ -27,8 +27,3 @@ export async function takeScreenshot(
   if (sink.kind === "inline") return `data:image/${type};base64,${bytes.toString("base64")}`;
   return sink.files.save(bytes, type);
 }
-
-/** The public URL of a stored screenshot; inline data: URIs pass through. */
-export function screenshotUrl(ref: string, baseUrl: string): string {
-  return ref.startsWith("data:") ? ref : `${baseUrl}/v2/files/${ref}`;
-}

@@ -3,7 +3,7 @@ import { AppError, MESSAGES } from "../../errors/app-error.js";
 import { interactRequestSchema, jobIdSchema } from "../../interact/request.js";
 import type { Services } from "../../services.js";
 import { parseBody } from "../validate.js";
-import { publicBaseUrl } from "./scrape.js";
+import { publicBaseUrl } from "../../urls/public-urls.js";
 
 type Params = { Params: { jobId: string } };
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { NOT_FOUND_PAGE, renderViewerPage } from "../../liveview/page/render.js";
 import type { Services } from "../../services.js";
+import { PATHS } from "../../urls/public-urls.js";
 import { rejectUpgrade } from "../upgrade.js";
 
 /** `/live/<token>/ws`: the viewer's WebSocket. */
@@ -14,7 +15,7 @@ export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async 
   app,
   { services },
 ) => {
-  app.get<{ Params: { token: string } }>("/live/:token", async (req, reply) => {
+  app.get<{ Params: { token: string } }>(`${PATHS.live}:token`, async (req, reply) => {
     const grant = services.liveview.resolve(req.params.token);
     if (!grant) {
       return reply
@@ -27,7 +28,7 @@ export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async 
     return reply.headers(page.headers).send(page.html);
   });
 
-  app.upgrades.add("/live/", (req, socket, head, url) => {
+  app.upgrades.add(PATHS.live, (req, socket, head, url) => {
     const token = WS_PATH.exec(url.pathname)?.[1];
     const result = token
       ? services.liveview.connect(token, url.searchParams, req, socket, head)

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../../services.js";
 import { scrapeRequestSchema } from "../../scrape/request.js";
+import { publicBaseUrl } from "../../urls/public-urls.js";
 import { parseBody } from "../validate.js";
 
 /** POST /v2/scrape: validate, scrape, answer. */
@@ -31,14 +32,3 @@ export const scrapeRoutes: FastifyPluginAsync<{ services: Services }> = async (
     }
   });
 };
-
-/**
- * The URL clients reach us at: PUBLIC_URL when set, else what the request says (its Host, or the
- * X-Forwarded-* headers when TRUST_PROXY lets Fastify believe them).
- */
-export function publicBaseUrl(
-  configured: string | undefined,
-  req: { protocol: string; host: string },
-): string {
-  return configured ?? `${req.protocol}://${req.host}`;
-}
