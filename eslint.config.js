@@ -17,7 +17,14 @@ const DOMAIN = [
   "isolation",
   "network",
   "health",
+  "page-state",
 ];
+
+/** Lower layers that must not reach up into these folders (see ARCHITECTURE.md). */
+const LOWER_THAN = {
+  browser: ["page-state", "scrape", "sessions"],
+  "page-state": ["scrape", "sessions"],
+};
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "data/**"] },
@@ -52,6 +59,10 @@ export default tseslint.config(
               group: ["**/app.js", "**/server.js", "**/main.js"],
               message: "Domain code must not import the app wiring.",
             },
+            ...(LOWER_THAN[dir] ?? []).map((upper) => ({
+              group: [`**/${upper}/**`, `**/${upper}`],
+              message: `${dir}/ sits below ${upper}/ and must not import it.`,
+            })),
           ],
         },
       ],
