@@ -138,13 +138,7 @@ export class SessionService {
       throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
     }
     try {
-      await restoreReplayContext(
-        resources.context,
-        resources.page,
-        resources.cdp,
-        scrape.replayContext,
-        Date.now() + RESTORE_TIMEOUT_MS,
-      );
+      await restoreReplayContext(resources, scrape.replayContext, Date.now() + RESTORE_TIMEOUT_MS);
     } catch (err) {
       await resources.release();
       this.deps.log.warn({ err, scrapeId }, "restoring the replay context failed");
