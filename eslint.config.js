@@ -18,7 +18,7 @@ const DEPS = {
   processes: ["isolation"],
   deadline: ["errors"],
   "page-state": ["browser"],
-  store: ["page-state", "scrape"],
+  store: ["page-state"],
   browser: ["isolation", "network", "processes"],
   sandbox: ["isolation", "processes", "deadline"],
   scrape: [

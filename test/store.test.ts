@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "vitest";
-import type { ReplayContext } from "../src/scrape/replay-context.js";
+import type { ReplayContext } from "../src/page-state/replay-context.js";
 import type { ScrapeRecord, Store } from "../src/store/repositories.js";
 import { openSqliteStore } from "../src/store/sqlite.js";
 import { tempDataDir } from "./helpers/server.js";

@@ -74,9 +74,13 @@ export class CdpMux {
 
   /**
    * A client inside this process: `onMessage` gets what the browser sends it (its own browser
-   * session's messages without a sessionId, as over a WebSocket).
+   * session's messages without a sessionId, as over a WebSocket). `onEnd` is called when the mux
+   * drops it (the browser went away), so that it can settle what it still waits for.
    */
-  connect(onMessage: (text: string) => void): { send(text: string): void; close(): void } {
+  connect(
+    onMessage: (text: string) => void,
+    onEnd?: () => void,
+  ): { send(text: string): void; close(): void } {
     const port: ClientPort = {
       deliver: onMessage,
       pause: () => {},
@@ -84,7 +88,10 @@ export class CdpMux {
       end: () => {},
     };
     const client = this.addClient(port);
-    port.end = () => this.detach(client);
+    port.end = () => {
+      this.detach(client);
+      onEnd?.();
+    };
     return { send: (text) => this.receive(client, text), close: () => this.detach(client) };
   }
 

@@ -5,14 +5,15 @@ import type { FileStore } from "../files/file-store.js";
 import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
 import type { Deadline } from "./deadline.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
+import { pageState } from "../page-state/page-state.js";
+import { applyToPage } from "../page-state/playwright-page.js";
 import { wantedFormats } from "./formats.js";
 import { hostOf } from "./navigation-errors.js";
 import { navigate } from "./navigate.js";
-import { pageSetup } from "./page-setup.js";
-import { tunePage } from "./page-tuning.js";
+import { pageSettings } from "./page-setup.js";
 import { checkSelectors, pageMarkdown, readPage } from "./read-page.js";
 import { buildReplayContext } from "./replay-capture.js";
-import type { ReplayContext } from "./replay-context.js";
+import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
 import { pageMetadata } from "./transforms/metadata.js";
@@ -53,18 +54,13 @@ export async function scrapeInBrowser(
   const stop = () => void context?.close().catch(() => {});
   deadline.signal.addEventListener("abort", stop);
   try {
-    const setup = pageSetup(req, browser.version());
-    context = await browser.newContext(setup.contextOptions);
+    const settings = pageSettings(req, browser.version());
+    const state = pageState(settings);
+    context = await browser.newContext({ ...state.contextOptions, acceptDownloads: false });
     deadline.check();
     const page = await context.newPage();
-    await Promise.all([
-      tunePage(context, page, {
-        blockAds: req.blockAds,
-        userAgent: setup.replay.userAgent!,
-        language: setup.language,
-      }),
-      checkSelectors(page, req),
-    ]);
+    const cdp = await context.newCDPSession(page);
+    await Promise.all([applyToPage(cdp, state), checkSelectors(page, req)]);
 
     deadline.stage = "loading the page";
     const response = await navigate(page, req, deadline, proxy);
@@ -112,7 +108,7 @@ export async function scrapeInBrowser(
     const replay = req.zeroDataRetention
       ? null
       : buildReplayContext({
-          setup: setup.replay,
+          setup: settings,
           loadedUrl,
           loadedTimeOrigin,
           page: extract,

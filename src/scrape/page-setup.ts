@@ -1,29 +1,7 @@
-import type { BrowserContextOptions } from "playwright-core";
 import { DESKTOP_VIEWPORT, MOBILE_USER_AGENT, MOBILE_VIEWPORT } from "../browser/flags.js";
+import type { PageSettings } from "../page-state/page-state.js";
 import { locationEmulation } from "./location.js";
 import type { ScrapeRequest } from "./request.js";
-import type { ReplayContext } from "./replay-context.js";
-
-/** The parts of a replay context fixed before the page loads. */
-export type ReplaySetup = Pick<
-  ReplayContext,
-  | "headers"
-  | "viewport"
-  | "mobile"
-  | "userAgent"
-  | "locale"
-  | "languages"
-  | "timezoneId"
-  | "ignoreHTTPSErrors"
-  | "blockAds"
->;
-
-export interface PageSetup {
-  contextOptions: BrowserContextOptions;
-  /** Applied per page over CDP (see page-tuning.ts), not through Playwright's options. */
-  language?: { locale: string; languages?: string[] };
-  replay: ReplaySetup;
-}
 
 /**
  * Desktop Chrome's user agent for this browser version. Headless Chromium announces itself as
@@ -37,44 +15,24 @@ export function desktopUserAgent(browserVersion: string): string {
   );
 }
 
-/** Browser context options for a request: viewport, device, time zone, headers, TLS. */
-export function pageSetup(req: ScrapeRequest, browserVersion: string): PageSetup {
-  const headers = { ...(req.headers ?? {}) };
+/**
+ * What a scrape request asks of the page before it loads: viewport, device, user agent,
+ * location (locale, languages, time zone), headers, TLS and ad blocking. page-state turns it
+ * into browser settings; the replay context keeps it for the session.
+ */
+export function pageSettings(req: ScrapeRequest, browserVersion: string): PageSettings {
   const emulation = req.location
     ? locationEmulation(req.location.country, req.location.languages)
     : undefined;
-  // The client's own Accept-Language wins over the one location would give.
-  const ownLanguage = Object.keys(headers).some((h) => h.toLowerCase() === "accept-language");
-  const viewport = req.mobile ? { ...MOBILE_VIEWPORT } : { ...DESKTOP_VIEWPORT };
-  const userAgent = req.mobile ? MOBILE_USER_AGENT : desktopUserAgent(browserVersion);
-  const contextOptions: BrowserContextOptions = {
-    viewport,
-    userAgent,
-    isMobile: req.mobile,
-    hasTouch: req.mobile,
-    // Not Playwright's `locale`: it would send only that one language as Accept-Language, over
-    // any header of ours; page-tuning sets the locale and the whole language list instead.
-    timezoneId: emulation?.timezoneId,
-    extraHTTPHeaders: Object.keys(headers).length > 0 ? headers : undefined,
-    ignoreHTTPSErrors: req.skipTlsVerification,
-    acceptDownloads: false,
-  };
   return {
-    contextOptions,
-    language: emulation && {
-      locale: emulation.locale,
-      languages: ownLanguage ? undefined : emulation.languages,
-    },
-    replay: {
-      headers,
-      viewport,
-      mobile: req.mobile,
-      userAgent,
-      locale: emulation?.locale,
-      languages: emulation?.languages,
-      timezoneId: emulation?.timezoneId,
-      ignoreHTTPSErrors: req.skipTlsVerification,
-      blockAds: req.blockAds,
-    },
+    headers: { ...(req.headers ?? {}) },
+    viewport: req.mobile ? { ...MOBILE_VIEWPORT } : { ...DESKTOP_VIEWPORT },
+    mobile: req.mobile,
+    userAgent: req.mobile ? MOBILE_USER_AGENT : desktopUserAgent(browserVersion),
+    locale: emulation?.locale,
+    languages: emulation?.languages,
+    timezoneId: emulation?.timezoneId,
+    ignoreHTTPSErrors: req.skipTlsVerification,
+    blockAds: req.blockAds,
   };
 }

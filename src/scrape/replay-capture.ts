@@ -1,7 +1,7 @@
 import type { Cookie } from "playwright-core";
-import type { ReplaySetup } from "./page-setup.js";
+import type { PageSettings } from "../page-state/page-state.js";
 import type { Action } from "./request.js";
-import type { ReplayContext, ReplayCookie } from "./replay-context.js";
+import type { ReplayContext, ReplayCookie } from "../page-state/replay-context.js";
 import type { PageExtract } from "./transforms/extract-page.js";
 
 /** Cookies as a session restores them; Playwright-only fields (partition keys) are dropped. */
@@ -19,7 +19,7 @@ export function replayCookies(cookies: Cookie[]): ReplayCookie[] {
 }
 
 export interface ReplayCapture {
-  setup: ReplaySetup;
+  setup: PageSettings;
   loadedUrl: string;
   /** performance.timeOrigin right after the initial load, to spot later document changes. */
   loadedTimeOrigin: number;

@@ -9,7 +9,7 @@ import { Deadline } from "./deadline.js";
 import { toDocument, type ScrapeDocument } from "./document.js";
 import { hostOf } from "./navigation-errors.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
-import type { ReplayContext } from "./replay-context.js";
+import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { ScrapeCache } from "./scrape-cache.js";
 

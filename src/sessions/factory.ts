@@ -1,5 +1,5 @@
 import { AppError, MESSAGES } from "../errors/app-error.js";
-import type { ReplayContext } from "../scrape/replay-context.js";
+import type { ReplayContext } from "../page-state/replay-context.js";
 import type { SessionResources } from "./resources.js";
 import { restoreReplayContext } from "./restore.js";
 
@@ -46,13 +46,7 @@ export class SessionFactory {
       throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
     }
     try {
-      await restoreReplayContext(
-        resources.context,
-        resources.page,
-        resources.cdp,
-        rc,
-        Date.now() + RESTORE_TIMEOUT_MS,
-      );
+      await restoreReplayContext(resources, rc, Date.now() + RESTORE_TIMEOUT_MS);
     } catch (err) {
       await resources.release();
       this.opts.log.warn({ err, scrapeId }, "restoring the replay context failed");

@@ -10,7 +10,7 @@ export interface SessionResources {
   browser: Browser;
   context: BrowserContext;
   page: Page;
-  /** The server's own CDP session on the first page: holds emulation overrides while attached. */
+  /** The server's own CDP session on the first page (the restore's storage script goes through it). */
   cdp: CDPSession;
   /** The session's sandbox: its CDP endpoint and one worker per language used. */
   sandbox: SessionSandbox;

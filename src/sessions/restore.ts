@@ -1,39 +1,13 @@
-import type { BrowserContext, CDPSession, Page } from "playwright-core";
+import { PagePreparer } from "../browser/page-preparer.js";
+import { pageState, sessionSetup } from "../page-state/page-state.js";
 import { runActions } from "../scrape/actions.js";
 import { Deadline } from "../scrape/deadline.js";
-import type { ReplayContext } from "../scrape/replay-context.js";
+import type { ReplayContext } from "../page-state/replay-context.js";
 import type { Action } from "../scrape/request.js";
+import type { SessionResources } from "./resources.js";
 
 /** Actions that change the page without producing output; the ones worth replaying. */
 const REPLAYABLE = new Set(["wait", "click", "write", "press", "scroll", "executeJavascript"]);
-
-/**
- * Applies to a page everything a CDP session must keep asserting for the page to look like the
- * scrape's: viewport, mobile, locale, timezone, user agent. Lives as long as `cdp` stays attached.
- */
-export async function applyEmulation(cdp: CDPSession, rc: ReplayContext): Promise<void> {
-  await cdp.send("Emulation.setDeviceMetricsOverride", {
-    width: rc.viewport.width,
-    height: rc.viewport.height,
-    deviceScaleFactor: 1, // as the scrape had it
-    mobile: rc.mobile,
-  });
-  if (rc.mobile) await cdp.send("Emulation.setTouchEmulationEnabled", { enabled: true });
-  if (rc.timezoneId) await cdp.send("Emulation.setTimezoneOverride", { timezoneId: rc.timezoneId });
-  if (rc.locale) await cdp.send("Emulation.setLocaleOverride", { locale: rc.locale });
-  if (rc.userAgent || rc.locale) {
-    const userAgent =
-      rc.userAgent ??
-      ((await cdp.send("Browser.getVersion")) as { userAgent: string }).userAgent.replace(
-        "HeadlessChrome",
-        "Chrome",
-      );
-    await cdp.send("Emulation.setUserAgentOverride", {
-      userAgent,
-      ...(rc.locale ? { acceptLanguage: (rc.languages ?? [rc.locale]).join(",") } : {}),
-    });
-  }
-}
 
 /** Source of a one-shot script that puts the scrape's storage back before the page's own code runs. */
 function storageScript(storage: NonNullable<ReplayContext["storage"]>): string {
@@ -46,20 +20,21 @@ function storageScript(storage: NonNullable<ReplayContext["storage"]>): string {
 }
 
 /**
- * Puts a fresh page back at the scrape's state: headers, cookies and storage first, then the
- * navigation, then the scrape's page-changing actions when they did not navigate away.
+ * Puts a fresh browser back at the scrape's state: every page it opens set up as the scrape's
+ * was (page-state, for the browser's life), cookies and storage, then the navigation, then the
+ * scrape's page-changing actions when they did not navigate away. Every step ends by deadlineAt;
+ * a call left hanging dies with the browser that the failed restore gives back.
  */
 export async function restoreReplayContext(
-  context: BrowserContext,
-  page: Page,
-  cdp: CDPSession,
+  resources: Pick<SessionResources, "proc" | "context" | "page" | "cdp">,
   rc: ReplayContext,
   deadlineAt: number,
 ): Promise<void> {
+  const { context, page, cdp } = resources;
   const left = () => Math.max(1_000, deadlineAt - Date.now());
-  if (Object.keys(rc.headers).length > 0) await context.setExtraHTTPHeaders(rc.headers);
-  if (rc.cookies.length > 0) await context.addCookies(rc.cookies);
-  await applyEmulation(cdp, rc);
+  const bounded = <T>(what: string, p: Promise<T>) => within(p, deadlineAt, what);
+  await PagePreparer.start(resources.proc.cdp, sessionSetup(pageState(rc)), left());
+  if (rc.cookies.length > 0) await bounded("adding cookies", context.addCookies(rc.cookies));
 
   // Older records lack actionsNavigated; for them a changed URL is the best sign of navigation.
   const navigated = rc.actionsNavigated ?? rc.loadedUrl !== rc.finalUrl;
@@ -69,17 +44,20 @@ export async function restoreReplayContext(
   let scriptId: string | undefined;
   if (rc.storage) {
     // Scripts for new documents only take effect with the Page domain enabled on this session.
-    await cdp.send("Page.enable");
-    const added = (await cdp.send("Page.addScriptToEvaluateOnNewDocument", {
-      source: storageScript(rc.storage),
-    })) as { identifier: string };
+    await bounded("enabling the page domain", cdp.send("Page.enable"));
+    const added = await bounded(
+      "adding the storage script",
+      cdp.send("Page.addScriptToEvaluateOnNewDocument", { source: storageScript(rc.storage) }),
+    );
     scriptId = added.identifier;
   }
   try {
     await page.goto(target, { timeout: left(), waitUntil: "load" });
   } finally {
-    if (scriptId)
-      await cdp.send("Page.removeScriptToEvaluateOnNewDocument", { identifier: scriptId });
+    if (scriptId) {
+      const remove = cdp.send("Page.removeScriptToEvaluateOnNewDocument", { identifier: scriptId });
+      await bounded("removing the storage script", remove);
+    }
   }
   if (replayActions.length > 0) {
     // The scrape's own action runner, so a replayed action behaves exactly as it did then.
@@ -90,6 +68,16 @@ export async function restoreReplayContext(
       deadline.dispose();
     }
   }
+}
+
+/** Settles as p does, or fails at deadlineAt naming the step that ran out of time. */
+function within<T>(p: Promise<T>, deadlineAt: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    const ms = Math.max(0, deadlineAt - Date.now());
+    timer = setTimeout(() => reject(new Error(`restore: ${what} took past the deadline`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function isReplayable(a: unknown): a is Action {

@@ -1,4 +1,4 @@
-import type { ReplayContext } from "../scrape/replay-context.js";
+import type { ReplayContext } from "../page-state/replay-context.js";
 
 /** A scrape as the rest of the server sees it. */
 export interface ScrapeRecord {

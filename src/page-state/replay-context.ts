@@ -1,27 +1,16 @@
+import type { PageSettings } from "./page-state.js";
+
 /**
  * What we keep of a scrape so that a live session can be put back at the same page state.
- * Stored as JSON with the scrape record; never stored for zeroDataRetention scrapes.
+ * Stored as JSON with the scrape record; never stored for zeroDataRetention scrapes. How the page
+ * was set up before it loaded (headers, device, locale, TLS, ad blocking) is its PageSettings part.
  */
-export interface ReplayContext {
+export interface ReplayContext extends PageSettings {
   version: 1;
   /** The URL the page was at when the scrape finished (after redirects and actions). */
   finalUrl: string;
   /** The URL after the initial load, before any action ran. */
   loadedUrl: string;
-  /** Extra request headers the scrape sent (also sent by the session). */
-  headers: Record<string, string>;
-  viewport: { width: number; height: number };
-  mobile: boolean;
-  userAgent?: string;
-  locale?: string;
-  /**
-   * Languages from `location`, in order (navigator.languages; Accept-Language is built from
-   * them). Absent when the scrape asked for no location.
-   */
-  languages?: string[];
-  timezoneId?: string;
-  ignoreHTTPSErrors: boolean;
-  blockAds: boolean;
   cookies: ReplayCookie[];
   /** localStorage and sessionStorage of the final page's origin. */
   storage: {
