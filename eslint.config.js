@@ -17,6 +17,7 @@ const DOMAIN = [
   "isolation",
   "network",
   "health",
+  "deadline",
 ];
 
 export default tseslint.config(

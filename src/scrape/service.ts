@@ -5,7 +5,7 @@ import type { FileStore } from "../files/file-store.js";
 import type { Store } from "../store/repositories.js";
 import { scrapeInBrowser, type PageResult } from "./browser-scrape.js";
 import { cacheKey } from "./cache-key.js";
-import { Deadline } from "./deadline.js";
+import { ScrapeDeadline } from "./deadline.js";
 import { toDocument, type ScrapeDocument } from "./document.js";
 import { hostOf } from "./navigation-errors.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
@@ -56,7 +56,7 @@ export class ScrapeService {
       }
     }
 
-    const deadline = new Deadline(req.timeout, opts.signal, hostOf(req.url));
+    const deadline = new ScrapeDeadline(req.timeout, opts.signal, hostOf(req.url));
     let scraped;
     try {
       scraped = await scrapeInBrowser(
