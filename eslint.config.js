@@ -17,6 +17,7 @@ const DOMAIN = [
   "isolation",
   "network",
   "health",
+  "processes",
   "deadline",
 ];
 
@@ -68,7 +69,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/config/**/*.ts", "src/main.ts", "src/browser/chromium-process.ts"],
+    files: ["src/config/**/*.ts", "src/main.ts"],
     rules: { "no-restricted-properties": "off" },
   },
 );

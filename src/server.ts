@@ -5,7 +5,7 @@ import { buildApp } from "./app.js";
 import type { Config } from "./config/config.js";
 import { profilesRoot } from "./browser/chromium-process.js";
 import { findChromium } from "./browser/find-chromium.js";
-import { reapOrphans } from "./browser/reaper.js";
+import { reapOrphans } from "./processes/reaper.js";
 import { SharedBrowser } from "./browser/shared-browser.js";
 import { FileStore } from "./files/file-store.js";
 import { LiveViewService } from "./liveview/service.js";
