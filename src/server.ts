@@ -13,8 +13,7 @@ import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { AppError } from "./errors/app-error.js";
 import { InteractService } from "./interact/service.js";
-import { detectSandbox } from "./sandbox/index.js";
-import { tryFindOnHost } from "./isolation/host.js";
+import { SandboxDetector, sandboxUnavailableMessage } from "./sandbox/index.js";
 import { BrowserLauncher } from "./browser/launcher.js";
 import { EgressProxy } from "./network/egress-proxy.js";
 import { egressPolicy, OwnEndpoints } from "./network/egress-policy.js";
@@ -44,6 +43,8 @@ export interface ServerOptions {
    * machine every address is private, so a local site has to play the public internet.
    */
   isPrivateAddress?: (address: string) => boolean;
+  /** bubblewrap to use instead of the system's; tests point it at a stand-in that fails. */
+  bwrapPath?: string;
 }
 
 /**
@@ -68,7 +69,8 @@ export async function startServer(
   // Input in an interactive live view counts as activity for the session's idle timer.
   const liveview = new LiveViewService({ onInput: (id) => sessions.touchSession(id) });
   let log: { warn(o: object, m: string): void; info(o: object, m: string): void } = console;
-  const sandbox = detectSandbox(config.sandbox, (msg) => log.warn({}, msg));
+  const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
+  const sandbox = detector.detect(config.sandbox);
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
   if (sandboxMode) prepareSandboxes(config.dataDir);
 
@@ -82,12 +84,12 @@ export async function startServer(
     }),
   });
   // Browsers are jailed whenever bubblewrap works here, even when user code is not (SANDBOX=none).
-  const jailWorks = sandboxMode === "bwrap" || detectSandbox("bwrap") === "bwrap";
+  const jailWorks = detector.bwrapWorks();
   const launcher = new BrowserLauncher({
     chromiumPath,
     jail: jailWorks
       ? {
-          bwrapPath: tryFindOnHost("bwrap")!,
+          bwrapPath: detector.bwrapPath!,
           nodePath: fs.realpathSync(process.execPath),
           storageBytes: config.browserProfileBytes,
           marker,
@@ -118,9 +120,10 @@ export async function startServer(
     takeResources: () => pool.take(),
     assertAvailable: () => {
       if (!sandboxMode) {
+        // The reason in general terms only: the probe's own output stays in the log.
         throw new AppError(
           "SANDBOX_UNAVAILABLE",
-          typeof sandbox === "string" ? "" : sandbox.unavailable,
+          typeof sandbox === "string" ? "" : sandboxUnavailableMessage(sandbox.unavailable),
         );
       }
       try {
@@ -163,7 +166,7 @@ export async function startServer(
     );
   } else if (!sandboxMode) {
     app.log.error(
-      { reason: typeof sandbox === "string" ? "" : sandbox.unavailable },
+      typeof sandbox === "string" ? {} : sandbox.unavailable,
       "code execution is disabled: no usable sandbox",
     );
   }
