@@ -1,5 +1,4 @@
-import fs from "node:fs";
-import { allPids, processStat } from "../src/browser/process-table.js";
+import { descendants as below, pssBytes as pss } from "../src/processes/process-table.js";
 
 /** Median of a list of numbers. */
 export function median(xs: number[]): number {
@@ -23,32 +22,12 @@ export async function time(fn: () => Promise<unknown>): Promise<number> {
 
 /** Every process below pid in the process tree. */
 export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const p of allPids()) {
-    const stat = processStat(p);
-    if (stat) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), p]);
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
+  return below(pid);
 }
 
 /** Proportional set size of the given processes, in bytes (shared pages split fairly). */
 export function pssBytes(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
-      if (m) kb += Number(m[1]);
-    } catch {}
-  }
-  return kb * 1024;
+  return pids.reduce((sum, pid) => sum + (pss(pid) ?? 0), 0);
 }
 
 /** Formats a figure line for the console. */

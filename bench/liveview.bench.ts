@@ -2,12 +2,16 @@
 // receiving the new frame, bytes per second per viewer (idle and animating), and the CPU the
 // session's Chromium spends with 0, 1 and 3 viewers. Prints figures; asserts nothing.
 //   npm run bench:liveview
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import WebSocket from "ws";
 import { decodeFrame } from "../src/liveview/protocol.js";
+import {
+  CLOCK_TICKS_PER_SECOND,
+  descendants,
+  processTable,
+} from "../src/processes/process-table.js";
 import { liveViewUrls } from "../src/liveview/service.js";
 import { testLauncher } from "../test/helpers/browsers.js";
 import { startTestServer } from "../test/helpers/server.js";
@@ -67,18 +71,14 @@ async function connect(url: string): Promise<Client> {
   return c;
 }
 
-/** CPU seconds used so far by every process in a process group (Chromium and its helpers). */
-function groupCpuSeconds(pgid: number): number {
-  const tick = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) === pgid) total += (Number(f[11]) + Number(f[12])) / tick;
-    } catch {}
-  }
-  return total;
+/**
+ * CPU seconds used so far by a browser and every process below it (helpers, renderers); the
+ * tree rather than the process group, which for a jailed browser holds only bubblewrap.
+ */
+function treeCpuSeconds(pid: number): number {
+  const table = processTable();
+  const ticks = [pid, ...descendants(pid, table)].map((p) => table.get(p)?.cpuTicks ?? 0);
+  return ticks.reduce((a, b) => a + b, 0) / CLOCK_TICKS_PER_SECOND;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -146,9 +146,9 @@ async function main() {
       Array.from({ length: count }, () => connect(urls.liveViewUrl)),
     );
     await sleep(1000);
-    const c0 = groupCpuSeconds(proc.pid);
+    const c0 = treeCpuSeconds(proc.pid);
     await sleep(WINDOW_MS);
-    const cpu = ((groupCpuSeconds(proc.pid) - c0) * 100000) / WINDOW_MS;
+    const cpu = ((treeCpuSeconds(proc.pid) - c0) * 100000) / WINDOW_MS;
     const each = clients.map((c) => c.frames);
     console.log(
       `session Chromium CPU while animating, ${count} viewer(s): ${cpu.toFixed(0)}% of one core` +

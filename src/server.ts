@@ -5,15 +5,20 @@ import { buildApp } from "./app.js";
 import type { Config } from "./config/config.js";
 import { profilesRoot } from "./browser/chromium-process.js";
 import { findChromium } from "./browser/find-chromium.js";
-import { reapOrphans } from "./browser/reaper.js";
+import { reapOrphans } from "./processes/reaper.js";
 import { SharedBrowser } from "./browser/shared-browser.js";
 import { FileStore } from "./files/file-store.js";
 import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
-import { detectSandbox, nodeRuntime, Runtimes, sandboxRoot } from "./sandbox/index.js";
-import { tryFindOnHost } from "./isolation/host.js";
+import {
+  nodeRuntime,
+  Runtimes,
+  SandboxDetector,
+  sandboxRoot,
+  sandboxUnavailableMessage,
+} from "./sandbox/index.js";
 import { BrowserLauncher } from "./browser/launcher.js";
 import { EgressProxy } from "./network/egress-proxy.js";
 import { egressPolicy, OwnEndpoints } from "./network/egress-policy.js";
@@ -46,6 +51,8 @@ export interface ServerOptions {
    * where an embedding program hangs its own accounting.
    */
   onSessionEnded?: (e: SessionEnded) => void;
+  /** bubblewrap to use instead of the system's; tests point it at a stand-in that fails. */
+  bwrapPath?: string;
 }
 
 /**
@@ -68,7 +75,8 @@ export async function startServer(
   // Input in an interactive live view counts as activity for the session's idle timer.
   const liveview = new LiveViewService({ onInput: (id) => sessions.touchSession(id) });
   let log: { warn(o: object, m: string): void; info(o: object, m: string): void } = console;
-  const sandbox = detectSandbox(config.sandbox, (msg) => log.warn({}, msg));
+  const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
+  const sandbox = detector.detect(config.sandbox);
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
   const languages = [nodeRuntime];
   const runtimes = sandboxMode
@@ -85,12 +93,12 @@ export async function startServer(
     }),
   });
   // Browsers are jailed whenever bubblewrap works here, even when user code is not (SANDBOX=none).
-  const jailWorks = sandboxMode === "bwrap" || detectSandbox("bwrap") === "bwrap";
+  const jailWorks = detector.bwrapWorks();
   const launcher = new BrowserLauncher({
     chromiumPath,
     jail: jailWorks
       ? {
-          bwrapPath: tryFindOnHost("bwrap")!,
+          bwrapPath: detector.bwrapPath!,
           nodePath: fs.realpathSync(process.execPath),
           storageBytes: config.browserProfileBytes,
           marker,
@@ -127,8 +135,9 @@ export async function startServer(
   if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
+    // The reason in general terms only: the probe's own output stays in the log.
     sandboxUnavailable: () =>
-      sandboxMode ? undefined : typeof sandbox === "string" ? "" : sandbox.unavailable,
+      typeof sandbox === "string" ? undefined : sandboxUnavailableMessage(sandbox.unavailable),
     chromiumPath,
     log: sessionLog,
   });
@@ -167,7 +176,7 @@ export async function startServer(
     );
   } else if (!sandboxMode) {
     app.log.error(
-      { reason: typeof sandbox === "string" ? "" : sandbox.unavailable },
+      typeof sandbox === "string" ? {} : sandbox.unavailable,
       "code execution is disabled: no usable sandbox",
     );
   }

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { ConfigError, loadConfig } from "../src/config/config.js";
+import { ConfigError, defaultMaxConcurrentScrapes, loadConfig } from "../src/config/config.js";
 
 test("defaults: port 3002, private networks allowed while authentication is off", () => {
   const config = loadConfig({});
@@ -43,4 +43,12 @@ test("an invalid value stops loadConfig with a ConfigError naming the variable",
 
 test("every bad variable is reported at once", () => {
   expect(() => loadConfig({ PORT: "x", LOG_LEVEL: "loud" })).toThrow(/PORT[\s\S]*LOG_LEVEL/);
+});
+
+test("MAX_CONCURRENT_SCRAPES: two per CPU and at least 4 by default, or as set", () => {
+  expect(defaultMaxConcurrentScrapes(1)).toBe(4);
+  expect(defaultMaxConcurrentScrapes(8)).toBe(16);
+  expect(loadConfig({}).maxConcurrentScrapes).toBeGreaterThanOrEqual(4);
+  expect(loadConfig({ MAX_CONCURRENT_SCRAPES: "3" }).maxConcurrentScrapes).toBe(3);
+  expect(() => loadConfig({ MAX_CONCURRENT_SCRAPES: "0" })).toThrow(/MAX_CONCURRENT_SCRAPES/);
 });

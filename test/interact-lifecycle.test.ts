@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, pidsMentioning, scrapeId, stop } from "./helpers/interact.js";
 import { groupPids } from "./helpers/browsers.js";
+import { killGroup } from "../src/processes/signal.js";
 import { startTestServer, tempDataDir } from "./helpers/server.js";
 
 let site: FixtureSite;
@@ -79,7 +80,7 @@ test("a crashed browser ends its session with a clear error; other sessions carr
     await interact(server.url, a, { code: "1" });
     await interact(server.url, b, { code: "1" });
     const victim = server.services.sessions.get(a)!;
-    process.kill(-victim.resources.proc.pid, "SIGKILL");
+    killGroup(victim.resources.proc.pid);
     expect(await waitFor(() => !victim.alive)).toBe(true);
     const res = await interact(server.url, a, { code: "1" });
     expect(res.status).toBe(410);

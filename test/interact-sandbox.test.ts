@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
-import { allPids, commandLine } from "../src/browser/process-table.js";
+import { allPids, commandLine } from "../src/processes/process-table.js";
 import { listeningPorts } from "./helpers/ports.js";
 import { interact, scrapeId } from "./helpers/interact.js";
 import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";

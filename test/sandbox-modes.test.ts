@@ -1,24 +1,29 @@
 import fs from "node:fs";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectSandbox, resetSandboxDetection } from "../src/sandbox/detect.js";
+import { SandboxDetector } from "../src/sandbox/detect.js";
 import { prepareCode } from "../src/sandbox/runtimes/node-transform.js";
 import { sandboxTempDir, startSandboxSession, type SandboxSession } from "./sandbox-fixture.js";
 
-describe("detectSandbox", () => {
+describe("SandboxDetector", () => {
   it("finds a working bubblewrap here, and says so for auto and bwrap", () => {
-    resetSandboxDetection();
-    expect(detectSandbox("auto")).toBe("bwrap");
-    resetSandboxDetection();
-    expect(detectSandbox("bwrap")).toBe("bwrap");
+    const detector = new SandboxDetector();
+    expect(detector.detect("auto")).toBe("bwrap");
+    expect(detector.detect("bwrap")).toBe("bwrap");
+    expect(detector.bwrapWorks()).toBe(true);
   });
 
-  it("warns loudly when told to run without a sandbox", () => {
-    resetSandboxDetection();
-    const lines: string[] = [];
-    expect(detectSandbox("none", (m) => lines.push(m))).toBe("none");
-    expect(lines.join("\n")).toMatch(/WARNING: SANDBOX=none/);
-    resetSandboxDetection();
+  it("runs nothing for SANDBOX=none, and reports a missing bubblewrap in general terms", () => {
+    const detector = new SandboxDetector({ bwrapPath: "/nonexistent/bwrap" });
+    expect(detector.detect("none")).toBe("none");
+    const auto = detector.detect("auto");
+    expect(auto).toEqual({
+      unavailable: {
+        reason: "bubblewrap is not installed",
+        detail: expect.stringContaining("/nonexistent/bwrap"),
+      },
+    });
+    expect(detector.bwrapWorks()).toBe(false);
   });
 });
 

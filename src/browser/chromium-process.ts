@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type net from "node:net";
 import path from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { Deadline } from "../deadline/deadline.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
+import { launchProcess } from "../processes/launcher.js";
 import { CdpMux } from "./cdp-mux.js";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
 import {
@@ -15,7 +16,6 @@ import {
   type JailOptions,
 } from "./jail.js";
 import { PageScripts } from "./page-scripts.js";
-import { allPids, processStat } from "./process-table.js";
 
 /** The folder under DATA_DIR holding the profiles of browsers run without a jail. */
 export function profilesRoot(dataDir: string): string {
@@ -31,9 +31,12 @@ export interface ChromiumProcess {
   readonly scripts: PageScripts;
   /** Jailed browsers: the listening socket in the jail's network namespace, its only way out. */
   readonly egress: net.Server | undefined;
-  /** Resolves once the process has exited, for whatever reason. */
+  /** Resolves once the browser has exited, for whatever reason; after kill(), once all of it is gone. */
   readonly exited: Promise<void>;
-  /** Kills the whole process group and removes what it had on disk. Safe to call twice. */
+  /**
+   * Kills the browser and everything it started, jailed or not, waits until they are gone and
+   * removes what it had on disk. Safe to call twice.
+   */
   kill(): Promise<void>;
 }
 
@@ -51,9 +54,9 @@ export interface LaunchOptions {
 }
 
 /**
- * Starts one Chromium with CDP over a pipe, in its own process group so that every helper
- * process it forks dies with it. Jailed when `jail` is given; then it also runs as a leased
- * unprivileged uid when the server is root.
+ * Starts one Chromium with CDP over a pipe, through the one process launcher, so that every
+ * helper process it forks dies with it. Jailed when `jail` is given; then it also runs as a
+ * leased unprivileged uid when the server is root.
  */
 export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProcess> {
   const id = randomUUID();
@@ -85,18 +88,22 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
       args: [...common, `--user-data-dir=${profileDir}`, ...proxy, "about:blank"],
     };
   }
-  const stdio: ("ignore" | "pipe" | "ipc")[] = ["ignore", "ignore", "pipe", "pipe", "pipe"];
-  if (opts.jail) stdio[HANDOFF_FD] = "ipc";
-  const child = spawn(command.file, command.args, {
-    detached: true,
-    stdio,
+  // fd 3 and 4: CDP; a jail's helper hands its egress socket over the IPC channel.
+  const extraFds: ("pipe" | "ipc")[] = ["pipe", "pipe"];
+  if (opts.jail) extraFds[HANDOFF_FD - 3] = "ipc";
+  const proc = launchProcess({
+    name: "chromium",
+    file: command.file,
+    args: command.args,
     env: { PATH: "/usr/bin:/bin", HOME: profileDir ?? JAILED_PROFILE_DIR, TZ: "UTC" },
+    extraFds,
+    // Unjailed, Chromium's crash handler leaves the process group; it names the profile.
+    markers: profileDir ? [profileDir] : [],
+    // Chromium logs a lot to stderr: a tail is kept for a failed start's message.
+    tailChars: 2_000,
   });
-  // Chromium logs a lot to stderr; keep only a tail for a failed start's message.
-  let stderrTail = "";
-  child.stderr?.on("data", (d: Buffer) => (stderrTail = (stderrTail + d).slice(-2000)));
-  const cdp = new CdpMux(child.stdio[3] as Writable, child.stdio[4] as Readable);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const cdp = new CdpMux(proc.pipe(3), proc.pipe(4));
+  const exited = proc.exited.then(() => {});
   const cleanup = () => {
     cdp.close();
     lease?.release();
@@ -105,26 +112,36 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
   void exited.then(cleanup);
 
   const kill = async () => {
-    killGroup(child);
-    await exited;
-    // Helpers (zygote, renderers) can outlive the main process by a moment: wait them out.
-    await groupGone(child.pid);
+    await proc.kill();
     cleanup();
   };
 
+  const output = () => proc.output.tail.trim().slice(-500);
+  const deadline = new Deadline(opts.timeoutMs ?? 15_000, {
+    signal: opts.signal,
+    timeoutError: (d) => new Error(`Chromium did not start within ${d.timeoutMs} ms: ${output()}`),
+    cancelError: () => new Error("Chromium launch aborted"),
+  });
+  const egressSocket = opts.jail ? handedOut(proc.child) : Promise.resolve(undefined);
   try {
-    const [egress] = await withTimeout(
-      Promise.all([opts.jail ? handedOut(child) : undefined, cdp.ready()]),
-      opts.timeoutMs ?? 15_000,
-      opts.signal,
-      () => `Chromium did not start: ${stderrTail.trim().slice(-500)}`,
+    const [egress] = await deadline.race(
+      Promise.all([egressSocket, cdp.ready()]).catch((err: Error) => {
+        throw new Error(`Chromium did not start (${err.message}): ${output()}`);
+      }),
     );
     // Attached before any page exists, so that it reaches every page's renderer.
     const scripts = new PageScripts(cdp);
-    return { id, pid: child.pid!, cdp, scripts, egress, exited, kill };
+    return { id, pid: proc.pid!, cdp, scripts, egress, exited, kill };
   } catch (err) {
+    // Handed out now or later, nobody will serve it.
+    void egressSocket.then(
+      (socket) => socket?.close(),
+      () => {},
+    );
     await kill();
     throw err;
+  } finally {
+    deadline.dispose();
   }
 }
 
@@ -138,66 +155,4 @@ function handedOut(child: ChildProcess): Promise<net.Server> {
     });
     child.once("exit", () => reject(new Error("Chromium exited during start")));
   });
-}
-
-function withTimeout<T>(
-  p: Promise<T>,
-  ms: number,
-  signal: AbortSignal | undefined,
-  message: () => string,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(message())), ms);
-    const onAbort = () => fail(new Error("Chromium launch aborted"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const fail = (err: Error) => {
-      done();
-      reject(err);
-    };
-    p.then(
-      (v) => {
-        done();
-        resolve(v);
-      },
-      (err: Error) => fail(new Error(`${err.message}: ${message()}`)),
-    );
-  });
-}
-
-/** SIGKILLs the whole process group, even when its leader already exited. */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-}
-
-/**
- * Resolves once no live process of the group is left (or after a bounded wait). Zombies do not
- * count: processes from a jail's PID namespace are reaped by the system's init, which may
- * take its time, but a zombie holds no memory and runs nothing.
- */
-async function groupGone(pgid: number | undefined, maxMs = 3_000): Promise<void> {
-  if (pgid === undefined) return;
-  const end = Date.now() + maxMs;
-  while (Date.now() < end && liveGroupMembers(pgid) > 0) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {}
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** How many processes of group pgid are still running (not zombies). */
-function liveGroupMembers(pgid: number): number {
-  return allPids().filter((pid) => {
-    const stat = processStat(pid);
-    return stat !== undefined && stat.pgrp === pgid && stat.state !== "Z";
-  }).length;
 }

@@ -27,6 +27,11 @@ export function defaultMaxSessions(totalMemBytes = os.totalmem()): number {
   return Math.max(1, Math.floor((totalMemBytes * 0.75) / SESSION_MEMORY_BUDGET_BYTES));
 }
 
+/** Scrapes running at once by default: two per CPU (most of a scrape is waiting), at least 4. */
+export function defaultMaxConcurrentScrapes(cpus = os.availableParallelism()): number {
+  return Math.max(4, 2 * cpus);
+}
+
 const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: int(0, 65535).default("3002"),
@@ -40,6 +45,7 @@ const envSchema = z.object({
     .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
     .optional(),
   MAX_BROWSER_SESSIONS: int(1, 100_000).optional(),
+  MAX_CONCURRENT_SCRAPES: int(1, 10_000).optional(),
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("2"),
@@ -74,6 +80,8 @@ export interface Config {
   readonly allowPrivateNetwork: boolean;
   readonly publicUrl: string | undefined;
   readonly maxBrowserSessions: number;
+  /** Scrapes using the browser at once; up to 4 times as many more wait, the rest get 429. */
+  readonly maxConcurrentScrapes: number;
   readonly sessionTtlMs: number;
   readonly sessionIdleTtlMs: number;
   readonly browserPoolSize: number;
@@ -120,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     maxBrowserSessions: e.MAX_BROWSER_SESSIONS ?? defaultMaxSessions(),
+    maxConcurrentScrapes: e.MAX_CONCURRENT_SCRAPES ?? defaultMaxConcurrentScrapes(),
     sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
     sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
     browserPoolSize: e.BROWSER_POOL_SIZE,

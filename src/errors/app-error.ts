@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   "SESSION_DESTROYED",
   "PAYLOAD_TOO_LARGE",
   "TOO_MANY_SESSIONS",
+  "TOO_MANY_SCRAPES",
   "INTERNAL",
   "NOT_AVAILABLE_YET",
   "SCRAPE_DNS_RESOLUTION_ERROR",
@@ -50,5 +51,7 @@ export const MESSAGES = {
   sessionDestroyed: "Browser session has been destroyed.",
   sessionNotFound: "Browser session not found.",
   tooManySessions: "You have reached the maximum number of active browser sessions.",
+  tooManyScrapes:
+    "Too many scrapes at once: every scrape slot on this server is busy and its queue is full. Retry in a moment.",
   browserFailed: "Failed to execute code in browser session.",
 } as const;

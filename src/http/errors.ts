@@ -15,6 +15,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   SESSION_DESTROYED: 410,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_SESSIONS: 429,
+  TOO_MANY_SCRAPES: 429,
   INTERNAL: 500,
   NOT_AVAILABLE_YET: 501,
   // The target site failed, not us: a gateway error, with a code that names the cause.

@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { allPids, processUid } from "../processes/process-table.js";
+import { killPid } from "../processes/signal.js";
 
 /** An unprivileged uid (and the gid of the same number) held by one worker until released. */
 export interface UidLease {
@@ -99,27 +101,5 @@ function pidAlive(pid: number): boolean {
 
 /** SIGKILLs every process whose real uid is `uid`; returns how many were signalled. */
 export function killUidProcesses(uid: number): number {
-  let killed = 0;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return 0;
-  }
-  for (const pid of entries) {
-    let status: string;
-    try {
-      status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    const m = /^Uid:\s+(\d+)/m.exec(status);
-    if (m && Number(m[1]) === uid) {
-      try {
-        process.kill(Number(pid), "SIGKILL");
-        killed++;
-      } catch {}
-    }
-  }
-  return killed;
+  return allPids().filter((pid) => processUid(pid) === uid && killPid(pid)).length;
 }

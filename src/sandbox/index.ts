@@ -1,9 +1,10 @@
 /** The sandbox's public surface: what the sessions module wires together. */
 export {
-  detectSandbox,
-  resetSandboxDetection,
+  SandboxDetector,
+  sandboxUnavailableMessage,
   type SandboxDetection,
   type SandboxMode,
+  type SandboxUnavailable,
 } from "./detect.js";
 export {
   spawnWorker,

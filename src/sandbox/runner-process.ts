@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import type { Readable, Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
+import { withDeadline } from "../deadline/deadline.js";
+import { launchProcess, type LaunchedProcess } from "../processes/launcher.js";
 import type { RunnerCommand } from "./command.js";
 
 /** One answer from the runner: `ok` plus whatever the request asked for. */
@@ -20,78 +21,63 @@ const READY_TIMEOUT_MS = 10_000;
 
 /**
  * One running runner process and its request channel (fd 3). Knows nothing about code or
- * results: it sends requests, matches replies by id, and dies cleanly.
+ * results: it sends requests, matches replies by id, and dies cleanly. The process itself is
+ * started, logged and killed by the one process launcher (src/processes).
  */
 export class RunnerProcess {
-  private readonly child: ChildProcess;
+  private readonly proc: LaunchedProcess;
   private readonly channel: Duplex;
   private readonly waiting = new Map<number, (reply: RunnerReply) => void>();
   private nextId = 1;
   private buffer = "";
-  private tail = "";
-  private logged = 0;
+  /** Resolves once the process has exited; after kill(), once everything it started is gone. */
   readonly exited: Promise<void>;
-  /** How the process ended, for error messages: exit code or signal. */
-  exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  private constructor(
-    cmd: RunnerCommand,
-    private readonly log: (msg: string) => void,
-  ) {
-    // detached: its own process group, so kill() reaches setpriv/prlimit/bwrap as one.
-    this.child = spawn(cmd.file, cmd.args, {
+  private constructor(cmd: RunnerCommand, log: (msg: string) => void) {
+    this.proc = launchProcess({
+      name: "sandbox runner",
+      file: cmd.file,
+      args: cmd.args,
       cwd: cmd.cwd,
       env: cmd.env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      extraFds: ["pipe"],
+      log,
+      logBudgetChars: LOG_BUDGET_CHARS,
+      tailChars: TAIL_CHARS,
     });
-    this.channel = this.child.stdio[3] as Duplex;
-    this.exited = new Promise((resolve) => {
-      // "exit", not "close": in SANDBOX=none a grandchild may hold the pipes open for ever.
-      this.child.once("exit", (code, signal) => {
-        this.exitInfo = { code, signal };
-        for (const reply of this.waiting.values()) reply({ ok: false, error: "exited" });
-        this.waiting.clear();
-        resolve();
-      });
+    this.channel = this.proc.pipe(3);
+    void this.proc.ended.then(() => {
+      for (const reply of this.waiting.values()) reply({ ok: false, error: "exited" });
+      this.waiting.clear();
     });
-    this.child.once("error", (err) => {
-      this.note(`spawn failed: ${err.message}\n`);
-      // Never started (no pid): "exit" will not come, so end here.
-      if (this.child.pid === undefined) this.child.emit("exit", null, null);
-    });
-    this.drain(this.child.stdout);
-    this.drain(this.child.stderr);
+    this.exited = this.proc.exited.then(() => {});
     this.channel.setEncoding("utf8");
     this.channel.on("data", (chunk: string) => this.onData(chunk));
-    this.channel.on("error", () => {});
   }
 
   /** Starts the process and waits for the runner's ready line. */
   static async start(cmd: RunnerCommand, log: (msg: string) => void): Promise<RunnerProcess> {
     const proc = new RunnerProcess(cmd, log);
-    const ready = new Promise<void>((resolve, reject) => {
-      proc.waiting.set(0, (r) => (r.op === "ready" ? resolve() : reject(proc.failure())));
+    const ready = new Promise<boolean>((resolve) => {
+      proc.waiting.set(0, (r) => resolve(r.op === "ready"));
     });
-    const timer = setTimeout(() => proc.kill(), READY_TIMEOUT_MS);
-    try {
-      await ready;
-      return proc;
-    } catch (err) {
-      proc.kill();
-      await proc.exited;
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+    if (await withDeadline(ready, READY_TIMEOUT_MS)) return proc;
+    proc.kill();
+    await proc.exited;
+    throw proc.failure();
   }
 
   get alive(): boolean {
-    return this.exitInfo === undefined;
+    return this.proc.alive;
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.proc.pid;
+  }
+
+  /** How the process ended, for error messages: exit code or signal. */
+  get exitInfo(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.proc.exitStatus;
   }
 
   /** Sends one request; resolves with its reply, or `{ok:false, error:"exited"}` if the process dies. */
@@ -104,15 +90,12 @@ export class RunnerProcess {
     });
   }
 
-  /** SIGKILLs the process group. Inside, bwrap's --die-with-parent and the pid namespace take the rest. */
+  /**
+   * SIGKILLs the process with everything it started (the launcher's kill: group, tree, and for
+   * bwrap the sandbox's pid namespace with it). `exited` resolves once all of it is gone.
+   */
   kill(): void {
-    const pid = this.child.pid;
-    if (pid === undefined || !this.alive) return;
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      this.child.kill("SIGKILL");
-    }
+    void this.proc.kill();
   }
 
   /** An Error naming why the process ended, with the end of its own output. */
@@ -120,19 +103,19 @@ export class RunnerProcess {
     const how = this.exitInfo
       ? (this.exitInfo.signal ?? `exit code ${this.exitInfo.code}`)
       : "no answer";
-    const tail = this.tail.trim().split("\n").slice(-5).join("\n");
+    const tail = this.outputTail.trim().split("\n").slice(-5).join("\n");
     return new Error(`sandbox runner stopped (${how})${tail ? `: ${tail}` : ""}`);
   }
 
   /** The last few KB the process itself printed (not user output, which is captured per run). */
   get outputTail(): string {
-    return this.tail;
+    return this.proc.output.tail;
   }
 
   private onData(chunk: string): void {
     this.buffer += chunk;
     if (this.buffer.length > MAX_LINE_CHARS && !this.buffer.includes("\n")) {
-      this.note("protocol line too long, killing runner\n");
+      this.proc.output.note("protocol line too long, killing runner");
       this.kill();
       return;
     }
@@ -152,21 +135,6 @@ export class RunnerProcess {
         this.waiting.delete(key);
         resolve(reply);
       }
-    }
-  }
-
-  /** Reads the process's own stdout/stderr: kept as a bounded tail, logged up to a budget. */
-  private drain(stream: Readable | null): void {
-    stream?.setEncoding("utf8");
-    stream?.on("data", (chunk: string) => this.note(chunk));
-  }
-
-  private note(text: string): void {
-    this.tail = (this.tail + text).slice(-TAIL_CHARS);
-    if (this.logged < LOG_BUDGET_CHARS) {
-      const part = text.slice(0, LOG_BUDGET_CHARS - this.logged);
-      this.logged += part.length;
-      this.log(`sandbox runner: ${part.trimEnd()}`);
     }
   }
 }

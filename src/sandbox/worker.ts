@@ -6,6 +6,7 @@ import type { ReadyRuntime } from "./runtimes/staging.js";
 import type { ExecResult, Language, SandboxWorker } from "./types.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import fs from "node:fs";
+import { withDeadline } from "../deadline/deadline.js";
 
 export interface WorkerOptions {
   /** The language's runtime, its files ready on the host (see runtimes/staging.ts). */
@@ -218,17 +219,4 @@ function describeDeath(proc: RunnerProcess, reply: RunnerReply): string {
 
 function failure(error: string, exitCode: number, stderr = "", killed = false): ExecResult {
   return { stdout: "", stderr, result: "", exitCode, killed, error };
-}
-
-/** The promise's value, or undefined when `ms` passes first. */
-async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>(
-    (resolve) => (timer = setTimeout(() => resolve(undefined), ms)),
-  );
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { AppError } from "../errors/app-error.js";
-import type { Deadline } from "./deadline.js";
+import type { Deadline } from "../deadline/deadline.js";
 import type { Action } from "./request.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
 import { toPageExpression } from "./script.js";

@@ -3,7 +3,7 @@ import { ChromiumNotFoundError } from "../browser/find-chromium.js";
 import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
-import type { Deadline } from "./deadline.js";
+import type { Deadline } from "../deadline/deadline.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
 import { pageState } from "../page-state/page-state.js";
 import { applyToPage } from "../page-state/playwright-page.js";

@@ -1,6 +1,6 @@
 import type { Page, Response } from "playwright-core";
 import { isTimeout } from "./actions.js";
-import type { Deadline } from "./deadline.js";
+import type { Deadline } from "../deadline/deadline.js";
 import { EGRESS_FAILURE_HEADER, type EgressProxy } from "../network/egress-proxy.js";
 import { egressError, navigationError } from "./navigation-errors.js";
 import type { ScrapeRequest } from "./request.js";

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import type { FileStore } from "../files/file-store.js";
-import type { Deadline } from "./deadline.js";
+import type { Deadline } from "../deadline/deadline.js";
 import type { ScreenshotOptions } from "./formats.js";
 
 /** Where a screenshot goes: a stored file served by URL, or inline when nothing may be kept. */

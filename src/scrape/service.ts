@@ -5,15 +5,19 @@ import type { FileStore } from "../files/file-store.js";
 import type { Store } from "../store/repositories.js";
 import { scrapeInBrowser, type PageResult } from "./browser-scrape.js";
 import { cacheKey } from "./cache-key.js";
-import { Deadline } from "./deadline.js";
+import { ScrapeDeadline } from "./deadline.js";
 import { toDocument, type ScrapeDocument } from "./document.js";
 import { hostOf } from "./navigation-errors.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { ScrapeCache } from "./scrape-cache.js";
+import { ScrapeSlots } from "./scrape-slots.js";
 
 export type { ScrapeDocument } from "./document.js";
+
+/** Scrapes allowed to wait for a slot, per slot. */
+const QUEUE_PER_SLOT = 4;
 
 export interface ScrapeServiceDeps {
   config: Config;
@@ -32,9 +36,13 @@ export interface ScrapeOptions {
 /** Loads a URL in Chromium and returns Firecrawl's v2 document; keeps a replay context. */
 export class ScrapeService {
   private readonly cache: ScrapeCache;
+  /** Bounds the scrapes using the browser at once; the rest wait in line, up to a bound. */
+  readonly slots: ScrapeSlots;
 
   constructor(private readonly deps: ScrapeServiceDeps) {
     this.cache = new ScrapeCache(deps.store.cache);
+    const max = deps.config.maxConcurrentScrapes;
+    this.slots = new ScrapeSlots(max, max * QUEUE_PER_SLOT);
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
@@ -56,14 +64,20 @@ export class ScrapeService {
       }
     }
 
-    const deadline = new Deadline(req.timeout, opts.signal, hostOf(req.url));
+    // The timeout counts from here: time spent waiting for a slot is part of it.
+    const deadline = new ScrapeDeadline(req.timeout, opts.signal, hostOf(req.url));
     let scraped;
     try {
-      scraped = await scrapeInBrowser(
-        { browser: this.deps.browser, files: this.deps.files },
-        req,
-        deadline,
-      );
+      const release = await this.slots.acquire(deadline);
+      try {
+        scraped = await scrapeInBrowser(
+          { browser: this.deps.browser, files: this.deps.files },
+          req,
+          deadline,
+        );
+      } finally {
+        release();
+      }
     } finally {
       deadline.dispose();
     }

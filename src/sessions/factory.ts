@@ -46,7 +46,7 @@ export class SessionFactory {
       throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
     }
     try {
-      await restoreReplayContext(resources, rc, Date.now() + RESTORE_TIMEOUT_MS);
+      await restoreReplayContext(resources, rc, RESTORE_TIMEOUT_MS);
     } catch (err) {
       await resources.release();
       this.opts.log.warn({ err, scrapeId }, "restoring the replay context failed");

@@ -4,7 +4,7 @@ import { findChromium } from "../../src/browser/find-chromium.js";
 import { BrowserLauncher } from "../../src/browser/launcher.js";
 import { tryFindOnHost } from "../../src/isolation/host.js";
 import { EgressProxy, type EgressProxyOptions } from "../../src/network/egress-proxy.js";
-import { allPids, processStat } from "../../src/browser/process-table.js";
+import { groupMembers } from "../../src/processes/process-table.js";
 
 /**
  * A launcher as the server builds one: jailed browsers (bubblewrap is a test prerequisite),
@@ -35,9 +35,4 @@ export function testLauncher(
 }
 
 /** Live (not zombie) processes of a process group: a browser and everything it started. */
-export function groupPids(pgid: number): number[] {
-  return allPids().filter((pid) => {
-    const st = processStat(pid);
-    return st !== undefined && st.pgrp === pgid && st.state !== "Z";
-  });
-}
+export const groupPids = groupMembers;

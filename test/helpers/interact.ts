@@ -1,4 +1,4 @@
-import { allPids, commandLine } from "../../src/browser/process-table.js";
+import { pidsMentioning as running } from "../../src/processes/process-table.js";
 import { sandboxRoot } from "../../src/sandbox/root.js";
 import { postJson } from "./server.js";
 
@@ -23,14 +23,10 @@ export async function stop(serverUrl: string, id: string): Promise<{ status: num
 
 /** Pids of processes whose command line mentions marker (our Chromium and sandbox processes). */
 export async function pidsMentioning(marker: string): Promise<number[]> {
-  return allPids().filter((pid) => commandLine(pid)?.includes(marker));
+  return running([marker]);
 }
 
 /** Pids of the processes a server on dataDir started: browsers, jails and sandbox workers. */
 export async function serverPids(dataDir: string): Promise<number[]> {
-  const markers = [dataDir, sandboxRoot(dataDir)];
-  return allPids().filter((pid) => {
-    const cmd = commandLine(pid);
-    return cmd !== undefined && markers.some((m) => cmd.includes(m));
-  });
+  return running([dataDir, sandboxRoot(dataDir)]);
 }
