@@ -88,3 +88,26 @@ test("no browser has a debugging port; its pages reach only what the policy allo
   );
   expect(ok.result).toBe("Fixture Home");
 });
+
+test("every process in the sandbox reaches its own session's browser at 127.0.0.1:9222, and only it", async () => {
+  const other = await scrapeId(server.url, { url: `${site.url}/form` });
+  expect((await interact(server.url, other, { code: "1" })).status).toBe(200);
+  // A separate process, as python or agent-browser would be, asks the port what it serves...
+  const res = await run(`
+    const { execFileSync } = await import("node:child_process");
+    const probe = "fetch(process.env.BROWSER_CDP_URL + '/json/version').then(r => r.json()).then(v => console.log(v.webSocketDebuggerUrl))";
+    const ws = execFileSync(process.execPath, ["-e", probe], { encoding: "utf8" }).trim();
+    // ...and a Playwright connected through it sees this session's page, not the other one.
+    const { chromium } = require("playwright-core");
+    const b = await chromium.connectOverCDP("http://127.0.0.1:9222");
+    const urls = b.contexts().flatMap((c) => c.pages()).map((p) => p.url());
+    await b.close();
+    JSON.stringify({ ws, urls })`);
+  expect(res.success).toBe(true);
+  const seen = JSON.parse(res.result);
+  expect(seen.ws).toBe("ws://127.0.0.1:9222/devtools/browser");
+  expect(seen.urls).toContain(`${site.url}/`);
+  expect(seen.urls).not.toContain(`${site.url}/form`);
+  // The session's own connection is unharmed by the extra client leaving.
+  expect((await run("await page.title()")).success).toBe(true);
+});

@@ -1,4 +1,3 @@
-import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type net from "node:net";
@@ -6,10 +5,10 @@ import path from "node:path";
 import { Deadline } from "../deadline/deadline.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import { launchProcess } from "../processes/launcher.js";
+import { HANDOFF_FD, receiveListener } from "../isolation/handoff.js";
 import { CdpMux } from "./cdp-mux.js";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
 import {
-  HANDOFF_FD,
   JAILED_PROFILE_DIR,
   jailedChromiumCommand,
   jailedProxyFlags,
@@ -122,7 +121,9 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
     timeoutError: (d) => new Error(`Chromium did not start within ${d.timeoutMs} ms: ${output()}`),
     cancelError: () => new Error("Chromium launch aborted"),
   });
-  const egressSocket = opts.jail ? handedOut(proc.child) : Promise.resolve(undefined);
+  const egressSocket = opts.jail
+    ? receiveListener(proc.child, "the browser jail's egress socket")
+    : Promise.resolve(undefined);
   try {
     const [egress] = await deadline.race(
       Promise.all([egressSocket, cdp.ready()]).catch((err: Error) => {
@@ -143,16 +144,4 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
   } finally {
     deadline.dispose();
   }
-}
-
-/** The listening socket the jail's helper sends over the IPC channel. */
-function handedOut(child: ChildProcess): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    child.once("message", (_msg, handle) => {
-      child.disconnect?.();
-      if (handle && "listen" in handle) resolve(handle as net.Server);
-      else reject(new Error("the browser jail did not hand out its egress socket"));
-    });
-    child.once("exit", () => reject(new Error("Chromium exited during start")));
-  });
 }

@@ -1,3 +1,4 @@
+import { handoffPrefix } from "../isolation/handoff.js";
 import { dropToUid, readOnlyIfPresent, systemMounts } from "../isolation/host.js";
 
 /** How a browser is locked up; see docs/security.md for what each part stops. */
@@ -17,21 +18,6 @@ export interface JailOptions {
 export const JAILED_PROFILE_DIR = "/tmp/profile";
 /** Inside the jail's own network namespace: the only address anything can connect to. */
 const EGRESS_PORT = 8118;
-/** The spawn stdio index of the IPC channel the helper hands the listener over. */
-export const HANDOFF_FD = 5;
-
-/**
- * In the jail, before Chromium runs: listen on the egress port of the jail's own loopback and
- * pass the listening socket to the server over the IPC channel. The socket stays in the jail's
- * network namespace, so Chromium's connections to it arrive at the server, which treats them as
- * proxy requests. The helper then exits; no process of ours stays in the jail.
- */
-const HANDOFF = [
-  `const s = require("net").createServer();`,
-  `s.listen(${EGRESS_PORT}, "127.0.0.1", () =>`,
-  `process.send("egress", s, () => { s.close(); process.disconnect(); }));`,
-].join(" ");
-
 /** The proxy flags that send every connection the browser makes to the handed-out listener. */
 export function jailedProxyFlags(): string[] {
   // <-loopback> sends loopback through the proxy too, where the egress policy decides.
@@ -91,10 +77,8 @@ export function jailedChromiumCommand(
     "FC_OWNER",
     opts.marker,
     "--",
-    "/bin/sh",
-    "-c",
-    `"$0" -e '${HANDOFF}' & exec "$@" ${HANDOFF_FD}>&-`,
-    opts.nodePath,
+    // Before Chromium: the egress listener is made in the jail's namespace and handed out.
+    ...handoffPrefix(opts.nodePath, EGRESS_PORT, "egress"),
     chromium,
     ...chromiumArgs,
   ];

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import { handoffPrefix } from "../isolation/handoff.js";
 import { dropToUid, findOnHost, systemMounts, tryFindOnHost } from "../isolation/host.js";
 import type { ReadyRuntime } from "./runtimes/staging.js";
 
@@ -7,6 +9,8 @@ export interface RunnerCommand {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** The command hands out a listener for the sandbox's CDP port at start (bubblewrap only). */
+  handsOutCdpPort?: boolean;
 }
 
 export interface RunnerLimits {
@@ -29,6 +33,11 @@ export interface CommandOptions extends RunnerLimits {
 
 /** Where the session's CDP socket appears inside every sandbox, whatever the language. */
 export const SANDBOX_CDP_SOCKET = "/run/cdp.sock";
+/**
+ * The session's browser as a debugging port, inside the sandbox's own network namespace, for
+ * tools that only speak CDP over TCP: `http://127.0.0.1:9222` (also in `BROWSER_CDP_URL`).
+ */
+export const SANDBOX_CDP_PORT = 9222;
 const SANDBOX_HOME = "/work";
 const TMPFS_TMP_BYTES = 32 * 1024 * 1024;
 const TMPFS_WORK_BYTES = 64 * 1024 * 1024;
@@ -63,7 +72,8 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
   const { runtime } = opts.runtime;
   const prlimit = findOnHost("prlimit");
   const binds: string[] = [];
-  for (const bin of runtime.binaries()) {
+  // Node runs the one-shot helper that hands the CDP port out, whatever the language.
+  for (const bin of new Set([nodePath(), ...runtime.binaries()])) {
     if (!bin.startsWith("/usr/")) binds.push("--ro-bind", bin, bin);
   }
   for (const [name, hostPath] of Object.entries(opts.runtime.files)) {
@@ -113,7 +123,12 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
     "--setenv",
     "TZ",
     "UTC",
+    "--setenv",
+    "BROWSER_CDP_URL",
+    `http://127.0.0.1:${SANDBOX_CDP_PORT}`,
     "--",
+    // Before the runner: the CDP port is made in the sandbox's namespace and handed out.
+    ...handoffPrefix(nodePath(), SANDBOX_CDP_PORT, "cdp"),
     prlimit,
     ...prlimitArgs(opts, true),
     ...runtime.argv({
@@ -126,9 +141,11 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
   ];
   const bwrap = findOnHost("bwrap");
   const env = { PATH: SYSTEM_PATH };
-  if (opts.uid === undefined) return { file: bwrap, args, cwd: opts.scratchDir, env };
+  const handsOutCdpPort = true;
+  if (opts.uid === undefined)
+    return { file: bwrap, args, cwd: opts.scratchDir, env, handsOutCdpPort };
   const [setpriv, ...drop] = dropToUid(opts.uid);
-  return { file: setpriv!, args: [...drop, bwrap, ...args], cwd: "/", env };
+  return { file: setpriv!, args: [...drop, bwrap, ...args], cwd: "/", env, handsOutCdpPort };
 }
 
 /**
@@ -148,4 +165,9 @@ export function plainCommand(opts: CommandOptions): RunnerCommand {
   return prlimit
     ? { file: prlimit, args: [...prlimitArgs(opts, false), ...argv], cwd: opts.scratchDir, env }
     : { file: argv[0]!, args: argv.slice(1), cwd: opts.scratchDir, env };
+}
+
+/** This server's own Node, which every sandbox can run (it is bound in read-only). */
+function nodePath(): string {
+  return fs.realpathSync(process.execPath);
 }

@@ -1,4 +1,6 @@
+import type net from "node:net";
 import type { Duplex } from "node:stream";
+import { HANDOFF_FD, receiveListener } from "../isolation/handoff.js";
 import { withDeadline } from "../deadline/deadline.js";
 import { launchProcess, type LaunchedProcess } from "../processes/launcher.js";
 import type { RunnerCommand } from "./command.js";
@@ -19,6 +21,13 @@ const TAIL_CHARS = 8 * 1024;
 const LOG_BUDGET_CHARS = 64 * 1024;
 const READY_TIMEOUT_MS = 10_000;
 
+/** fd 3: the request channel; fd 5: the IPC channel the sandbox's CDP port is handed over. */
+function channels(): ("pipe" | "ipc")[] {
+  const fds: ("pipe" | "ipc")[] = ["pipe", "pipe", "pipe"];
+  fds[HANDOFF_FD - 3] = "ipc";
+  return fds;
+}
+
 /**
  * One running runner process and its request channel (fd 3). Knows nothing about code or
  * results: it sends requests, matches replies by id, and dies cleanly. The process itself is
@@ -32,6 +41,8 @@ export class RunnerProcess {
   private buffer = "";
   /** Resolves once the process has exited; after kill(), once everything it started is gone. */
   readonly exited: Promise<void>;
+  /** The sandbox's CDP port, made in its network namespace and handed out (see command.ts). */
+  readonly cdpListener: Promise<net.Server> | undefined;
 
   private constructor(cmd: RunnerCommand, log: (msg: string) => void) {
     this.proc = launchProcess({
@@ -40,12 +51,16 @@ export class RunnerProcess {
       args: cmd.args,
       cwd: cmd.cwd,
       env: cmd.env,
-      extraFds: ["pipe"],
+      extraFds: cmd.handsOutCdpPort ? channels() : ["pipe"],
       log,
       logBudgetChars: LOG_BUDGET_CHARS,
       tailChars: TAIL_CHARS,
     });
     this.channel = this.proc.pipe(3);
+    if (cmd.handsOutCdpPort) {
+      this.cdpListener = receiveListener(this.proc.child, "the sandbox's CDP port");
+      this.cdpListener.catch(() => {});
+    }
     void this.proc.ended.then(() => {
       for (const reply of this.waiting.values()) reply({ ok: false, error: "exited" });
       this.waiting.clear();
@@ -62,6 +77,10 @@ export class RunnerProcess {
       proc.waiting.set(0, (r) => resolve(r.op === "ready"));
     });
     if (await withDeadline(ready, READY_TIMEOUT_MS)) return proc;
+    void proc.cdpListener?.then(
+      (l) => l.close(),
+      () => {},
+    );
     proc.kill();
     await proc.exited;
     throw proc.failure();

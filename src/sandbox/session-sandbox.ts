@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import type net from "node:net";
 import path from "node:path";
 import type { ReadyRuntime, Runtimes } from "./runtimes/staging.js";
 import type { Language, SandboxWorker } from "./types.js";
 import { spawnWorker } from "./worker.js";
 
-/** Serves CDP connections to one browser on a unix socket (the browser's CDP multiplexer). */
+/** Serves CDP connections to one browser: on a unix socket, and on a handed-out TCP listener. */
 export interface CdpEndpointSource {
   listen(socketPath: string, opts: { maxMessageBytes: number }): Promise<{ close(): unknown }>;
+  serve(listener: net.Server, opts: { maxMessageBytes: number }): { close(): unknown };
 }
 
 export interface SessionSandboxOptions {
@@ -33,13 +35,14 @@ export class LanguageUnavailableError extends Error {
 }
 
 /**
- * One session's sandbox: its folder, its one way to the session's browser (a CDP socket that
- * every process of the sandbox reaches at the same path, whatever its language), and one
- * worker per language, started on that language's first use.
+ * One session's sandbox: its folder, its one way out, to the session's browser (a CDP socket at
+ * /run/cdp.sock and a debugging port at 127.0.0.1:9222 that every process in the sandbox
+ * reaches, whatever its language), and one worker per language, started on its first use.
  */
 export class SessionSandbox {
   private readonly workers = new Map<Language, Promise<SandboxWorker>>();
   private readonly started = new Set<SandboxWorker>();
+  private readonly ports = new Set<{ close(): unknown }>();
   private closed = false;
 
   private constructor(
@@ -82,6 +85,7 @@ export class SessionSandbox {
         scratchDir: this.dir,
         cdpSocketPath: this.cdpSocketPath,
         mode: this.opts.mode,
+        serveCdpPort: (listener) => this.servePort(listener),
         log: this.opts.log,
       });
       this.workers.set(language, pending);
@@ -110,9 +114,20 @@ export class SessionSandbox {
       [...this.workers.values()].map((p) => p.catch(() => undefined)),
     );
     await Promise.all(workers.map((w) => w?.kill()));
+    for (const port of this.ports) port.close();
     await Promise.resolve(this.endpoint.close()).catch(() => {});
     // The folder goes last, once the workers using it are gone.
     await fs.promises.rm(this.dir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  /** Serves a worker's CDP port; the listener dies with the worker's network namespace. */
+  private servePort(listener: net.Server): void {
+    if (this.closed) return void listener.close();
+    const port = this.opts.browser.serve(listener, {
+      maxMessageBytes: this.opts.cdpMaxMessageBytes,
+    });
+    this.ports.add(port);
+    listener.once("close", () => this.ports.delete(port));
   }
 
   private runtime(language: Language): ReadyRuntime {

@@ -6,6 +6,7 @@ import type { ReadyRuntime } from "./runtimes/staging.js";
 import type { ExecResult, Language, SandboxWorker } from "./types.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import fs from "node:fs";
+import type net from "node:net";
 import { withDeadline } from "../deadline/deadline.js";
 
 export interface WorkerOptions {
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   maxProcesses?: number;
   /** Bound for stdout, stderr and result of one run, in characters. Default 1 MiB. */
   outputLimit?: number;
+  /** Serves the CDP port each runner's sandbox hands out (a new one per process). */
+  serveCdpPort?: (listener: net.Server) => void;
   log?: (msg: string) => void;
 }
 
@@ -76,7 +79,7 @@ export async function spawnWorker(opts: WorkerOptions): Promise<SandboxWorker> {
       log("SANDBOX=none: user code runs WITHOUT isolation, with this server's network and files");
       command = plainCommand({ ...opts, ...limits });
     }
-    const worker = new Worker(opts.runtime.runtime, command, log, lease);
+    const worker = new Worker(opts.runtime.runtime, command, log, lease, opts.serveCdpPort);
     await worker.start();
     return worker;
   } catch (err) {
@@ -98,6 +101,7 @@ class Worker implements SandboxWorker {
     private readonly command: RunnerCommand,
     private readonly log: (msg: string) => void,
     private readonly lease: UidLease | undefined,
+    private readonly serveCdpPort: ((listener: net.Server) => void) | undefined,
   ) {}
 
   get language(): Language {
@@ -120,6 +124,10 @@ class Worker implements SandboxWorker {
           throw new Error("sandbox worker was killed");
         }
         this.proc = proc;
+        void proc.cdpListener?.then(
+          (listener) => (this.serveCdpPort ? this.serveCdpPort(listener) : listener.close()),
+          () => {},
+        );
         this.startFailures = 0;
         this.log(`sandbox worker ${proc.pid} started in ${Date.now() - t0} ms`);
         return proc;

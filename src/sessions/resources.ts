@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import { profilesRoot, type ChromiumProcess } from "../browser/chromium-process.js";
+import { serveCdpPort } from "../browser/cdp-port.js";
 import type { BrowserLauncher } from "../browser/launcher.js";
 import { sandboxRoot, SessionSandbox, type Runtimes } from "../sandbox/index.js";
 
@@ -70,7 +71,10 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
       root: sandboxRoot(opts.dataDir),
       mode: opts.sandboxMode,
       runtimes: opts.runtimes,
-      browser: proc.cdp,
+      browser: {
+        listen: (socket, o) => proc.cdp.listen(socket, o),
+        serve: (listener, o) => serveCdpPort(proc.cdp, listener, o),
+      },
       cdpMaxMessageBytes: opts.cdpMaxMessageBytes,
       log: opts.log,
     });
