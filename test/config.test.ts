@@ -7,6 +7,8 @@ test("defaults: port 3002, private networks allowed while authentication is off"
   expect(config.useDbAuthentication).toBe(false);
   expect(config.allowPrivateNetwork).toBe(true);
   expect(Object.isFrozen(config)).toBe(true);
+  expect(config.nodeId).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
+  expect(loadConfig({ NODE_ID: "node-a" }).nodeId).toBe("node-a");
 });
 
 test("settings are read from the given environment", () => {
@@ -28,6 +30,7 @@ test("an invalid value stops loadConfig with a ConfigError naming the variable",
     [{ PUBLIC_URL: "ftp://example.com" }, "PUBLIC_URL"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ USE_DB_AUTHENTICATION: "true" }, "USE_DB_AUTHENTICATION"],
+    [{ NODE_ID: "two words" }, "NODE_ID"],
   ];
   for (const [env, variable] of cases) {
     let thrown: unknown;
