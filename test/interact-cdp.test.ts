@@ -9,7 +9,7 @@ let server: TestServer;
 let site: FixtureSite;
 
 beforeAll(async () => {
-  [server, site] = await startServerAndSite();
+  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
 });
 afterAll(() => closeAll(server, site));
 

@@ -69,7 +69,10 @@ test("with no usable Chromium, scrape and interact answer 503 and say what to in
 });
 
 test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () => {
-  const server = await startTestServer({ PUBLIC_URL: "https://browser.example.com/" });
+  const server = await startTestServer({
+    PUBLIC_URL: "https://browser.example.com/",
+    BROWSER_POOL_SIZE: "1",
+  });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     const res = await interact(server.url, id, { code: "1" });
@@ -82,7 +85,7 @@ test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () 
 });
 
 test("without PUBLIC_URL but with TRUST_PROXY, URLs follow the forwarded host and protocol", async () => {
-  const server = await startTestServer({ TRUST_PROXY: "true" });
+  const server = await startTestServer({ TRUST_PROXY: "true", BROWSER_POOL_SIZE: "1" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     const res = await fetch(`${server.url}/v2/scrape/${id}/interact`, {

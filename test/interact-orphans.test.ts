@@ -64,6 +64,9 @@ function leftovers(dataDir: string): string[] {
 
 const port = () => 20_000 + Math.floor(Math.random() * 20_000);
 
+/** How long killed processes may take to be gone (the kernel tears them down, not at once). */
+const GONE = { timeout: 5_000 };
+
 test("SIGTERM stops every browser and sandbox process", async () => {
   const dataDir = tempDataDir();
   const { child, url } = await spawnServer(dataDir, port());
@@ -73,8 +76,7 @@ test("SIGTERM stops every browser and sandbox process", async () => {
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
   await exited;
-  await new Promise((r) => setTimeout(r, 300));
-  expect(await serverPids(dataDir)).toEqual([]);
+  await expect.poll(() => serverPids(dataDir), GONE).toEqual([]);
   expect(leftovers(dataDir)).toEqual([]);
 });
 
@@ -91,8 +93,7 @@ test("after SIGKILL nothing is left once the next start has run", async () => {
 
   const next = await startTestServer({ DATA_DIR: dataDir });
   try {
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await serverPids(dataDir)).toEqual([]);
+    await expect.poll(() => serverPids(dataDir), GONE).toEqual([]);
     // Profiles and scratch folders of the killed server's sessions are gone too.
     expect(leftovers(dataDir)).toEqual([]);
     expect((await interact(next.url, id, { code: "1" })).status).toBe(410);

@@ -72,7 +72,7 @@ let server: TestServer;
 let site: Awaited<ReturnType<typeof startLoginSite>>;
 beforeAll(async () => {
   site = await startLoginSite();
-  server = await startTestServer();
+  server = await startTestServer({ BROWSER_POOL_SIZE: "1" });
 });
 afterAll(() => closeAll(server, site));
 

@@ -7,6 +7,7 @@ import {
   openViewer,
   startSessionBrowser,
   viewerPointFor,
+  waitForColour,
   type SessionBrowser,
 } from "./helpers/liveview.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
@@ -144,7 +145,9 @@ test("double-click, right-click and the wheel work through the viewer", async ()
     <div id="target" style="position:absolute;left:100px;top:100px;width:200px;height:80px;background:#ccc"
       ondblclick="this.dataset.dbl='yes'" oncontextmenu="this.dataset.ctx='yes';return false">target</div>
   </body>`);
-  await viewer.waitForTimeout(300); // let the new content reach the viewer
+  // The viewer shows the new content: the target's grey where the target is.
+  const vp = await session.page.evaluate(() => [window.innerWidth, window.innerHeight]);
+  await waitForColour(viewer, 200 / vp[0]!, 140 / vp[1]!, [204, 204, 204]);
   const p = await viewerPointFor(session.page, viewer, "#target");
   await viewer.mouse.dblclick(p.x, p.y);
   await poll(() => session.page.getAttribute("#target", "data-dbl")).toBe("yes");

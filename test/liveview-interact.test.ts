@@ -17,7 +17,7 @@ let viewers: Browser;
 
 beforeAll(async () => {
   [server, site, viewers] = await Promise.all([
-    startTestServer(),
+    startTestServer({ BROWSER_POOL_SIZE: "1" }),
     startFixtureSite(),
     launchViewerBrowser(),
   ]);
@@ -64,7 +64,7 @@ test("the URLs from an interact response show the session, and the interactive o
       )
     ).result,
   );
-  const pointIn = (page: typeof view) =>
+  const pointIn = (page: typeof view, at: { x: number; y: number }) =>
     page.evaluate(
       ([fx, fy]) => {
         const c = document.getElementById("screen") as HTMLCanvasElement;
@@ -74,23 +74,37 @@ test("the URLs from an interact response show the session, and the interactive o
         const h = c.height * s;
         return { x: r.left + (r.width - w) / 2 + fx! * w, y: r.top + (r.height - h) / 2 + fy! * h };
       },
-      [where.x, where.y],
+      [at.x, at.y],
+    );
+
+  // Every click the session's page gets, in order.
+  await run(
+    id,
+    `await page.evaluate(() => {
+       const clicks = (window.__clicks = []);
+       document.addEventListener("click", (e) => clicks.push(e.target.id || "elsewhere"));
+     })`,
+  );
+  const clicks = async () =>
+    JSON.parse(
+      (await run(id, "JSON.stringify(await page.evaluate(() => window.__clicks))")).result,
     );
 
   // A click in the read-only view does nothing...
-  const pv = await pointIn(view);
+  const pv = await pointIn(view, where);
   await view.mouse.click(pv.x, pv.y);
-  await new Promise((r) => setTimeout(r, 500));
   expect((await run(id, "await page.textContent('#btn')")).result).toBe("Click me");
 
-  // ...and the same click in the interactive view presses the button.
-  const pc = await pointIn(control);
+  // ...and the same click in the interactive view presses the button. A second click where
+  // there is nothing comes last: once it has landed, a click let through from the read-only
+  // view, made earlier, would have too.
+  const pc = await pointIn(control, where);
   await control.mouse.click(pc.x, pc.y);
-  await expect
-    .poll(async () => (await run(id, "await page.textContent('#btn')")).result, {
-      timeout: 10_000,
-    })
-    .toBe("clicked");
+  const corner = await pointIn(control, { x: 0.01, y: 0.99 });
+  await control.mouse.click(corner.x, corner.y);
+  await expect.poll(async () => (await clicks()).at(-1), { timeout: 10_000 }).toBe("elsewhere");
+  expect(await clicks()).toEqual(["btn", "elsewhere"]);
+  expect((await run(id, "await page.textContent('#btn')")).result).toBe("clicked");
 
   // Stopping the session ends both views and retires both URLs.
   expect((await stop(server.url, id)).status).toBe(200);

@@ -127,12 +127,14 @@ test("frame rate is bounded per viewer, and the last picture always arrives", as
 
 test("quality, fps and size come from the URL and are clamped", async () => {
   const small = await rawViewer(urls.liveViewUrl, "?maxWidth=320&quality=30");
-  await until(300);
-  await session.page.evaluate(() => (document.body.style.background = "rgb(1, 2, 3)"));
+  // The stream has started once the first frame is in; a change to the page then sends another.
   await expect.poll(() => small.frames.length, { timeout: 5000 }).toBeGreaterThan(0);
+  const shown = small.frames.length;
+  await session.page.evaluate(() => (document.body.style.background = "rgb(1, 2, 3)"));
+  await expect.poll(() => small.frames.length, { timeout: 5000 }).toBeGreaterThan(shown);
   expect(small.frames.at(-1)!.width).toBe(320);
   small.close();
-  await until(300);
+  await expect.poll(() => server.services.liveview.stats().viewers).toBe(0);
 
   const silly = await rawViewer(urls.liveViewUrl, "?maxWidth=5&quality=900&fps=-4");
   await session.page.evaluate(() => (document.body.style.background = "rgb(9, 8, 7)"));

@@ -128,6 +128,11 @@ test("a click in the interactive view reaches the session's page", async () => {
 
 test("the read-only view changes nothing, even when its page is made to send input", async () => {
   await resetButton();
+  // Every click the session's page gets, in order: one from the read-only view would show here.
+  await session.page.evaluate(() => {
+    const clicks: string[] = ((window as any).__clicks = []);
+    document.addEventListener("click", (e) => clicks.push((e.target as Element).id || "elsewhere"));
+  });
   const viewer: Page = await viewers.newPage({ viewport: { width: 700, height: 520 } });
   // Stand-in for a viewer who edits the page's script: keep hold of the page's own socket.
   await keepPageSockets(viewer);
@@ -143,15 +148,21 @@ test("the read-only view changes nothing, even when its page is made to send inp
   const box = (await session.page.locator("#btn").boundingBox())!;
   const vp = await session.page.evaluate(() => [window.innerWidth, window.innerHeight]);
   const at = { x: (box.x + box.width / 2) / vp[0]!, y: (box.y + box.height / 2) / vp[1]! };
-  const click = [
-    { type: "mouse", action: "down", ...at, button: "left", buttons: 1, clickCount: 1 },
-    { type: "mouse", action: "up", ...at, button: "left", buttons: 0, clickCount: 1 },
+  const clickAt = (where: { x: number; y: number }) => [
+    { type: "mouse", action: "down", ...where, button: "left", buttons: 1, clickCount: 1 },
+    { type: "mouse", action: "up", ...where, button: "left", buttons: 0, clickCount: 1 },
   ];
-  await viewer.evaluate((msgs) => {
-    const ws = (window as any).__sockets.at(-1);
+  const click = clickAt(at);
+  // Sends the messages, then closes the socket: the server answers the close only once it has
+  // read everything sent before it.
+  await viewer.evaluate(async (msgs) => {
+    const ws = (window as any).__sockets.at(-1) as WebSocket;
     for (const m of msgs) ws.send(JSON.stringify(m));
+    await new Promise((resolve) => {
+      ws.addEventListener("close", resolve);
+      ws.close();
+    });
   }, click);
-  await new Promise((r) => setTimeout(r, 1000));
   expect(await session.page.textContent("#btn")).toBe("Click me");
 
   // The very same messages on an interactive connection do click: the server alone decides.
@@ -161,8 +172,14 @@ test("the read-only view changes nothing, even when its page is made to send inp
     ws.on("message", (data, binary) => binary && resolve());
     ws.on("error", reject);
   });
-  for (const m of click) ws.send(JSON.stringify(m));
-  await expect.poll(() => session.page.textContent("#btn"), { timeout: 10_000 }).toBe("clicked");
+  // Then a click where there is nothing: input reaches the page in the order the server read
+  // it, so once this one has landed, anything the read-only view got through would have too.
+  for (const m of [...click, ...clickAt({ x: 0.01, y: 0.99 })]) ws.send(JSON.stringify(m));
+  await expect
+    .poll(() => session.page.evaluate(() => (window as any).__clicks.at(-1)), { timeout: 10_000 })
+    .toBe("elsewhere");
+  expect(await session.page.evaluate(() => (window as any).__clicks)).toEqual(["btn", "elsewhere"]);
+  expect(await session.page.textContent("#btn")).toBe("clicked");
   ws.close();
   await viewer.close();
 });

@@ -21,10 +21,13 @@ test("headers are sent with the page and with its subresources", async () => {
 });
 
 test("waitFor gives late JavaScript time to render", async () => {
-  const early = await scrape({ url: `${site.url}/delayed`, timeout: 10_000 });
+  // Side by side: the late content takes 3 s to appear, for both.
+  const [early, waited] = await Promise.all([
+    scrape({ url: `${site.url}/delayed`, timeout: 10_000 }),
+    scrape({ url: `${site.url}/delayed`, waitFor: 4000, timeout: 10_000 }),
+  ]);
   expect(early.body.data.markdown).toContain("Early content");
   expect(early.body.data.markdown).not.toContain("Late content");
-  const waited = await scrape({ url: `${site.url}/delayed`, waitFor: 4000, timeout: 10_000 });
   expect(waited.body.data.markdown).toContain("Late content");
 });
 
@@ -113,39 +116,37 @@ test("actions run in order and report screenshots, scrapes and JavaScript result
 });
 
 test("wait for a selector, scroll, and click every match", async () => {
-  const waited = await scrape({
-    url: `${site.url}/delayed`,
-    actions: [{ type: "wait", selector: "#late" }],
-  });
+  // The other two run while the first waits the 3 s its element takes to appear.
+  const [waited, scrolled, clicked] = await Promise.all([
+    scrape({ url: `${site.url}/delayed`, actions: [{ type: "wait", selector: "#late" }] }),
+    scrape({ url: `${site.url}/scroll`, actions: [{ type: "scroll" }] }),
+    scrape({
+      url: `${site.url}/buttons`,
+      actions: [{ type: "click", selector: ".inc", all: true }],
+    }),
+  ]);
   expect(waited.body.data.markdown).toContain("Late content");
-
-  const scrolled = await scrape({ url: `${site.url}/scroll`, actions: [{ type: "scroll" }] });
   expect(scrolled.body.data.markdown).toContain("More content loaded");
-
-  const clicked = await scrape({
-    url: `${site.url}/buttons`,
-    actions: [{ type: "click", selector: ".inc", all: true }],
-  });
   expect(clicked.body.data.markdown).toContain("count=3");
 });
 
 test("a failing action is a 400 that names the action and the reason", async () => {
-  const missing = await scrape({
-    url: `${site.url}/form`,
-    actions: [{ type: "click", selector: "#does-not-exist" }],
-  });
+  // Side by side: a click waits a few seconds for an element that never comes.
+  const [missing, thrown] = await Promise.all([
+    scrape({ url: `${site.url}/form`, actions: [{ type: "click", selector: "#does-not-exist" }] }),
+    scrape({
+      url: `${site.url}/form`,
+      actions: [
+        { type: "wait", milliseconds: 1 },
+        { type: "executeJavascript", script: "throw new Error('boom')" },
+      ],
+    }),
+  ]);
   expect(missing.status).toBe(400);
   expect(missing.body.code).toBe("BAD_REQUEST");
   expect(missing.body.error).toContain("Action 0 (click)");
   expect(missing.body.error).toContain("#does-not-exist");
 
-  const thrown = await scrape({
-    url: `${site.url}/form`,
-    actions: [
-      { type: "wait", milliseconds: 1 },
-      { type: "executeJavascript", script: "throw new Error('boom')" },
-    ],
-  });
   expect(thrown.status).toBe(400);
   expect(thrown.body.error).toContain("Action 1 (executeJavascript)");
   expect(thrown.body.error).toContain("boom");

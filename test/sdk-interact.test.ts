@@ -6,7 +6,7 @@ import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.
 let server: TestServer;
 let site: FixtureSite;
 beforeAll(async () => {
-  [server, site] = await startServerAndSite();
+  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
 });
 afterAll(() => closeAll(server, site));
 

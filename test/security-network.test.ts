@@ -60,7 +60,7 @@ describe("with private networks off limits", () => {
     await new Promise<void>((r) => secret.listen(0, "127.0.0.2", r));
     secretUrl = `http://127.0.0.2:${(secret.address() as AddressInfo).port}/secret`;
     server = await startTestServer(
-      { ALLOW_PRIVATE_NETWORK: "false" },
+      { ALLOW_PRIVATE_NETWORK: "false", BROWSER_POOL_SIZE: "2" },
       { isPrivateAddress: (a) => a === "127.0.0.2" || !a.startsWith("127.0.0.1") },
     );
     victim = await scrapeId(server.url, { url: `${site.url}/?token=${TOKEN}` });
@@ -105,7 +105,7 @@ describe("with the default settings (private networks allowed)", () => {
 
   beforeAll(async () => {
     site = await startFixtureSite();
-    server = await startTestServer();
+    server = await startTestServer({ BROWSER_POOL_SIZE: "2" });
     victim = await scrapeId(server.url, { url: `${site.url}/?token=${TOKEN}` });
     attacker = await scrapeId(server.url, { url: site.url });
     expect(await victimIsAlive(server, victim)).toContain(TOKEN);
@@ -118,7 +118,12 @@ describe("with the default settings (private networks allowed)", () => {
     const slow = postJson(`${server.url}/v2/scrape`, {
       url: `${site.url}/slow?ms=4000&token=${TOKEN}`,
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // In flight once the site has its request.
+    await expect
+      .poll(() => site.requests.some((r) => r.path === "/slow" && r.query.includes(TOKEN)), {
+        timeout: 10_000,
+      })
+      .toBe(true);
     const ports = listeningPorts();
     for (const url of debugUrls(ports)) {
       const res = await postJson(`${server.url}/v2/scrape`, {
