@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ScrapeCacheRepository, Store } from "../store/repositories.js";
 import { openSqliteStore } from "../store/sqlite.js";
 import type { PageResult } from "./browser-scrape.js";
-import type { ReplayContext } from "./replay-context.js";
+import type { ReplayContext } from "../page-state/replay-context.js";
 import { CACHE_RETENTION_MS, ScrapeCache, type CachedScrape } from "./scrape-cache.js";
 
 const HOUR = 60 * 60 * 1000;
