@@ -1,4 +1,5 @@
 import { AppError } from "../errors/app-error.js";
+import { LanguageUnavailableError } from "../sandbox/index.js";
 import { sessionUrls } from "../urls/public-urls.js";
 import type { SessionService } from "../sessions/service.js";
 import type { InteractRequest, InteractResponse } from "./request.js";
@@ -25,7 +26,14 @@ export class InteractService {
     }
     const { session, viewToken, controlToken } = await this.sessions.acquire(scrapeId, teamId);
     const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
-    const run = await session.exec(req.language, req.code ?? "", req.timeout * 1000);
+    const run = await session
+      .exec(req.language, req.code ?? "", req.timeout * 1000)
+      .catch((err) => {
+        if (err instanceof LanguageUnavailableError) {
+          throw new AppError("SANDBOX_UNAVAILABLE", err.message);
+        }
+        throw err;
+      });
     const success = run.exitCode === 0 && !run.killed;
     return {
       success,

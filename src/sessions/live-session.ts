@@ -1,5 +1,5 @@
 import type WebSocket from "ws";
-import type { ExecResult, Language } from "../sandbox/index.js";
+import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import type { SessionResources } from "./resources.js";
 
 export type EndReason = "stopped" | "ttl" | "idle" | "browser_crashed" | "shutdown";
@@ -60,7 +60,21 @@ export class LiveSession {
   /** Runs code in the language's worker (started on first use), after every earlier call. */
   exec(language: Language, code: string, timeoutMs: number): Promise<ExecResult> {
     return this.enqueue(async () => {
-      const worker = await this.resources.sandbox.worker(language);
+      let worker;
+      try {
+        worker = await this.resources.sandbox.worker(language);
+      } catch (err) {
+        // The caller learns what it can act on; the worker's own output went to the server log.
+        if (err instanceof LanguageUnavailableError) throw err;
+        return {
+          stdout: "",
+          stderr: "",
+          result: "",
+          exitCode: 1,
+          killed: false,
+          error: `The ${language} worker could not start in this session's sandbox; try again.`,
+        };
+      }
       const result = await worker.exec(code, timeoutMs);
       // The run is over, but a page script it started (an endless loop in page.evaluate) would
       // keep a renderer busy at full CPU and every later call on that page waiting.
