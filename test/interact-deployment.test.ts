@@ -69,10 +69,7 @@ test("with no usable Chromium, scrape and interact answer 503 and say what to in
 });
 
 test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () => {
-  const server = await startTestServer({
-    PUBLIC_URL: "https://browser.example.com/",
-    BROWSER_POOL_SIZE: "1",
-  });
+  const server = await startTestServer({ PUBLIC_URL: "https://browser.example.com/" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     const res = await interact(server.url, id, { code: "1" });
@@ -85,7 +82,7 @@ test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () 
 });
 
 test("without PUBLIC_URL but with TRUST_PROXY, URLs follow the forwarded host and protocol", async () => {
-  const server = await startTestServer({ TRUST_PROXY: "true", BROWSER_POOL_SIZE: "1" });
+  const server = await startTestServer({ TRUST_PROXY: "true" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     const res = await fetch(`${server.url}/v2/scrape/${id}/interact`, {

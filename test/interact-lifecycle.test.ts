@@ -19,11 +19,10 @@ const waitFor = async (check: () => Promise<boolean> | boolean, ms = 15_000) => 
   return false;
 };
 
-// Lifetimes below are the shortest the settings allow; sessions come from a warm pool, since
-// nothing here is about starting a browser.
+// Lifetimes below are the shortest the settings allow.
 
 test("an idle session is destroyed, its processes reaped, and later calls answer 410", async () => {
-  const server = await startTestServer({ SESSION_IDLE_TTL_SECONDS: "1", BROWSER_POOL_SIZE: "1" });
+  const server = await startTestServer({ SESSION_IDLE_TTL_SECONDS: "1" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     expect((await interact(server.url, id, { code: "1" })).status).toBe(200);
@@ -43,7 +42,7 @@ test("an idle session is destroyed, its processes reaped, and later calls answer
 
 test("a session past its TTL is destroyed even while in use", async () => {
   // The idle TTL stays at its default: only the session's lifetime can end it.
-  const server = await startTestServer({ SESSION_TTL_SECONDS: "1", BROWSER_POOL_SIZE: "1" });
+  const server = await startTestServer({ SESSION_TTL_SECONDS: "1" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     // Calls one after another until one is refused. The call running when the TTL strikes may
@@ -85,7 +84,7 @@ test("after a restart, sessions that were live answer 410 and nothing outlives t
 });
 
 test("a crashed browser ends its session with a clear error; other sessions carry on", async () => {
-  const server = await startTestServer({ BROWSER_POOL_SIZE: "2" });
+  const server = await startTestServer();
   try {
     const a = await scrapeId(server.url, { url: `${site.url}/` });
     const b = await scrapeId(server.url, { url: `${site.url}/` });
