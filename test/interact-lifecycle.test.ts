@@ -5,8 +5,14 @@ import { groupPids } from "./helpers/browsers.js";
 import { startTestServer, tempDataDir } from "./helpers/server.js";
 
 let site: FixtureSite;
+/**
+ * One data directory for the servers of the tests below that only need a scrape to open a
+ * session: after the first, their scrapes are cache hits and start no scrape browser.
+ */
+let shared: string;
 beforeAll(async () => {
   site = await startFixtureSite();
+  shared = tempDataDir();
 });
 afterAll(() => site?.close());
 
@@ -22,7 +28,7 @@ const waitFor = async (check: () => Promise<boolean> | boolean, ms = 15_000) => 
 // Lifetimes below are the shortest the settings allow.
 
 test("an idle session is destroyed, its processes reaped, and later calls answer 410", async () => {
-  const server = await startTestServer({ SESSION_IDLE_TTL_SECONDS: "1" });
+  const server = await startTestServer({ DATA_DIR: shared, SESSION_IDLE_TTL_SECONDS: "1" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     expect((await interact(server.url, id, { code: "1" })).status).toBe(200);
@@ -42,7 +48,7 @@ test("an idle session is destroyed, its processes reaped, and later calls answer
 
 test("a session past its TTL is destroyed even while in use", async () => {
   // The idle TTL stays at its default: only the session's lifetime can end it.
-  const server = await startTestServer({ SESSION_TTL_SECONDS: "1" });
+  const server = await startTestServer({ DATA_DIR: shared, SESSION_TTL_SECONDS: "1" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     // Calls one after another until one is refused. The call running when the TTL strikes may
@@ -84,7 +90,7 @@ test("after a restart, sessions that were live answer 410 and nothing outlives t
 });
 
 test("a crashed browser ends its session with a clear error; other sessions carry on", async () => {
-  const server = await startTestServer();
+  const server = await startTestServer({ DATA_DIR: shared });
   try {
     const a = await scrapeId(server.url, { url: `${site.url}/` });
     const b = await scrapeId(server.url, { url: `${site.url}/` });
