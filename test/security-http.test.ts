@@ -296,7 +296,9 @@ describe("this machine's own addresses", () => {
     "are picked up when an interface gains or loses one (needs root and the ip tool)",
     () => {
       // The list of interfaces is re-read every few seconds: the clock is moved on instead of
-      // waiting for it. Only Date is faked; the interfaces themselves really change.
+      // waiting for it. Only Date is faked; the interfaces themselves really change. The list
+      // read last (the real one, test address gone) then serves this file's process a few
+      // minutes longer before the next re-read, which no later test here depends on.
       vi.useFakeTimers({ toFake: ["Date"] });
       const later = () => vi.setSystemTime(Date.now() + 60_000);
       try {
