@@ -9,7 +9,7 @@ let server: TestServer;
 let site: FixtureSite;
 
 beforeAll(async () => {
-  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
+  [server, site] = await startServerAndSite();
 });
 afterAll(() => closeAll(server, site));
 

@@ -2,11 +2,17 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
+import { postJson, startTestServer, tempDataDir, type TestServer } from "./helpers/server.js";
 
 let site: FixtureSite;
+/**
+ * One data directory for the servers below that scrape only to open a session: after the
+ * first, their scrapes are cache hits and start no scrape browser.
+ */
+let shared: string;
 beforeAll(async () => {
   site = await startFixtureSite();
+  shared = tempDataDir();
 });
 afterAll(() => site?.close());
 
@@ -70,8 +76,8 @@ test("with no usable Chromium, scrape and interact answer 503 and say what to in
 
 test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () => {
   const server = await startTestServer({
+    DATA_DIR: shared,
     PUBLIC_URL: "https://browser.example.com/",
-    BROWSER_POOL_SIZE: "1",
   });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
@@ -85,7 +91,7 @@ test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () 
 });
 
 test("without PUBLIC_URL but with TRUST_PROXY, URLs follow the forwarded host and protocol", async () => {
-  const server = await startTestServer({ TRUST_PROXY: "true", BROWSER_POOL_SIZE: "1" });
+  const server = await startTestServer({ DATA_DIR: shared, TRUST_PROXY: "true" });
   try {
     const id = await scrapeId(server.url, { url: `${site.url}/` });
     const res = await fetch(`${server.url}/v2/scrape/${id}/interact`, {

@@ -9,7 +9,7 @@ let site: FixtureSite;
 let id: string;
 
 beforeAll(async () => {
-  [server, site] = await startServerAndSite({ MAX_BROWSER_SESSIONS: "1", BROWSER_POOL_SIZE: "1" });
+  [server, site] = await startServerAndSite({ MAX_BROWSER_SESSIONS: "1" });
   id = await scrapeId(server.url, { url: `${site.url}/` });
 });
 afterAll(() => closeAll(server, site));

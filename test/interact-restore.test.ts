@@ -72,7 +72,7 @@ let server: TestServer;
 let site: Awaited<ReturnType<typeof startLoginSite>>;
 beforeAll(async () => {
   site = await startLoginSite();
-  server = await startTestServer({ BROWSER_POOL_SIZE: "1" });
+  server = await startTestServer();
 });
 afterAll(() => closeAll(server, site));
 

@@ -16,7 +16,7 @@ const SECRET = "fc-secret-" + Math.random().toString(36).slice(2);
 
 beforeAll(async () => {
   process.env.FC_TEST_SECRET = SECRET;
-  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
+  [server, site] = await startServerAndSite();
   id = await scrapeId(server.url, { url: `${site.url}/` });
   fs.writeFileSync(path.join(server.dataDir, "private.txt"), SECRET);
 });

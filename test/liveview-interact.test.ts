@@ -17,7 +17,7 @@ let viewers: Browser;
 
 beforeAll(async () => {
   [server, site, viewers] = await Promise.all([
-    startTestServer({ BROWSER_POOL_SIZE: "1" }),
+    startTestServer(),
     startFixtureSite(),
     launchViewerBrowser(),
   ]);

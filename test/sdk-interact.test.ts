@@ -6,7 +6,7 @@ import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.
 let server: TestServer;
 let site: FixtureSite;
 beforeAll(async () => {
-  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
+  [server, site] = await startServerAndSite();
 });
 afterAll(() => closeAll(server, site));
 

@@ -15,11 +15,7 @@ beforeAll(async () => {
   // The server runs in this process: its environment is the test's.
   process.env.FC_SECURITY_TEST_SECRET = SECRET;
   site = await startFixtureSite();
-  server = await startTestServer({
-    BROWSER_PROFILE_MB: "64",
-    CDP_MAX_MESSAGE_MB: "4",
-    BROWSER_POOL_SIZE: "1",
-  });
+  server = await startTestServer({ BROWSER_PROFILE_MB: "64", CDP_MAX_MESSAGE_MB: "4" });
   fs.writeFileSync(path.join(server.dataDir, "secret.txt"), SECRET);
 });
 

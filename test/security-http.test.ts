@@ -74,9 +74,6 @@ describe("forwarded headers", () => {
   });
   afterAll(() => site?.close());
 
-  /** A warm browser per server: its session starts while the scrape runs. */
-  const POOL = { BROWSER_POOL_SIZE: "1" };
-
   /** Scrapes with a screenshot and opens a session, both carrying Host and forwarded headers. */
   async function urlsSeen(server: TestServer) {
     const headers = { host: "real.example:8080", ...FORWARDED };
@@ -105,7 +102,7 @@ describe("forwarded headers", () => {
   }
 
   it("are ignored by default: URLs use the request's own Host", async () => {
-    const server = await startTestServer(POOL);
+    const server = await startTestServer();
     try {
       const urls = await urlsSeen(server);
       expect(urls.screenshot).toMatch(/^http:\/\/real\.example:8080\/v2\/files\//);
@@ -119,7 +116,7 @@ describe("forwarded headers", () => {
   });
 
   it("are followed with TRUST_PROXY=true", async () => {
-    const server = await startTestServer({ ...POOL, TRUST_PROXY: "true" });
+    const server = await startTestServer({ TRUST_PROXY: "true" });
     try {
       const urls = await urlsSeen(server);
       expect(urls.screenshot).toMatch(/^https:\/\/evil\.example\/v2\/files\//);
@@ -133,7 +130,6 @@ describe("forwarded headers", () => {
 
   it("lose to PUBLIC_URL, trusted or not", async () => {
     const server = await startTestServer({
-      ...POOL,
       TRUST_PROXY: "true",
       PUBLIC_URL: "https://browser.example.com",
     });
@@ -300,7 +296,9 @@ describe("this machine's own addresses", () => {
     "are picked up when an interface gains or loses one (needs root and the ip tool)",
     () => {
       // The list of interfaces is re-read every few seconds: the clock is moved on instead of
-      // waiting for it. Only Date is faked; the interfaces themselves really change.
+      // waiting for it. Only Date is faked; the interfaces themselves really change. The list
+      // read last (the real one, test address gone) then serves this file's process a few
+      // minutes longer before the next re-read, which no later test here depends on.
       vi.useFakeTimers({ toFake: ["Date"] });
       const later = () => vi.setSystemTime(Date.now() + 60_000);
       try {

@@ -60,7 +60,7 @@ describe("with private networks off limits", () => {
     await new Promise<void>((r) => secret.listen(0, "127.0.0.2", r));
     secretUrl = `http://127.0.0.2:${(secret.address() as AddressInfo).port}/secret`;
     server = await startTestServer(
-      { ALLOW_PRIVATE_NETWORK: "false", BROWSER_POOL_SIZE: "2" },
+      { ALLOW_PRIVATE_NETWORK: "false" },
       { isPrivateAddress: (a) => a === "127.0.0.2" || !a.startsWith("127.0.0.1") },
     );
     victim = await scrapeId(server.url, { url: `${site.url}/?token=${TOKEN}` });
@@ -105,7 +105,7 @@ describe("with the default settings (private networks allowed)", () => {
 
   beforeAll(async () => {
     site = await startFixtureSite();
-    server = await startTestServer({ BROWSER_POOL_SIZE: "2" });
+    server = await startTestServer();
     victim = await scrapeId(server.url, { url: `${site.url}/?token=${TOKEN}` });
     attacker = await scrapeId(server.url, { url: site.url });
     expect(await victimIsAlive(server, victim)).toContain(TOKEN);
