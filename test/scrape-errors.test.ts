@@ -156,3 +156,20 @@ test("with private networks off, loopback and private targets are refused", asyn
     await closed.close();
   }
 });
+
+test("scrapes failing at once on one host each hear only about their own port", async () => {
+  const closed = await closedPort();
+  const own = new URL(server.url).port;
+  const targets = [
+    ...Array.from({ length: 3 }, () => `http://127.0.0.1:${own}/`),
+    ...Array.from({ length: 3 }, () => `http://127.0.0.1:${closed}/`),
+  ];
+  const answers = await Promise.all(targets.map((url) => scrape({ url, timeout: 15_000 })));
+  answers.forEach((res, i) => {
+    const mine = new URL(targets[i]!).port;
+    const other = mine === own ? String(closed) : own;
+    expect(res.status, targets[i]).toBeGreaterThanOrEqual(400);
+    expect(res.body.error, targets[i]).toContain(`:${mine}`);
+    expect(res.body.error, targets[i]).not.toContain(`:${other}`);
+  });
+});

@@ -109,11 +109,12 @@ export class EgressProxy {
   }
 
   /**
-   * The last failure seen for a host (name or IP literal as it appeared in the URL) at or after
-   * `since`: browsers share this proxy, so an older failure may be another page's.
+   * The last failure seen for a host (name or IP literal as it appeared in the URL) and port at
+   * or after `since`. Browsers of every tenant share this proxy: a failure is only ever matched to
+   * the very host and port a navigation asked for, so it never tells one page about another's.
    */
-  failureFor(host: string, since = 0): EgressFailure | undefined {
-    const f = this.failures.get(host.replace(/^\[|\]$/g, "").toLowerCase());
+  failureFor(host: string, port: number, since = 0): EgressFailure | undefined {
+    const f = this.failures.get(failureKey(host, port));
     return f && (f.at ?? 0) >= since ? f : undefined;
   }
 
@@ -132,8 +133,9 @@ export class EgressProxy {
 
   private record(f: EgressFailure): EgressFailure {
     const host = f.host.replace(/^\[|\]$/g, "").toLowerCase();
-    this.failures.delete(host);
-    this.failures.set(host, { ...f, host, at: Date.now() });
+    const key = failureKey(host, f.port ?? 0);
+    this.failures.delete(key);
+    this.failures.set(key, { ...f, host, at: Date.now() });
     if (this.failures.size > MAX_FAILURES) {
       this.failures.delete(this.failures.keys().next().value!);
     }
@@ -254,4 +256,8 @@ function refuse(res: http.ServerResponse, f: EgressFailure): void {
     [EGRESS_FAILURE_HEADER]: f.kind,
   });
   res.end(f.kind === "blocked" ? "Blocked by the server's network policy" : "Upstream unreachable");
+}
+
+function failureKey(host: string, port: number): string {
+  return `${host.replace(/^\[|\]$/g, "").toLowerCase()} ${port}`;
 }

@@ -22,7 +22,7 @@ export async function navigate(
   try {
     response = await page.goto(req.url, { waitUntil: "load", timeout: deadline.remaining() });
   } catch (err) {
-    const failure = proxy.failureFor(hostname(lastNavigation), since);
+    const failure = proxy.failureFor(...hostAndPort(lastNavigation), since);
     throw (
       deadline.abortError() ??
       (isTimeout(err) ? deadline.timeoutError() : undefined) ??
@@ -31,19 +31,24 @@ export async function navigate(
   }
   const refused = response?.headers()[EGRESS_FAILURE_HEADER];
   if (response && refused) {
-    const host = hostname(response.url());
+    const [host, port] = hostAndPort(response.url());
     throw egressError(
-      proxy.failureFor(host, since) ?? { kind: "unreachable", host },
+      proxy.failureFor(host, port, since) ?? { kind: "unreachable", host },
       response.url(),
     );
   }
   return response;
 }
 
-function hostname(url: string): string {
+/** The host and port a URL's connection goes to (the scheme's default port when none is given). */
+function hostAndPort(url: string): [string, number] {
   try {
-    return new URL(url).hostname;
+    const u = new URL(url);
+    return [
+      u.hostname,
+      Number(u.port) || (u.protocol === "https:" || u.protocol === "wss:" ? 443 : 80),
+    ];
   } catch {
-    return url;
+    return [url, 0];
   }
 }
