@@ -38,10 +38,16 @@ export class SessionService {
   private readonly live = new Map<string, AcquiredSession>();
   private readonly creating = new Map<string, Promise<AcquiredSession>>();
   private readonly byCdpToken = new Map<string, LiveSession>();
+  /**
+   * Why sessions of this node ended, by scrape, until the registry has it too: a call arriving
+   * between the end and its record must hear the real reason.
+   */
+  private readonly endedHere = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly deps: SessionServiceDeps) {
     deps.lifetimes.onEnding((s) => this.forget(s));
+    deps.lifetimes.onEnded((e) => this.endedHere.delete(e.scrapeId));
   }
 
   /** Sessions alive or being created. */
@@ -107,6 +113,8 @@ export class SessionService {
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
     checkTeam(scrape.teamId, teamId);
+    const reason = this.endedHere.get(scrapeId);
+    if (reason) throw destroyed(reason);
     const record = await this.deps.registry.get(scrapeId);
     if (!record) throw new AppError("SESSION_NOT_FOUND", MESSAGES.sessionNotFound);
     throw unusable(record, this.deps.registry.nodeId);
@@ -117,6 +125,8 @@ export class SessionService {
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
     checkTeam(scrape.teamId, teamId);
+    const reason = this.endedHere.get(scrapeId);
+    if (reason) throw destroyed(reason);
     const record = await this.deps.registry.get(scrapeId);
     if (record) throw unusable(record, this.deps.registry.nodeId);
     if (!scrape.replayContext) {
@@ -162,6 +172,9 @@ export class SessionService {
   }
 
   private forget(s: LiveSession): void {
+    this.endedHere.set(s.scrapeId, s.endedBy ?? "stopped");
+    // Bounded: an end that never gets recorded (the database is down) is not kept for ever.
+    if (this.endedHere.size > 10_000) this.endedHere.delete(this.endedHere.keys().next().value!);
     this.live.delete(s.scrapeId);
     this.byCdpToken.delete(hashToken(s.cdpToken));
     this.deps.liveview?.unregister(s.id);
@@ -189,7 +202,10 @@ function unusable(record: SessionRecord, nodeId: string): AppError {
       `This scrape's session is served by another node (${record.nodeId}); send the request there.`,
     );
   }
-  return new AppError("SESSION_DESTROYED", MESSAGES.sessionDestroyed, {
-    reason: record.destroyReason ?? "stopped",
-  });
+  return destroyed(record.destroyReason ?? "stopped");
+}
+
+/** 410 with the reason the session ended (stopped, ttl, idle, browser_crashed, ...). */
+function destroyed(reason: string): AppError {
+  return new AppError("SESSION_DESTROYED", MESSAGES.sessionDestroyed, { reason });
 }
