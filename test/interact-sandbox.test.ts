@@ -111,3 +111,13 @@ test("every process in the sandbox reaches its own session's browser at 127.0.0.
   // The session's own connection is unharmed by the extra client leaving.
   expect((await run("await page.title()")).success).toBe(true);
 });
+
+test("a runner restarted after blocking its event loop gets the sandbox's CDP port again", async () => {
+  const code = "await new Promise((r) => setTimeout(r, 10)); while (true) {}";
+  const blocked = (await interact(server.url, id, { code, timeout: 1 })).body;
+  expect(blocked.killed).toBe(true);
+  const res = await run(`
+    const v = await (await fetch(process.env.BROWSER_CDP_URL + "/json/version")).json();
+    v.webSocketDebuggerUrl`);
+  expect(res.result).toBe("ws://127.0.0.1:9222/devtools/browser");
+});

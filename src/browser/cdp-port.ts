@@ -45,7 +45,7 @@ export function serveCdpPort(
     close() {
       if (closed) return;
       closed = true;
-      listener.close();
+      listener.close(() => {}); // already closed when its namespace's runner went first
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeAllConnections();

@@ -127,7 +127,10 @@ export class SessionSandbox {
       maxMessageBytes: this.opts.cdpMaxMessageBytes,
     });
     this.ports.add(port);
-    listener.once("close", () => this.ports.delete(port));
+    listener.once("close", () => {
+      port.close();
+      this.ports.delete(port);
+    });
   }
 
   private runtime(language: Language): ReadyRuntime {

@@ -125,7 +125,12 @@ class Worker implements SandboxWorker {
         }
         this.proc = proc;
         void proc.cdpListener?.then(
-          (listener) => (this.serveCdpPort ? this.serveCdpPort(listener) : listener.close()),
+          (listener) => {
+            // The listener holds the sandbox's network namespace: it goes with its runner.
+            void proc.exited.then(() => listener.close());
+            if (this.serveCdpPort) this.serveCdpPort(listener);
+            else listener.close();
+          },
           () => {},
         );
         this.startFailures = 0;
