@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Config } from "./config/config.js";
 import { registerAuth } from "./http/auth.js";
+import { registerJsonBody } from "./http/json-body.js";
 import { frameworkErrors, registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { scrapeRoutes } from "./http/routes/scrape.js";
@@ -30,6 +31,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
     forceCloseConnections: true,
   });
   registerErrorHandler(app);
+  registerJsonBody(app);
   registerAuth(app, config);
   app.register(healthRoutes, { services });
   app.register(scrapeRoutes, { services });

@@ -115,4 +115,29 @@ describe("node code in a live session", () => {
       error: "Browser session has been destroyed.",
     });
   });
+
+  test("what the official clients send is accepted: telemetry labels, and a DELETE with a JSON content-type and no body", async () => {
+    const other = await scrapeId(server.url, { url: `${site.url}/` });
+    const res = await interact(server.url, other, {
+      origin: "cli",
+      integration: "cli",
+      code: "await page.title()",
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.success).toBe(true);
+    // What Python's requests sends for session.delete(url, headers={"Content-Type": ...}).
+    const del = await fetch(`${server.url}/v2/scrape/${other}/interact`, {
+      method: "DELETE",
+      headers: { "content-type": "application/json" },
+    });
+    expect(del.status).toBe(200);
+    expect(await del.json()).toMatchObject({ success: true, status: "destroyed" });
+    expect((await interact(server.url, other, { code: "1" })).status).toBe(410);
+    // A POST still needs its body.
+    const empty = await fetch(`${server.url}/v2/scrape/${other}/interact`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    expect(empty.status).toBe(400);
+  });
 });

@@ -10,8 +10,9 @@ export const interactRequestSchema = z
     prompt: z.string().min(1).max(10_000).optional(),
     language: z.enum(["node", "python", "bash"]).default("node"),
     timeout: z.number().int().min(1).max(300).default(30),
-    /** Telemetry label; the official SDKs always send one. */
+    /** Telemetry labels; the official SDKs and CLI send them. No effect here. */
     origin: z.string().max(200).optional(),
+    integration: z.string().max(200).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
