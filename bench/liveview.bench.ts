@@ -12,7 +12,7 @@ import {
   descendants,
   processTable,
 } from "../src/processes/process-table.js";
-import { liveViewUrls } from "../src/liveview/service.js";
+import { liveViewUrls } from "../src/urls/public-urls.js";
 import { testLauncher } from "../test/helpers/browsers.js";
 import { startTestServer } from "../test/helpers/server.js";
 

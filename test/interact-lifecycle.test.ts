@@ -3,7 +3,7 @@ import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, pidsMentioning, scrapeId, stop } from "./helpers/interact.js";
 import { groupPids } from "./helpers/browsers.js";
 import { killGroup } from "../src/processes/signal.js";
-import { startTestServer, tempDataDir } from "./helpers/server.js";
+import { startTestServer, tempDataDir, waitFor } from "./helpers/server.js";
 
 let site: FixtureSite;
 /**
@@ -16,15 +16,6 @@ beforeAll(async () => {
   shared = tempDataDir();
 });
 afterAll(() => site?.close());
-
-const waitFor = async (check: () => Promise<boolean> | boolean, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-};
 
 // Lifetimes below are the shortest the settings allow.
 

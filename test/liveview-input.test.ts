@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { liveViewUrls } from "../src/liveview/service.js";
+import { liveViewUrls } from "../src/urls/public-urls.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   launchViewerBrowser,

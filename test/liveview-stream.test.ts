@@ -2,7 +2,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { decodeFrame } from "../src/liveview/protocol.js";
-import { liveViewUrls } from "../src/liveview/service.js";
+import { liveViewUrls } from "../src/urls/public-urls.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   framesDrawn,

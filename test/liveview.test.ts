@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
-import { liveViewUrls } from "../src/liveview/service.js";
+import { liveViewUrls } from "../src/urls/public-urls.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   eventually,

@@ -1,9 +1,6 @@
-import fs from "node:fs";
 import http from "node:http";
-import https from "node:https";
-import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { serveHttpAndHttps } from "./helpers/fixture-site.js";
 import { interact, stop } from "./helpers/interact.js";
 import { closeAll, postJson, startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -12,8 +9,6 @@ import { closeAll, postJson, startTestServer, type TestServer } from "./helpers/
  * a tab the user's code opens with context.newPage() and one a target=_blank link opens must
  * all agree, in what the page's first script sees and in what the site receives.
  */
-
-const TLS_DIR = path.join(import.meta.dirname, "fixtures", "tls");
 
 /** What a page's first script sees, written into window.__probe before anything else runs. */
 const PROBE = `<!doctype html><html><head>
@@ -57,30 +52,7 @@ async function startProbeSite() {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(PROBE);
   };
-  const plain = http.createServer(handle);
-  const secure = https.createServer(
-    {
-      key: fs.readFileSync(path.join(TLS_DIR, "self-signed.key")),
-      cert: fs.readFileSync(path.join(TLS_DIR, "self-signed.crt")),
-    },
-    handle,
-  );
-  const listen = (s: http.Server) =>
-    new Promise<number>((r) =>
-      s.listen(0, "127.0.0.1", () => r((s.address() as AddressInfo).port)),
-    );
-  const [port, securePort] = await Promise.all([listen(plain), listen(secure)]);
-  const stop = (s: http.Server) =>
-    new Promise<void>((r) => {
-      s.closeAllConnections();
-      s.close(() => r());
-    });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    httpsUrl: `https://127.0.0.1:${securePort}`,
-    requests,
-    close: async () => void (await Promise.all([stop(plain), stop(secure)])),
-  };
+  return { ...(await serveHttpAndHttps(handle)), requests };
 }
 
 type Probe = Record<string, unknown>;

@@ -6,7 +6,7 @@ import type { SessionEnded } from "../src/sessions/lifetimes.js";
 import { openSqliteStore } from "../src/store/sqlite.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { startTestServer, tempDataDir } from "./helpers/server.js";
+import { startTestServer, tempDataDir, waitFor } from "./helpers/server.js";
 
 let site: FixtureSite;
 beforeAll(async () => {
@@ -15,15 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await site?.close();
 });
-
-async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 test("every way a session ends is reported once, with its team, reason and duration", async () => {
   const events: SessionEnded[] = [];
@@ -43,7 +34,7 @@ test("every way a session ends is reported once, with its team, reason and durat
     expect(stopped.status).toBe(200);
     const crashed = server.services.sessions.get(ids.crashed!)!;
     process.kill(-crashed.resources.proc.pid, "SIGKILL");
-    expect(await until(() => events.length === 3)).toBe(true);
+    expect(await waitFor(() => events.length === 3, 20_000)).toBe(true);
 
     ids.shutdown = await scrapeId(server.url, { url: `${site.url}/` });
     expect((await interact(server.url, ids.shutdown, { code: "1" })).status).toBe(200);

@@ -24,8 +24,6 @@ interface Entry {
   onClose: () => void;
 }
 
-export { liveViewUrls } from "../urls/public-urls.js";
-
 /**
  * Live views of sessions: a read-only and an interactive URL per session, each showing the
  * session's current tab as a stream of JPEG frames over a WebSocket, the interactive one also

@@ -268,13 +268,12 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, log: Fixture
   html(200, body, headers);
 }
 
-/** Serves the fixture site on random loopback ports, over HTTP and HTTPS. */
-export async function startFixtureSite(): Promise<FixtureSite> {
-  const requests: FixtureRequest[] = [];
-  const server = http.createServer((req, res) => serve(req, res, requests));
-  const secure = https.createServer({ key: TLS_KEY, cert: TLS_CERT }, (req, res) =>
-    serve(req, res, requests),
-  );
+/** Serves `handle` on random loopback ports, over HTTP and over HTTPS (self-signed). */
+export async function serveHttpAndHttps(
+  handle: http.RequestListener,
+): Promise<{ url: string; httpsUrl: string; close(): Promise<void> }> {
+  const server = http.createServer(handle);
+  const secure = https.createServer({ key: TLS_KEY, cert: TLS_CERT }, handle);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   await new Promise<void>((r) => secure.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
@@ -287,9 +286,15 @@ export async function startFixtureSite(): Promise<FixtureSite> {
   return {
     url: `http://127.0.0.1:${port}`,
     httpsUrl: `https://127.0.0.1:${securePort}`,
-    requests,
     close: async () => {
       await Promise.all([stop(server), stop(secure)]);
     },
   };
+}
+
+/** Serves the fixture site on random loopback ports, over HTTP and HTTPS. */
+export async function startFixtureSite(): Promise<FixtureSite> {
+  const requests: FixtureRequest[] = [];
+  const site = await serveHttpAndHttps((req, res) => serve(req, res, requests));
+  return { ...site, requests };
 }

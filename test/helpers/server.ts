@@ -78,3 +78,16 @@ export async function closeAll(
 ): Promise<void> {
   for (const thing of things) await thing?.close();
 }
+
+/** Polls `check` until it holds or `ms` pass; true when it held. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  ms = 15_000,
+): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
