@@ -57,7 +57,7 @@ const reaching = (dir) =>
   ["../", "../../", "../../../", "../../../../"].map((up) => `${up}${dir}/*`);
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "data/**"] },
+  { ignores: ["node_modules/**", "data/**", ".venv/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

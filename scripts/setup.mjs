@@ -49,8 +49,15 @@ const chromiumCandidates = () => {
 const hasChromium = () => chromiumCandidates().some((p) => fs.existsSync(p));
 const hasCommand = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
 
+// The python language runs the system's Python 3 (the sandbox holds only /usr) from a venv.
+const SYSTEM_PYTHON = "/usr/bin/python3";
+const hasPythonVenv = () =>
+  fs.existsSync(SYSTEM_PYTHON) &&
+  spawnSync(SYSTEM_PYTHON, ["-c", "import ensurepip, venv"]).status === 0;
+
 const wanted = [];
 if (!hasChromium()) wanted.push("chromium");
+if (!hasPythonVenv()) wanted.push("python3", "python3-venv");
 if (!hasCommand("bwrap")) wanted.push("bubblewrap");
 if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
 
@@ -76,8 +83,62 @@ if (wanted.length > 0) {
     );
     if (!hasChromium()) process.exit(1);
     console.error(
-      "[setup] continuing: code execution stays disabled until bubblewrap is installed.",
+      "[setup] continuing: what needs the missing packages stays disabled until they are installed.",
     );
+  }
+}
+
+// 3. Playwright for Python, in the project's own venv, at the version of playwright-core: the
+//    python runner talks to the node runner's Playwright, so both ends must speak one protocol.
+//    No browser download: it only connects.
+const venv = path.join(root, ".venv");
+const venvPython = path.join(venv, "bin", "python3");
+const nodePlaywright = JSON.parse(
+  fs.readFileSync(path.join(root, "node_modules", "playwright-core", "package.json"), "utf8"),
+).version;
+const installedPlaywright = () => {
+  const lib = path.join(venv, "lib");
+  if (!fs.existsSync(lib)) return undefined;
+  for (const py of fs.readdirSync(lib)) {
+    const site = path.join(lib, py, "site-packages");
+    if (!fs.existsSync(site)) continue;
+    const info = fs.readdirSync(site).find((d) => /^playwright-.+\.dist-info$/.test(d));
+    if (info) return info.slice("playwright-".length, -".dist-info".length);
+  }
+  return undefined;
+};
+if (!hasPythonVenv()) {
+  console.error("[setup] no system Python 3 with venv: the python language stays unavailable.");
+} else if (installedPlaywright() !== nodePlaywright) {
+  if (
+    !fs.existsSync(venvPython) ||
+    fs.realpathSync(venvPython) !== fs.realpathSync(SYSTEM_PYTHON)
+  ) {
+    log(`creating the Python virtual environment (${path.relative(root, venv)})`);
+    fs.rmSync(venv, { recursive: true, force: true });
+    if (!run(SYSTEM_PYTHON, ["-m", "venv", venv])) {
+      console.error("[setup] could not create the venv; the python language stays unavailable.");
+    }
+  }
+  if (fs.existsSync(venvPython)) {
+    log(`installing Playwright for Python ${nodePlaywright} (pip)`);
+    const pip = [
+      "-m",
+      "pip",
+      "install",
+      "--disable-pip-version-check",
+      "--no-input",
+      "--quiet",
+      "--retries",
+      "2",
+      `playwright==${nodePlaywright}`,
+    ];
+    if (!run(venvPython, pip)) {
+      console.error(
+        `[setup] pip could not install playwright==${nodePlaywright}; the python language stays ` +
+          `unavailable. Try: ${venvPython} ${pip.join(" ")}`,
+      );
+    }
   }
 }
 log("ready");

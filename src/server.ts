@@ -14,7 +14,9 @@ import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
 import {
   nodeRuntime,
+  pythonRuntime,
   Runtimes,
+  type Language,
   SandboxDetector,
   sandboxRoot,
   sandboxUnavailableMessage,
@@ -78,7 +80,7 @@ export async function startServer(
   const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
   const sandbox = detector.detect(config.sandbox);
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
-  const languages = [nodeRuntime];
+  const languages = [nodeRuntime, pythonRuntime()];
   const runtimes = sandboxMode
     ? Runtimes.stage(sandboxRoot(config.dataDir), languages)
     : Runtimes.inPlace(languages);
@@ -144,6 +146,10 @@ export async function startServer(
   const sessions = new SessionService({ config, store, registry, factory, lifetimes, liveview });
   // No browser survives a restart, so neither does a session: later calls on them answer 410.
   const orphanedSessions = await lifetimes.recoverLeftovers();
+  const languageUnavailable = (language: Language) =>
+    typeof sandbox === "string"
+      ? runtimes.unavailable(language)
+      : sandboxUnavailableMessage(sandbox.unavailable);
   const services: Services = {
     config,
     store,
@@ -152,8 +158,9 @@ export async function startServer(
     liveview,
     sessions,
     lifetimes,
-    interact: new InteractService(sessions),
+    interact: new InteractService(sessions, languageUnavailable),
     sandbox: sandboxMode ?? "unavailable",
+    languageUnavailable,
   };
   const app = buildApp(config, services);
   log = app.log;

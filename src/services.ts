@@ -6,6 +6,7 @@ import type { Store } from "./store/repositories.js";
 import type { InteractService } from "./interact/service.js";
 import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";
+import type { Language } from "./sandbox/index.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
 export interface Services {
@@ -20,4 +21,6 @@ export interface Services {
   interact: InteractService;
   /** How user code is isolated here, or why it cannot run. */
   sandbox: "bwrap" | "none" | "unavailable";
+  /** Why each language cannot run here, or undefined when it can. */
+  languageUnavailable(language: Language): string | undefined;
 }

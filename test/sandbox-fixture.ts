@@ -46,7 +46,7 @@ export async function startSandboxSession(
   const worker = await spawnWorker({
     runtime: Runtimes.inPlace([nodeRuntime]).get("node")!,
     scratchDir,
-    cdpSocketPath,
+    sockets: { cdp: cdpSocketPath },
     mode: "bwrap",
     ...opts,
   });

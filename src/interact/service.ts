@@ -1,12 +1,16 @@
 import { AppError } from "../errors/app-error.js";
-import { LanguageUnavailableError } from "../sandbox/index.js";
+import { LanguageUnavailableError, type Language } from "../sandbox/index.js";
 import { sessionUrls } from "../urls/public-urls.js";
 import type { SessionService } from "../sessions/service.js";
 import type { InteractRequest, InteractResponse } from "./request.js";
 
 /** Runs one interact call: gets the scrape's live session, then runs the code in it. */
 export class InteractService {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    /** Why a language cannot run here (not installed, no sandbox), or undefined when it can. */
+    private readonly languageUnavailable: (language: Language) => string | undefined,
+  ) {}
 
   async interact(
     scrapeId: string,
@@ -18,12 +22,14 @@ export class InteractService {
     if (req.prompt !== undefined) {
       throw new AppError("NOT_AVAILABLE_YET", "Prompt mode is not available on this server yet.");
     }
-    if (req.language !== "node") {
+    if (req.language === "bash") {
       throw new AppError(
         "NOT_AVAILABLE_YET",
         `The "${req.language}" language is not available on this server yet; use "node".`,
       );
     }
+    const unavailable = this.languageUnavailable(req.language);
+    if (unavailable) throw new AppError("SANDBOX_UNAVAILABLE", unavailable);
     const { session, viewToken, controlToken } = await this.sessions.acquire(scrapeId, teamId);
     const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
     const run = await session

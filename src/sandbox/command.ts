@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { handoffPrefix } from "../isolation/handoff.js";
 import { dropToUid, findOnHost, systemMounts, tryFindOnHost } from "../isolation/host.js";
+import type { SessionSocket } from "./runtimes/runtime.js";
 import type { ReadyRuntime } from "./runtimes/staging.js";
 
 /** How to start one runner process. */
@@ -25,14 +26,18 @@ export interface RunnerLimits {
 export interface CommandOptions extends RunnerLimits {
   runtime: ReadyRuntime;
   scratchDir: string;
-  /** The session browser's CDP socket on the host (the sandbox's one way out). */
-  cdpSocketPath: string;
+  /** The session's sockets on the host (the sandbox's only ways out); each runtime gets its own. */
+  sockets: Partial<Record<SessionSocket, string>>;
   /** Switch to this uid/gid before entering the sandbox (only when running as root). */
   uid?: number;
 }
 
-/** Where the session's CDP socket appears inside every sandbox, whatever the language. */
-export const SANDBOX_CDP_SOCKET = "/run/cdp.sock";
+/** Where each session socket appears inside a sandbox whose runtime uses it. */
+export const SANDBOX_SOCKETS: Record<SessionSocket, string> = {
+  cdp: "/run/cdp.sock",
+  playwright: "/run/playwright.sock",
+  "playwright-host": "/run/playwright-host.sock",
+};
 /**
  * The session's browser as a debugging port, inside the sandbox's own network namespace, for
  * tools that only speak CDP over TCP: `http://127.0.0.1:9222` (also in `BROWSER_CDP_URL`).
@@ -79,6 +84,13 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
   for (const [name, hostPath] of Object.entries(opts.runtime.files)) {
     binds.push("--ro-bind", hostPath, runtime.mounts[name]!);
   }
+  const sockets: Partial<Record<SessionSocket, string>> = {};
+  for (const name of runtime.sockets) {
+    const hostPath = opts.sockets[name];
+    if (!hostPath) continue; // not served in this session (a test's bare worker)
+    binds.push("--ro-bind", hostPath, SANDBOX_SOCKETS[name]);
+    sockets[name] = SANDBOX_SOCKETS[name];
+  }
   const args: string[] = [
     "--die-with-parent",
     "--unshare-all",
@@ -100,11 +112,8 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
     String(TMPFS_WORK_BYTES),
     "--tmpfs",
     SANDBOX_HOME,
+    // The sockets' host paths (under the scratch dir) also mark the process for the reaper.
     ...binds,
-    // The socket's host path (under the scratch dir) also marks the process for the reaper.
-    "--ro-bind",
-    opts.cdpSocketPath,
-    SANDBOX_CDP_SOCKET,
     // bubblewrap's root and /dev are tmpfs without a size: read-only, so /work and /tmp, which
     // have one, are the only places a run can write.
     "--remount-ro",
@@ -132,7 +141,7 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
     prlimit,
     ...prlimitArgs(opts, true),
     ...runtime.argv({
-      cdpSocket: SANDBOX_CDP_SOCKET,
+      sockets,
       files: runtime.mounts,
       memoryLimitMb: opts.memoryLimitMb,
       outputLimit: opts.outputLimit,
@@ -153,8 +162,10 @@ export function bwrapCommand(opts: CommandOptions): RunnerCommand {
  * the file system and every process this server can see. Only memory and file limits apply.
  */
 export function plainCommand(opts: CommandOptions): RunnerCommand {
-  const argv = opts.runtime.runtime.argv({
-    cdpSocket: opts.cdpSocketPath,
+  const { runtime } = opts.runtime;
+  const sockets = Object.fromEntries(runtime.sockets.map((name) => [name, opts.sockets[name]]));
+  const argv = runtime.argv({
+    sockets,
     files: opts.runtime.files,
     memoryLimitMb: opts.memoryLimitMb,
     outputLimit: opts.outputLimit,

@@ -5,4 +5,5 @@ export type { ExecResult, Language, SandboxWorker } from "./types.js";
 export { sandboxRoot } from "./root.js";
 export { Runtimes } from "./runtimes/staging.js";
 export { nodeRuntime } from "./runtimes/node.js";
+export { pythonRuntime } from "./runtimes/python.js";
 export type { LanguageRuntime } from "./runtimes/runtime.js";

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type net from "node:net";
 import path from "node:path";
+import { PlaywrightRelay } from "./playwright-relay.js";
+import type { SessionSocket } from "./runtimes/runtime.js";
 import type { ReadyRuntime, Runtimes } from "./runtimes/staging.js";
 import type { Language, SandboxWorker } from "./types.js";
 import { spawnWorker } from "./worker.js";
@@ -35,15 +37,18 @@ export class LanguageUnavailableError extends Error {
 }
 
 /**
- * One session's sandbox: its folder, its one way out, to the session's browser (a CDP socket at
- * /run/cdp.sock and a debugging port at 127.0.0.1:9222 that every process in the sandbox
- * reaches, whatever its language), and one worker per language, started on its first use.
+ * One session's sandbox: its folder, its ways out, all to the session's browser (a CDP socket at
+ * /run/cdp.sock for node, Playwright's protocol for python through the node runner, and a
+ * debugging port at 127.0.0.1:9222 that every process in the sandbox reaches, whatever its
+ * language), and one worker per language, started on its first use.
  */
 export class SessionSandbox {
   private readonly workers = new Map<Language, Promise<SandboxWorker>>();
   private readonly started = new Set<SandboxWorker>();
   private readonly ports = new Set<{ close(): unknown }>();
   private closed = false;
+
+  private relay: PlaywrightRelay | undefined;
 
   private constructor(
     private readonly opts: SessionSandboxOptions,
@@ -52,20 +57,36 @@ export class SessionSandbox {
     private readonly endpoint: { close(): unknown },
   ) {}
 
-  /** Creates the folder and the CDP endpoint; no worker runs yet. */
+  /** Creates the folder and its endpoints; no worker runs yet. */
   static async create(opts: SessionSandboxOptions): Promise<SessionSandbox> {
     const dir = path.join(opts.root, randomUUID());
     fs.mkdirSync(dir, { recursive: true });
     const socket = path.join(dir, "cdp.sock");
+    let endpoint: { close(): unknown } | undefined;
     try {
-      const endpoint = await opts.browser.listen(socket, {
+      endpoint = await opts.browser.listen(socket, {
         maxMessageBytes: opts.cdpMaxMessageBytes,
       });
-      return new SessionSandbox(opts, dir, socket, endpoint);
+      const sandbox = new SessionSandbox(opts, dir, socket, endpoint);
+      sandbox.relay = await PlaywrightRelay.listen({
+        dir,
+        ensureHost: () => sandbox.worker("node"),
+      });
+      return sandbox;
     } catch (err) {
+      await Promise.resolve(endpoint?.close()).catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** The session's sockets on the host, by name. */
+  private sockets(): Partial<Record<SessionSocket, string>> {
+    return {
+      cdp: this.cdpSocketPath,
+      playwright: this.relay?.clientSocketPath,
+      "playwright-host": this.relay?.hostSocketPath,
+    };
   }
 
   /** Languages whose worker has been started. */
@@ -83,7 +104,7 @@ export class SessionSandbox {
       pending = spawnWorker({
         runtime: ready,
         scratchDir: this.dir,
-        cdpSocketPath: this.cdpSocketPath,
+        sockets: this.sockets(),
         mode: this.opts.mode,
         serveCdpPort: (listener) => this.servePort(listener),
         log: this.opts.log,
@@ -115,6 +136,7 @@ export class SessionSandbox {
     );
     await Promise.all(workers.map((w) => w?.kill()));
     for (const port of this.ports) port.close();
+    this.relay?.close();
     await Promise.resolve(this.endpoint.close()).catch(() => {});
     // The folder goes last, once the workers using it are gone.
     await fs.promises.rm(this.dir, { recursive: true, force: true }).catch(() => {});
@@ -134,15 +156,8 @@ export class SessionSandbox {
   }
 
   private runtime(language: Language): ReadyRuntime {
-    const ready = this.opts.runtimes.get(language);
-    if (!ready) {
-      throw new LanguageUnavailableError(
-        language,
-        `The "${language}" language is not available on this server.`,
-      );
-    }
-    const reason = ready.runtime.unavailable();
+    const reason = this.opts.runtimes.unavailable(language);
     if (reason) throw new LanguageUnavailableError(language, reason);
-    return ready;
+    return this.opts.runtimes.get(language)!;
   }
 }

@@ -1,7 +1,7 @@
 import { bwrapCommand, plainCommand, type RunnerCommand } from "./command.js";
 import { checkReachable } from "./reachable.js";
 import { RunnerProcess, type RunnerReply } from "./runner-process.js";
-import type { LanguageRuntime } from "./runtimes/runtime.js";
+import type { LanguageRuntime, SessionSocket } from "./runtimes/runtime.js";
 import type { ReadyRuntime } from "./runtimes/staging.js";
 import type { ExecResult, Language, SandboxWorker } from "./types.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
@@ -12,10 +12,10 @@ import { withDeadline } from "../deadline/deadline.js";
 export interface WorkerOptions {
   /** The language's runtime, its files ready on the host (see runtimes/staging.ts). */
   runtime: ReadyRuntime;
-  /** The session's sandbox folder; holds the CDP socket. Its path marks the process for the reaper. */
+  /** The session's sandbox folder; holds its sockets. Its path marks the process for the reaper. */
   scratchDir: string;
-  /** The session browser's CDP socket, normally inside scratchDir. */
-  cdpSocketPath: string;
+  /** The session's sockets on the host, normally inside scratchDir; the runtime says which it uses. */
+  sockets: Partial<Record<SessionSocket, string>>;
   mode: "bwrap" | "none";
   /** Run as this uid. Default when root in bwrap mode: a uid leased from the pool per worker. */
   uid?: number;
@@ -67,9 +67,13 @@ export async function spawnWorker(opts: WorkerOptions): Promise<SandboxWorker> {
     };
     if (opts.mode === "bwrap") {
       if (uid !== undefined) {
-        // bwrap runs as `uid` and must reach every path it binds; the socket becomes its own.
+        // bwrap runs as `uid` and must reach every path it binds; its sockets become its own
+        // (each socket belongs to one language, so no other worker loses it).
         fs.chmodSync(opts.scratchDir, 0o711);
-        fs.chownSync(opts.cdpSocketPath, uid, uid);
+        for (const name of opts.runtime.runtime.sockets) {
+          const socket = opts.sockets[name];
+          if (socket) fs.chownSync(socket, uid, uid);
+        }
         command = bwrapCommand({ ...opts, ...limits, uid });
         checkReachable(command.args, uid);
       } else {

@@ -1,6 +1,19 @@
 import type { FastifyPluginAsync } from "fastify";
 import { runHealthChecks } from "../../health/checks.js";
+import type { Language } from "../../sandbox/index.js";
 import type { Services } from "../../services.js";
+
+const LANGUAGES: Language[] = ["node", "python", "bash"];
+
+/** Each interact language: whether a call would run here, and if not, why. */
+function languageReport(services: Services) {
+  return Object.fromEntries(
+    LANGUAGES.map((language) => {
+      const reason = services.languageUnavailable(language);
+      return [language, reason ? { available: false, reason } : { available: true }];
+    }),
+  );
+}
 
 /**
  * 200 while the server can do its work, 503 when a check fails (a full disk, a database that
@@ -23,6 +36,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
       activeSessions: services.sessions.activeCount(),
       maxSessions: config.maxBrowserSessions,
       sandbox: services.sandbox,
+      languages: languageReport(services),
       checks,
     });
   });

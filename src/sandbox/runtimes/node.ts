@@ -28,15 +28,17 @@ export const nodeRuntime: LanguageRuntime = {
     // Beside a node_modules folder, so the runner's `import("playwright-core")` finds it.
     "playwright-core": "/opt/fc/node_modules/playwright-core",
   },
+  sockets: ["cdp", "playwright-host"],
   binaries: () => [fs.realpathSync(process.execPath)],
   argv(ctx: RunnerContext): string[] {
     return [
       fs.realpathSync(process.execPath),
       ...nodeArgs(ctx.memoryLimitMb),
       path.join(ctx.files.runner!, "runner.mjs"),
-      ctx.cdpSocket,
+      ctx.sockets.cdp!,
       String(ctx.outputLimit),
       ...(ctx.reap ? ["reap"] : []),
+      ...(ctx.sockets["playwright-host"] ? [`python-host=${ctx.sockets["playwright-host"]}`] : []),
     ];
   },
   prepare(code: string): PreparedRun {

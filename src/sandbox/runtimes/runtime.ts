@@ -4,10 +4,18 @@ import type { Language } from "../types.js";
 export type PreparedRun =
   { ok: true; request: Record<string, unknown> } | { ok: false; error: string };
 
+/**
+ * The session's unix sockets a runner may be given, each served by the server:
+ * - `cdp`: the session's browser, one CDP connection per client;
+ * - `playwright`: Playwright's protocol, served by the node runner's Playwright (python's way in);
+ * - `playwright-host`: where the node runner dials back to serve those connections.
+ */
+export type SessionSocket = "cdp" | "playwright" | "playwright-host";
+
 /** Where the runner finds what it needs, as seen by the runner (inside the sandbox or not). */
 export interface RunnerContext {
-  /** The session browser's CDP endpoint: a unix socket serving one CDP connection per client. */
-  cdpSocket: string;
+  /** Each of the runtime's sockets(), by name. */
+  sockets: Partial<Record<SessionSocket, string>>;
   /** Each of the runtime's files(), by name. */
   files: Record<string, string>;
   memoryLimitMb: number;
@@ -27,6 +35,10 @@ export interface LanguageRuntime {
   files(): Record<string, string>;
   /** Where each of files() appears inside the sandbox. */
   readonly mounts: Record<string, string>;
+  /** The session sockets the runner uses; only these are bound into its sandbox. */
+  readonly sockets: SessionSocket[];
+  /** Leaves a staged file out (a path relative to one of files()); default: stage everything. */
+  skipWhenStaging?(relativePath: string): boolean;
   /** Host executables the command runs (bound in when outside /usr). */
   binaries(): string[];
   /** The runner's command line, after the sandbox and its limits. */

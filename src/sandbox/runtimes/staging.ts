@@ -8,6 +8,8 @@ export interface ReadyRuntime {
   runtime: LanguageRuntime;
   /** Host path of each of runtime.files(), by name. */
   files: Record<string, string>;
+  /** Why it could not be made ready (nothing staged), for the caller's 503. */
+  unavailable?: string;
 }
 
 /**
@@ -20,7 +22,15 @@ export class Runtimes {
 
   /** The runtimes using the project's files where they are. */
   static inPlace(list: LanguageRuntime[]): Runtimes {
-    return new Runtimes(new Map(list.map((r) => [r.language, { runtime: r, files: r.files() }])));
+    return new Runtimes(
+      new Map(
+        list.map((runtime) => {
+          const unavailable = runtime.unavailable();
+          const files = unavailable ? {} : runtime.files();
+          return [runtime.language, { runtime, files, unavailable }];
+        }),
+      ),
+    );
   }
 
   /** Copies each runtime's files into `root/runtime/<language>/`, readable by everyone. */
@@ -31,10 +41,22 @@ export class Runtimes {
     fs.rmSync(target, { recursive: true, force: true });
     const ready = new Map<Language, ReadyRuntime>();
     for (const runtime of list) {
+      const unavailable = runtime.unavailable();
+      if (unavailable) {
+        ready.set(runtime.language, { runtime, files: {}, unavailable });
+        continue;
+      }
       const files: Record<string, string> = {};
       for (const [name, from] of Object.entries(runtime.files())) {
         const to = path.join(target, runtime.language, name);
-        fs.cpSync(from, to, { recursive: true, dereference: true });
+        const skip = runtime.skipWhenStaging?.bind(runtime);
+        fs.cpSync(from, to, {
+          recursive: true,
+          dereference: true,
+          // Python trusts its cached bytecode only while the source keeps its modification time.
+          preserveTimestamps: true,
+          filter: skip ? (src) => !skip(path.relative(from, src)) : undefined,
+        });
         files[name] = to;
       }
       ready.set(runtime.language, { runtime, files });
@@ -49,6 +71,13 @@ export class Runtimes {
 
   languages(): Language[] {
     return [...this.ready.keys()];
+  }
+
+  /** Why the language cannot run here, or undefined when it can. */
+  unavailable(language: Language): string | undefined {
+    const ready = this.ready.get(language);
+    if (!ready) return `The "${language}" language is not available on this server.`;
+    return ready.unavailable ?? ready.runtime.unavailable();
   }
 }
 

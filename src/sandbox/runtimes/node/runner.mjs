@@ -8,21 +8,28 @@
 // and waits briefly for it to finish loading (after a restore); {op:"exec", kind, code,
 // timeoutMs} runs code.
 //
-// Usage: node runner.mjs <cdp unix socket> <output limit in characters> [reap]
+// With python-host=<socket>, it also serves its Playwright to the session's python runner
+// (python-host.mjs).
+//
+// Usage: node runner.mjs <cdp unix socket> <output limit in characters> [reap] [python-host=<socket>]
 import fs from "node:fs";
 import net from "node:net";
 import { createRequire } from "node:module";
 import vm from "node:vm";
 import { BrowserLink } from "./browser.mjs";
 import { OutputCapture, describeError, formatResult } from "./capture.mjs";
+import { hostPythonClients } from "./python-host.mjs";
 
-const [socketPath, limitArg, reapArg] = process.argv.slice(2);
+const [socketPath, limitArg, ...flags] = process.argv.slice(2);
+const reap = flags.includes("reap");
+const pythonHost = flags.find((f) => f.startsWith("python-host="))?.slice("python-host=".length);
 const limit = Number(limitArg) || 1024 * 1024;
 const TIMED_OUT = 124;
 
 const capture = new OutputCapture(limit);
 capture.install();
 const link = new BrowserLink(socketPath);
+if (pythonHost) hostPythonClients(pythonHost, link);
 
 // Host globals user code expects in Node; a fresh vm context only has the language built-ins.
 const HOST_GLOBALS = [
@@ -152,7 +159,7 @@ async function handle(req) {
     }
   } else if (req.op === "exec") {
     const result = await exec(req);
-    if (reapArg === "reap") await reapChildren();
+    if (reap) await reapChildren();
     send({ id: req.id, ok: true, result });
   }
 }
