@@ -55,6 +55,8 @@ export interface ServerOptions {
   onSessionEnded?: (e: SessionEnded) => void;
   /** bubblewrap to use instead of the system's; tests point it at a stand-in that fails. */
   bwrapPath?: string;
+  /** The python runtime's virtual environment (default: the project's .venv). */
+  pythonVenv?: string;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function startServer(
   const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
   const sandbox = detector.detect(config.sandbox);
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
-  const languages = [nodeRuntime, pythonRuntime()];
+  const languages = [nodeRuntime, pythonRuntime(opts.pythonVenv)];
   const runtimes = sandboxMode
     ? Runtimes.stage(sandboxRoot(config.dataDir), languages)
     : Runtimes.inPlace(languages);

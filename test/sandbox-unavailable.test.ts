@@ -50,3 +50,30 @@ test("/health says the sandbox is unavailable, without the tool's output", async
   expect(body.sandbox).toBe("unavailable");
   expect(JSON.stringify(body)).not.toContain("SECRET");
 });
+
+test("without Python set up, a python call is a 503 naming what to install; node still runs", async () => {
+  const venv = fs.mkdtempSync(path.join(os.tmpdir(), "fc-no-venv-"));
+  const [noPython, fixture] = await Promise.all([
+    startTestServer({}, { pythonVenv: venv }),
+    startFixtureSite(),
+  ]);
+  try {
+    const id = await scrapeId(noPython.url, { url: `${fixture.url}/` });
+    const res = await interact(noPython.url, id, { code: "1", language: "python" });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ success: false, code: "SANDBOX_UNAVAILABLE" });
+    expect(res.body.error).toContain("python3-venv");
+    expect(res.body.error).toContain("npm run setup");
+    // Refused before a session exists: no browser was started for it.
+    const before = await (await fetch(`${noPython.url}/health`)).json();
+    expect(before.activeSessions).toBe(0);
+    expect(before.languages.python).toMatchObject({ available: false });
+    expect(before.languages.python.reason).toContain("python3-venv");
+    expect(before.languages.node).toEqual({ available: true });
+    const node = await interact(noPython.url, id, { code: "await page.title()" });
+    expect(node.body.result).toBe("Fixture Home");
+  } finally {
+    await closeAll(noPython, fixture);
+    fs.rmSync(venv, { recursive: true, force: true });
+  }
+});

@@ -363,7 +363,19 @@ async def reap_children():
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass  # only zombies left
+        collect_zombies()
         await asyncio.sleep(0.005)
+
+
+def collect_zombies():
+    """The runner's own children stay listed until it waits for them (init takes the rest)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 # ---- protocol ----
