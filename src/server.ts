@@ -13,6 +13,7 @@ import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
 import {
+  bashRuntime,
   nodeRuntime,
   pythonRuntime,
   Runtimes,
@@ -82,7 +83,7 @@ export async function startServer(
   const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
   const sandbox = detector.detect(config.sandbox);
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
-  const languages = [nodeRuntime, pythonRuntime(opts.pythonVenv)];
+  const languages = [nodeRuntime, pythonRuntime(opts.pythonVenv), bashRuntime];
   const runtimes = sandboxMode
     ? Runtimes.stage(sandboxRoot(config.dataDir), languages)
     : Runtimes.inPlace(languages);

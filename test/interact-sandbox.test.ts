@@ -2,9 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
-import { allPids, commandLine } from "../src/processes/process-table.js";
+import { commandLine } from "../src/processes/process-table.js";
 import { listeningPorts } from "./helpers/ports.js";
-import { interact, scrapeId } from "./helpers/interact.js";
+import { interact, scrapeId, serverPids } from "./helpers/interact.js";
 import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
 
 // Break-out attempts through the HTTP API. Each must fail; the sandbox module's own tests go
@@ -66,7 +66,8 @@ test("no browser has a debugging port; its pages reach only what the policy allo
   const other = await scrapeId(server.url, { url: `${site.url}/` });
   await interact(server.url, other, { code: "1" });
   // Every Chromium of ours speaks CDP over a pipe: there is no port to find.
-  const ours = allPids()
+  // Ours: started by this server (other programs on the machine may run their own Chromium).
+  const ours = (await serverPids(server.dataDir))
     .map((pid) => commandLine(pid) ?? "")
     .filter((cmd) => cmd.includes("/chromium\0"));
   expect(ours.length).toBeGreaterThan(0);

@@ -22,12 +22,6 @@ export class InteractService {
     if (req.prompt !== undefined) {
       throw new AppError("NOT_AVAILABLE_YET", "Prompt mode is not available on this server yet.");
     }
-    if (req.language === "bash") {
-      throw new AppError(
-        "NOT_AVAILABLE_YET",
-        `The "${req.language}" language is not available on this server yet; use "node".`,
-      );
-    }
     const unavailable = this.languageUnavailable(req.language);
     if (unavailable) throw new AppError("SANDBOX_UNAVAILABLE", unavailable);
     const { session, viewToken, controlToken } = await this.sessions.acquire(scrapeId, teamId);

@@ -20,11 +20,13 @@ export const nodeRuntime: LanguageRuntime = {
     const require = createRequire(import.meta.url);
     return {
       runner: fileURLToPath(new URL("./node/", import.meta.url)),
+      shared: fileURLToPath(new URL("./shared/", import.meta.url)),
       "playwright-core": path.dirname(require.resolve("playwright-core/package.json")),
     };
   },
   mounts: {
     runner: "/opt/fc/runner",
+    shared: "/opt/fc/shared",
     // Beside a node_modules folder, so the runner's `import("playwright-core")` finds it.
     "playwright-core": "/opt/fc/node_modules/playwright-core",
   },

@@ -86,6 +86,7 @@ function openForReading(dir: string): void {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) openForReading(p);
-    else if (entry.isFile()) fs.chmodSync(p, 0o644);
+    // Executables (agent-browser) stay executable.
+    else if (entry.isFile()) fs.chmodSync(p, fs.statSync(p).mode & 0o111 ? 0o755 : 0o644);
   }
 }

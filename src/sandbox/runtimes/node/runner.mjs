@@ -13,12 +13,12 @@
 //
 // Usage: node runner.mjs <cdp unix socket> <output limit in characters> [reap] [python-host=<socket>]
 import fs from "node:fs";
-import net from "node:net";
 import { createRequire } from "node:module";
 import vm from "node:vm";
 import { BrowserLink } from "./browser.mjs";
 import { OutputCapture, describeError, formatResult } from "./capture.mjs";
 import { hostPythonClients } from "./python-host.mjs";
+import { serveChannel } from "../shared/channel.mjs";
 
 const [socketPath, limitArg, ...flags] = process.argv.slice(2);
 const reap = flags.includes("reap");
@@ -145,10 +145,7 @@ async function reapChildren() {
 }
 
 // ---- protocol ----
-const channel = new net.Socket({ fd: 3, readable: true, writable: true });
-const send = (msg) => channel.write(`${JSON.stringify(msg)}\n`);
-
-async function handle(req) {
+async function handle(req, send) {
   if (req.op === "connect" || req.op === "attach") {
     try {
       if (req.op === "connect") await link.connect();
@@ -164,27 +161,4 @@ async function handle(req) {
   }
 }
 
-// One request at a time, in order: the server serialises too, this only keeps the runner honest.
-let queue = Promise.resolve();
-let pending = "";
-channel.setEncoding("utf8");
-channel.on("data", (chunk) => {
-  pending += chunk;
-  let nl;
-  while ((nl = pending.indexOf("\n")) >= 0) {
-    const line = pending.slice(0, nl);
-    pending = pending.slice(nl + 1);
-    if (!line.trim()) continue;
-    let req;
-    try {
-      req = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    queue = queue.then(() => handle(req)).catch(() => {});
-  }
-});
-// The server closing our channel means it is done with us.
-channel.on("end", () => process.exit(0));
-channel.on("error", () => process.exit(0));
-send({ op: "ready" });
+serveChannel(handle);

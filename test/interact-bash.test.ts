@@ -1,0 +1,175 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import Firecrawl from "@mendable/firecrawl-js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
+import { hostAddresses, listeningPorts } from "./helpers/ports.js";
+import { interact, scrapeId } from "./helpers/interact.js";
+import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+
+let server: TestServer;
+let site: FixtureSite;
+let id: string;
+const SECRET = "fc-secret-" + Math.random().toString(36).slice(2);
+
+beforeAll(async () => {
+  process.env.FC_TEST_SECRET = SECRET;
+  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
+  fs.writeFileSync(path.join(server.dataDir, "private.txt"), SECRET);
+  id = await scrapeId(server.url, { url: `${site.url}/` });
+});
+afterAll(async () => {
+  await closeAll(server, site);
+  delete process.env.FC_TEST_SECRET;
+});
+
+const sh = async (code: string, timeout = 30, scrape = id) =>
+  (await interact(server.url, scrape, { code, language: "bash", timeout })).body;
+const lang = async (language: string, code: string, scrape = id) =>
+  (await interact(server.url, scrape, { code, language, timeout: 30 })).body;
+
+describe("bash in a live session", () => {
+  test("a script's output is stdout and result, its exit status is exitCode", async () => {
+    const res = await sh("echo hello; echo warn >&2; printf '%s' \"$((6 * 7))\"");
+    expect(res).toMatchObject({
+      success: true,
+      stdout: "hello\n42",
+      result: "hello\n42",
+      stderr: "warn\n",
+      exitCode: 0,
+      killed: false,
+    });
+    const failed = await sh("echo partial; exit 3");
+    expect(failed).toMatchObject({ success: false, exitCode: 3, stdout: "partial\n" });
+    expect(failed.error).toBeTruthy();
+  });
+
+  test("an unknown command fails with bash's own message", async () => {
+    const res = await sh("no-such-command --flag");
+    expect(res).toMatchObject({ success: false, exitCode: 127 });
+    expect(res.stderr).toContain("no-such-command: command not found");
+    expect(res.error).toContain("command not found");
+  });
+
+  test("agent-browser is on PATH and attached to the session's browser, with no flags", async () => {
+    const res = await sh("agent-browser get title && agent-browser get url");
+    expect(res.success).toBe(true);
+    expect(res.stdout).toBe(`Fixture Home\n${site.url}/\n`);
+  });
+
+  test("refs from a snapshot in one call stay valid in the next", async () => {
+    const form = await scrapeId(server.url, { url: `${site.url}/form` });
+    const snap = await sh("agent-browser snapshot -i", 30, form);
+    expect(snap.success).toBe(true);
+    const ref = /textbox[^\n]*\[ref=(e\d+)\]/.exec(snap.stdout)?.[1];
+    expect(ref).toBeTruthy();
+    const fill = await sh(`agent-browser fill @${ref} "filled from bash"`, 30, form);
+    expect(fill.success).toBe(true);
+    expect((await lang("node", "await page.inputValue('#user')", form)).result).toBe(
+      "filled from bash",
+    );
+  });
+
+  test("a click by ref in bash shows in python's page.url and node's page.url()", async () => {
+    const scrape = await scrapeId(server.url, { url: `${site.url}/` });
+    const snap = await sh("agent-browser snapshot -i", 30, scrape);
+    const ref = /link "About us" \[ref=(e\d+)\]/.exec(snap.stdout)?.[1];
+    expect(ref).toBeTruthy();
+    expect((await sh(`agent-browser click @${ref}`, 30, scrape)).success).toBe(true);
+    await lang("node", "await page.waitForURL('**/about')", scrape);
+    expect((await lang("python", "page.url", scrape)).result).toBe(`${site.url}/about`);
+    expect((await lang("node", "page.url()", scrape)).result).toBe(`${site.url}/about`);
+  });
+
+  test("past its timeout the whole script is killed with 124 and the session survives", async () => {
+    const res = await sh("(sleep 60; echo late) & sleep 60", 1);
+    expect(res).toMatchObject({ success: false, killed: true, exitCode: 124 });
+    expect(res.error).toMatch(/timed out/i);
+    const next = await sh("agent-browser get title");
+    expect(next.stdout).toBe("Fixture Home\n");
+  });
+
+  test("output is bounded and marked truncated", async () => {
+    const res = await sh("head -c 3000000 /dev/zero | tr '\\0' x");
+    expect(res.success).toBe(true);
+    expect(res.truncated).toBe(true);
+    expect(res.stdout.length).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  test("nothing a script starts outlives its call, except agent-browser's daemon", async () => {
+    await sh("agent-browser get url >/dev/null; sleep 300 & setsid sleep 300 & nohup sleep 300 &");
+    const left = await sh(
+      "for p in /proc/[0-9]*; do n=${p#/proc/}; [ \"$n\" -gt 2 ] && [ \"$n\" != $$ ] && tr '\\0' ' ' < $p/cmdline && echo; done; true",
+    );
+    expect(left.success).toBe(true);
+    const commands = left.stdout.split("\n").filter((l: string) => l.trim());
+    expect(commands.filter((c: string) => c.includes("sleep"))).toEqual([]);
+    // The daemon holds the refs between calls; it is the only survivor (besides this script).
+    for (const c of commands) expect(c).toMatch(/agent-browser|for p in|tr |^$/);
+  });
+
+  test("the official SDK's interact works unchanged with language bash", async () => {
+    const app = new Firecrawl({ apiKey: "fc-test", apiUrl: server.url });
+    const res = await app.interact(id, { code: "agent-browser get title", language: "bash" });
+    expect(res.success).toBe(true);
+    expect(res.stdout).toBe("Fixture Home\n");
+  });
+});
+
+describe("bash sandbox: the node sandbox's probes, from bash", () => {
+  test("no server environment, in its own pid namespace", async () => {
+    const res = await sh(
+      "env; for p in /proc/[0-9]*; do cat $p/environ 2>/dev/null | tr '\\0' '\\n'; done; cat /proc/1/environ 2>&1; ls -d /proc/[0-9]* | wc -l",
+    );
+    expect(res.success).toBe(true);
+    expect(res.stdout).not.toContain(SECRET);
+  });
+
+  test("no data directory, project or session sockets; the root is read-only", async () => {
+    const targets = [
+      server.dataDir,
+      path.join(server.dataDir, "private.txt"),
+      process.cwd(),
+      "/run/cdp.sock",
+      "/run/playwright.sock",
+    ];
+    const res = await sh(
+      `for t in ${targets.map((t) => `'${t}'`).join(" ")}; do if [ -e "$t" ]; then echo "seen $t"; cat "$t" 2>/dev/null; fi; done; touch /usr/x 2>&1 || true`,
+    );
+    expect(res.stdout).not.toContain(SECRET);
+    expect(res.stdout).not.toContain("seen");
+    expect(res.stdout).toContain("Read-only file system");
+  });
+
+  test("no network and no other session's browser: only its own, at 127.0.0.1:9222", async () => {
+    const other = await scrapeId(server.url, { url: `${site.url}/form` });
+    expect((await lang("node", "1", other)).success).toBe(true);
+    const targets = ["127.0.0.1", ...hostAddresses()].flatMap((host) =>
+      listeningPorts().map((port) => `${host}/${port}`),
+    );
+    const res = await sh(
+      `for t in ${targets.join(" ")}; do (exec 3<>/dev/tcp/$t) 2>/dev/null && echo "reached $t"; done
+agent-browser get url`,
+      60,
+    );
+    expect(res.success).toBe(true);
+    expect(res.stdout).not.toContain("reached");
+    expect(res.stdout).toBe(`${site.url}/\n`);
+  });
+
+  test("a fork bomb is contained and ended with the call", async () => {
+    // bash itself retries a failed fork for a while: the call may well end by its timeout.
+    const res = await sh("f(){ f|f& }; f 2>/dev/null; sleep 1; ls -d /proc/[0-9]* | wc -l", 5);
+    if (res.success) expect(Number(res.stdout.trim().split("\n").at(-1))).toBeLessThanOrEqual(70);
+    else expect(res.killed).toBe(true);
+    const after = await sh("ls -d /proc/[0-9]* | wc -l");
+    // The runner, its init, this script and its ls/wc; maybe agent-browser's daemon.
+    expect(Number(after.stdout.trim())).toBeLessThanOrEqual(7);
+  });
+
+  test("a memory bomb fails the call, not the session", async () => {
+    const res = await sh("x=$(head -c 2000000000 /dev/zero | tr '\\0' x); echo ${#x}", 60);
+    expect(res.success).toBe(false);
+    expect((await sh("echo alive")).stdout).toBe("alive\n");
+  });
+});
