@@ -1,5 +1,6 @@
 // npm run bench:interact: first-interact latency against a raw Playwright baseline, warm
-// round-trip, memory per live session and DELETE latency. Prints figures; asserts nothing.
+// round-trip, memory per live session and DELETE latency; then python's and bash's first call,
+// warm round trip and python's extra memory. Prints figures; asserts nothing.
 import os from "node:os";
 import { chromium } from "playwright-core";
 import { CHROMIUM_FLAGS } from "../src/browser/flags.js";
@@ -62,6 +63,30 @@ async function main() {
     warm.push(await time(() => interact(server.url, id, { code: "await page.title()" })));
   }
   await stop(server.url, id);
+
+  // Python and bash on a live session: the first call starts the language's runner.
+  const pyFirst: number[] = [];
+  for (let i = 0; i < Math.max(5, RUNS / 2); i++) {
+    const s = await scrapeId(server.url, { url: pageUrl });
+    await interact(server.url, s, { code: "1" });
+    await sleep(500);
+    pyFirst.push(await time(() => expectResult(server.url, s, "python", "await page.title()")));
+    await stop(server.url, s);
+  }
+  const langs = await scrapeId(server.url, { url: pageUrl });
+  await expectResult(server.url, langs, "python", "await page.title()");
+  await interact(server.url, langs, { code: "agent-browser get title", language: "bash" });
+  const pyWarm: number[] = [];
+  const bashWarm: number[] = [];
+  for (let i = 0; i < RUNS * 5; i++) {
+    pyWarm.push(await time(() => expectResult(server.url, langs, "python", "await page.title()")));
+  }
+  for (let i = 0; i < RUNS * 2; i++) {
+    bashWarm.push(
+      await time(() => expectResult(server.url, langs, "bash", "agent-browser get title", "\n")),
+    );
+  }
+  await stop(server.url, langs);
   await server.close();
 
   // Memory: all processes under this one with K live sessions, minus with none.
@@ -77,7 +102,11 @@ async function main() {
     ids.push(s);
   }
   await sleep(2000);
-  const perSession = (pssBytes(descendants(process.pid)) - before) / K;
+  const withNode = pssBytes(descendants(process.pid));
+  const perSession = (withNode - before) / K;
+  for (const s of ids) await expectResult(mem.url, s, "python", "await page.title()");
+  await sleep(2000);
+  const pythonExtra = (pssBytes(descendants(process.pid)) - withNode) / K;
   for (const s of ids) await stop(mem.url, s);
   await mem.close();
   await site.close();
@@ -102,6 +131,33 @@ async function main() {
     `(target <= 150 MB; ${Math.floor((24 * 2 ** 30) / perSession)} fit in 24 GB)`,
   );
   line("DELETE, p50", `${median(del).toFixed(1)} ms`);
+  line(
+    "python: first call on a live session (start + connect), p50",
+    `${median(pyFirst).toFixed(1)} ms`,
+    "(target <= 500 ms)",
+  );
+  line(
+    "python: warm round trip of await page.title() over HTTP, p50",
+    `${median(pyWarm).toFixed(1)} ms`,
+    "(target <= 10 ms)",
+  );
+  line(
+    "bash: warm round trip of agent-browser get title, p50",
+    `${median(bashWarm).toFixed(1)} ms`,
+    "(target <= 100 ms)",
+  );
+  line(
+    "python: extra memory once python ran in a session (PSS)",
+    `${(pythonExtra / 2 ** 20).toFixed(0)} MB`,
+    "(target <= 60 MB)",
+  );
+}
+
+/** One interact call that must print or return the fixture's title. */
+async function expectResult(url: string, id: string, language: string, code: string, end = "") {
+  const res = await interact(url, id, { code, language });
+  if (res.body.result !== `Fixture Home${end}`)
+    throw new Error(`${language}: ${JSON.stringify(res.body)}`);
 }
 
 main().catch((err) => {

@@ -35,6 +35,17 @@ if (stale) {
   }
 }
 
+// agent-browser (bash's browser tool) ships every platform's native build in its package, not
+// always marked executable; the sandbox runs this machine's build directly.
+const agentBrowserBin = path.join(root, "node_modules", "agent-browser", "bin");
+if (fs.existsSync(agentBrowserBin)) {
+  for (const f of fs.readdirSync(agentBrowserBin)) {
+    if (f.startsWith(`agent-browser-${process.platform}-`)) {
+      fs.chmodSync(path.join(agentBrowserBin, f), 0o755);
+    }
+  }
+}
+
 // 2. System packages from Debian/Ubuntu: Chromium, and bubblewrap for the code sandbox.
 const chromiumCandidates = () => {
   const found = [];

@@ -12,7 +12,8 @@ function agentBrowserBinary(): string | undefined {
     const require = createRequire(import.meta.url);
     const pkg = path.dirname(require.resolve("agent-browser/package.json"));
     const bin = path.join(pkg, "bin", `agent-browser-linux-${arch}`);
-    return fs.existsSync(bin) ? bin : undefined;
+    fs.accessSync(bin, fs.constants.X_OK);
+    return bin;
   } catch {
     return undefined;
   }

@@ -58,6 +58,8 @@ function scriptEnv() {
   }
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` };
   if (process.env.BROWSER_CDP_URL) env.AGENT_BROWSER_CDP = process.env.BROWSER_CDP_URL;
+  // There is no network to check for a newer Chrome with.
+  env.AGENT_BROWSER_NO_VERSION_CHECK = "1";
   return env;
 }
 const env = scriptEnv();
