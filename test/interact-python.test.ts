@@ -102,6 +102,16 @@ describe("python code in a live session", () => {
     expect(next).toMatchObject({ success: true, stdout: "False\n", result: "Fixture Home" });
   });
 
+  test("python reconnects after the node worker had to be restarted", async () => {
+    const stuck = await interact(server.url, id, {
+      code: "await new Promise((r) => setTimeout(r, 10)); while (true) {}",
+      timeout: 1,
+    });
+    expect(stuck.body.killed).toBe(true);
+    const res = await py("await page.title()");
+    expect(res).toMatchObject({ success: true, result: "Fixture Home" });
+  });
+
   test("output is bounded and marked truncated", async () => {
     const res = await py("print('x' * 3_000_000)\n'y' * 3_000_000");
     expect(res.success).toBe(true);

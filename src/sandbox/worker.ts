@@ -38,6 +38,8 @@ export const MAX_TIMEOUT_MS = 300_000;
 /** How long past its deadline a runner may take to answer before we kill it. */
 const GRACE_MS = 1_500;
 const ATTACH_TIMEOUT_MS = 20_000;
+/** How long a timed-out call waits for its killed runner to be gone before answering. */
+const EXIT_WAIT_MS = 2_000;
 const TIMED_OUT = 124;
 const KILLED = 137;
 /** Consecutive failed starts after which the worker gives up and reports itself dead. */
@@ -187,7 +189,9 @@ class Worker implements SandboxWorker {
     const reply = await withDeadline(proc.request(msg), timeoutMs + GRACE_MS);
     if (!reply) {
       // The runner's own deadline did not fire: its event loop is blocked (a loop after an await).
+      // Answer once it is gone, so that the next call (any language) meets no half-dead runner.
       this.restart(proc);
+      await withDeadline(proc.exited, EXIT_WAIT_MS);
       return failure(
         `Execution timed out after ${timeoutMs} ms; the worker was restarted and earlier variables are gone`,
         TIMED_OUT,
