@@ -71,15 +71,10 @@ describe("spec error codes", () => {
     );
   });
 
-  test("prompt and bash are refused without creating a session", async () => {
+  test("prompt is refused without creating a session", async () => {
     const prompt = await interact(server.url, id, { prompt: "click the button" });
     expect(prompt.status).toBe(501);
     expect(prompt.body.error).toMatch(/not available/);
-    const bash = await interact(server.url, id, {
-      code: "agent-browser snapshot",
-      language: "bash",
-    });
-    expect(bash.status).toBe(501);
     expect(server.services.sessions.activeCount()).toBe(0);
     expect((await stop(server.url, id)).status).toBe(404);
   });
