@@ -46,7 +46,8 @@ const DEPS = {
   liveview: ["auth", "urls"],
   cdp: ["sessions", "urls"],
   health: ["store"],
-  interact: ["errors", "sessions", "sandbox", "urls"],
+  agent: ["browser", "config"],
+  interact: ["agent", "errors", "sessions", "sandbox", "urls"],
 };
 const FOLDERS = Object.keys(DEPS);
 /** Domain folders: everything but the HTTP layer. */

@@ -12,6 +12,7 @@ import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
+import { AgentService } from "./agent/service.js";
 import {
   bashRuntime,
   nodeRuntime,
@@ -153,6 +154,11 @@ export async function startServer(
     typeof sandbox === "string"
       ? runtimes.unavailable(language)
       : sandboxUnavailableMessage(sandbox.unavailable);
+  const agent = new AgentService({
+    provider: config.model,
+    maxSteps: config.agentMaxSteps,
+    snapshotTokens: config.agentSnapshotTokens,
+  });
   const services: Services = {
     config,
     store,
@@ -161,7 +167,8 @@ export async function startServer(
     liveview,
     sessions,
     lifetimes,
-    interact: new InteractService(sessions, languageUnavailable),
+    interact: new InteractService(sessions, languageUnavailable, agent),
+    agent,
     sandbox: sandboxMode ?? "unavailable",
     languageUnavailable,
   };

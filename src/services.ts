@@ -4,6 +4,7 @@ import type { LiveViewService } from "./liveview/service.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
 import type { InteractService } from "./interact/service.js";
+import type { AgentService } from "./agent/service.js";
 import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";
 import type { Language } from "./sandbox/index.js";
@@ -19,6 +20,8 @@ export interface Services {
   /** Ends sessions; its onEnded is the one SessionEnded event. */
   lifetimes: SessionLifetimes;
   interact: InteractService;
+  /** Prompt mode's agent. */
+  agent: AgentService;
   /** How user code is isolated here, or why it cannot run. */
   sandbox: "bwrap" | "none" | "unavailable";
   /** Why each language cannot run here, or undefined when it can. */

@@ -1,5 +1,10 @@
 import { expect, test } from "vitest";
-import { ConfigError, defaultMaxConcurrentScrapes, loadConfig } from "../src/config/config.js";
+import {
+  ConfigError,
+  defaultMaxConcurrentScrapes,
+  loadConfig,
+  testConfig,
+} from "../src/config/config.js";
 
 test("defaults: port 3002, private networks allowed while authentication is off", () => {
   const config = loadConfig({});
@@ -54,4 +59,26 @@ test("MAX_CONCURRENT_SCRAPES: two per CPU and at least 4 by default, or as set",
   expect(loadConfig({}).maxConcurrentScrapes).toBeGreaterThanOrEqual(4);
   expect(loadConfig({ MAX_CONCURRENT_SCRAPES: "3" }).maxConcurrentScrapes).toBe(3);
   expect(() => loadConfig({ MAX_CONCURRENT_SCRAPES: "0" })).toThrow(/MAX_CONCURRENT_SCRAPES/);
+});
+
+test("the model provider: Firecrawl self-hosted's variables", () => {
+  expect(testConfig({}).model).toBeUndefined();
+  expect(testConfig({ OPENAI_API_KEY: "sk-x" }).model).toEqual({
+    kind: "openai",
+    baseUrl: "https://api.openai.com/v1",
+    apiKey: "sk-x",
+    model: "gpt-4o-mini",
+  });
+  expect(testConfig({ OPENAI_BASE_URL: "http://vllm:8000/v1/", MODEL_NAME: "qwen" }).model).toEqual(
+    { kind: "openai", baseUrl: "http://vllm:8000/v1", apiKey: undefined, model: "qwen" },
+  );
+  expect(
+    testConfig({ OLLAMA_BASE_URL: "http://ollama:11434", MODEL_NAME: "llama3.1:8b" }).model,
+  ).toMatchObject({ kind: "ollama", baseUrl: "http://ollama:11434/v1", model: "llama3.1:8b" });
+  // A server of one's own has its own model names: starting without one would only fail later.
+  expect(() => testConfig({ OPENAI_BASE_URL: "http://vllm:8000/v1" })).toThrow(/MODEL_NAME/);
+  expect(() => testConfig({ OLLAMA_BASE_URL: "http://ollama:11434" })).toThrow(/MODEL_NAME/);
+  expect(() => testConfig({ OPENAI_BASE_URL: "vllm:8000" })).toThrow(/OPENAI_BASE_URL/);
+  expect(testConfig({}).agentMaxSteps).toBe(25);
+  expect(() => testConfig({ AGENT_MAX_STEPS: "0" })).toThrow(/AGENT_MAX_STEPS/);
 });

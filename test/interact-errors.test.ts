@@ -71,10 +71,10 @@ describe("spec error codes", () => {
     );
   });
 
-  test("prompt is refused without creating a session", async () => {
+  test("prompt without a model provider is refused without creating a session", async () => {
     const prompt = await interact(server.url, id, { prompt: "click the button" });
-    expect(prompt.status).toBe(501);
-    expect(prompt.body.error).toMatch(/not available/);
+    expect(prompt.status).toBe(503);
+    expect(prompt.body.error).toMatch(/OPENAI_API_KEY/);
     expect(server.services.sessions.activeCount()).toBe(0);
     expect((await stop(server.url, id)).status).toBe(404);
   });

@@ -170,27 +170,26 @@ test("a long task runs in the session's queue with code's timeout semantics", as
     const order: string[] = [];
 
     // A task that honours its signal, then one that ignores it: both end as a timed-out run.
+    const nothing = { stdout: "", stderr: "", result: "", exitCode: 0, killed: false };
     const polite = session.task(
       ({ signal }) =>
-        new Promise((resolve) =>
+        new Promise<typeof nothing>((resolve) =>
           signal.addEventListener("abort", () => {
             order.push("task aborted");
             resolve({ stdout: "step 1\n", stderr: "", result: "", exitCode: 0, killed: false });
           }),
         ),
       300,
+      () => nothing,
     );
     const code = interact(server.url, id, { code: "await page.title()" }).then((r) => {
       order.push("code ran");
       return r;
     });
     const stubborn = session.task(
-      () => new Promise(() => {}),
+      () => new Promise<typeof nothing>(() => {}),
       200,
-      () => ({
-        stdout: "so far\n",
-        stderr: "",
-      }),
+      () => ({ ...nothing, stdout: "so far\n" }),
     );
 
     const first = await polite;

@@ -18,6 +18,11 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+const httpUrl = z
+  .string()
+  .url("must be an absolute URL such as http://localhost:8000/v1")
+  .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://");
+
 const MB = 1024 * 1024;
 /** Planning figure for one live session (browser + sandbox), used to derive the session cap. */
 export const SESSION_MEMORY_BUDGET_BYTES = 250 * MB;
@@ -62,6 +67,12 @@ const envSchema = z.object({
       errorMap: () => ({ message: "must be auto, bwrap or none" }),
     })
     .default("auto"),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: httpUrl.optional(),
+  OLLAMA_BASE_URL: httpUrl.optional(),
+  MODEL_NAME: z.string().min(1).max(200).optional(),
+  AGENT_MAX_STEPS: int(1, 200).default("25"),
+  AGENT_SNAPSHOT_TOKENS: int(500, 200_000).default("6000"),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       errorMap: () => ({
@@ -70,6 +81,19 @@ const envSchema = z.object({
     })
     .default("info"),
 });
+
+/** The chat-completions server prompt mode talks to. */
+export interface ModelProvider {
+  /** "ollama" when OLLAMA_BASE_URL chose it, else "openai" (OpenAI or a compatible server). */
+  readonly kind: "openai" | "ollama";
+  /** Base URL ending before /chat/completions, e.g. https://api.openai.com/v1. */
+  readonly baseUrl: string;
+  readonly apiKey: string | undefined;
+  readonly model: string;
+}
+
+/** OpenAI's own endpoint and the model used there when MODEL_NAME is not set. */
+const OPENAI_DEFAULT = { baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini" };
 
 export interface Config {
   readonly host: string;
@@ -100,6 +124,12 @@ export interface Config {
    * and at start it ends only its own. Defaults to the host name.
    */
   readonly nodeId: string;
+  /** The model behind `prompt`, or undefined when none is configured (prompts answer 503). */
+  readonly model: ModelProvider | undefined;
+  /** Most steps (tool calls) one prompt may take. */
+  readonly agentMaxSteps: number;
+  /** Size budget of the page snapshot the agent shows its model, in tokens (about 4 chars each). */
+  readonly agentSnapshotTokens: number;
 }
 
 /** Parses the environment once into a frozen Config, or throws ConfigError naming each bad variable. */
@@ -118,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "Invalid environment:\n  USE_DB_AUTHENTICATION: team API keys are not supported yet; unset it or set it to false",
     );
   }
+  const model = modelProvider(e);
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
@@ -145,7 +176,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .replace(/[^A-Za-z0-9._-]/g, "-")
         .slice(0, 64) ||
         "local"),
+    model,
+    agentMaxSteps: e.AGENT_MAX_STEPS,
+    agentSnapshotTokens: e.AGENT_SNAPSHOT_TOKENS,
   });
+}
+
+/**
+ * Firecrawl self-hosted's variables: OLLAMA_BASE_URL picks Ollama; otherwise OPENAI_API_KEY or
+ * OPENAI_BASE_URL pick OpenAI or a server speaking its chat-completions API (vLLM, llama.cpp,
+ * LM Studio, LiteLLM). A server of one's own needs MODEL_NAME: its model names are its own.
+ */
+function modelProvider(e: z.output<typeof envSchema>): ModelProvider | undefined {
+  const trim = (u: string) => u.replace(/\/+$/, "");
+  if (e.OLLAMA_BASE_URL) {
+    if (!e.MODEL_NAME) throw missingModel("OLLAMA_BASE_URL", "llama3.1:8b");
+    // Ollama serves the OpenAI-compatible API under /v1.
+    const base = trim(e.OLLAMA_BASE_URL);
+    return {
+      kind: "ollama",
+      baseUrl: base.endsWith("/v1") ? base : `${base}/v1`,
+      apiKey: e.OPENAI_API_KEY,
+      model: e.MODEL_NAME,
+    };
+  }
+  if (!e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) return undefined;
+  if (e.OPENAI_BASE_URL && !e.MODEL_NAME)
+    throw missingModel("OPENAI_BASE_URL", "Qwen/Qwen2.5-7B-Instruct");
+  return {
+    kind: "openai",
+    baseUrl: e.OPENAI_BASE_URL ? trim(e.OPENAI_BASE_URL) : OPENAI_DEFAULT.baseUrl,
+    apiKey: e.OPENAI_API_KEY,
+    model: e.MODEL_NAME ?? OPENAI_DEFAULT.model,
+  };
+}
+
+function missingModel(variable: string, example: string): ConfigError {
+  return new ConfigError(
+    `Invalid environment:\n  MODEL_NAME: required when ${variable} is set (the name that server knows the model by, e.g. ${example})`,
+  );
 }
 
 /** A Config for tests and tools: defaults plus overrides, without reading process.env. */

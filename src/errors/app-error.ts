@@ -15,7 +15,6 @@ export const ERROR_CODES = [
   "TOO_MANY_SESSIONS",
   "TOO_MANY_SCRAPES",
   "INTERNAL",
-  "NOT_AVAILABLE_YET",
   "SCRAPE_DNS_RESOLUTION_ERROR",
   "SCRAPE_CONNECTION_FAILED",
   "SCRAPE_TLS_ERROR",
@@ -26,6 +25,8 @@ export const ERROR_CODES = [
   "SHUTTING_DOWN",
   "SESSION_ON_OTHER_NODE",
   "DISK_FULL",
+  "MODEL_NOT_CONFIGURED",
+  "MODEL_FAILED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

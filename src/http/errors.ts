@@ -17,15 +17,17 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TOO_MANY_SESSIONS: 429,
   TOO_MANY_SCRAPES: 429,
   INTERNAL: 500,
-  NOT_AVAILABLE_YET: 501,
   // The target site failed, not us: a gateway error, with a code that names the cause.
   SCRAPE_DNS_RESOLUTION_ERROR: 502,
   SCRAPE_CONNECTION_FAILED: 502,
   SCRAPE_TLS_ERROR: 502,
   SCRAPE_FAILED: 502,
   BROWSER_FAILED: 502,
+  // The model API failed before the agent acted: nothing changed, a retry is safe.
+  MODEL_FAILED: 502,
   BROWSER_UNAVAILABLE: 503,
   SANDBOX_UNAVAILABLE: 503,
+  MODEL_NOT_CONFIGURED: 503,
   SHUTTING_DOWN: 503,
   SESSION_ON_OTHER_NODE: 503,
   // A write failed for lack of space: the server's storage, not the request, is at fault.

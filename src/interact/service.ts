@@ -1,15 +1,17 @@
+import { AgentProgress, ModelFailedError, type AgentService } from "../agent/service.js";
 import { AppError } from "../errors/app-error.js";
-import { LanguageUnavailableError, type Language } from "../sandbox/index.js";
+import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import { sessionUrls } from "../urls/public-urls.js";
-import type { SessionService } from "../sessions/service.js";
+import type { AcquiredSession, SessionService } from "../sessions/service.js";
 import type { InteractRequest, InteractResponse } from "./request.js";
 
-/** Runs one interact call: gets the scrape's live session, then runs the code in it. */
+/** Runs one interact call: gets the scrape's live session, then runs the code or prompt in it. */
 export class InteractService {
   constructor(
     private readonly sessions: SessionService,
     /** Why a language cannot run here (not installed, no sandbox), or undefined when it can. */
     private readonly languageUnavailable: (language: Language) => string | undefined,
+    private readonly agent: AgentService,
   ) {}
 
   async interact(
@@ -20,25 +22,26 @@ export class InteractService {
   ): Promise<InteractResponse> {
     // Refused before any session exists, so asking for these never starts a browser.
     if (req.prompt !== undefined) {
-      throw new AppError("NOT_AVAILABLE_YET", "Prompt mode is not available on this server yet.");
+      const why = this.agent.unavailable();
+      if (why) throw new AppError("MODEL_NOT_CONFIGURED", why);
+    } else {
+      const unavailable = this.languageUnavailable(req.language);
+      if (unavailable) throw new AppError("SANDBOX_UNAVAILABLE", unavailable);
     }
-    const unavailable = this.languageUnavailable(req.language);
-    if (unavailable) throw new AppError("SANDBOX_UNAVAILABLE", unavailable);
-    const { session, viewToken, controlToken } = await this.sessions.acquire(scrapeId, teamId);
+    const acquired = await this.sessions.acquire(scrapeId, teamId);
+    const { session, viewToken, controlToken } = acquired;
     const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
-    const run = await session
-      .exec(req.language, req.code ?? "", req.timeout * 1000)
-      .catch((err) => {
-        if (err instanceof LanguageUnavailableError) {
-          throw new AppError("SANDBOX_UNAVAILABLE", err.message);
-        }
-        throw err;
-      });
+    const timeoutMs = req.timeout * 1000;
+    const run =
+      req.prompt !== undefined
+        ? await this.prompt(acquired, req.prompt, timeoutMs)
+        : await this.code(acquired, req.language, req.code ?? "", timeoutMs);
     const success = run.exitCode === 0 && !run.killed;
     return {
       success,
       sessionId: session.id,
       ...urls,
+      ...("output" in run ? { output: run.output as string } : {}),
       stdout: run.stdout,
       result: run.result,
       stderr: run.stderr,
@@ -49,6 +52,41 @@ export class InteractService {
         : { error: run.error ?? (run.killed ? "Execution timed out." : "Execution failed.") }),
       ...(run.truncated ? { truncated: true } : {}),
     };
+  }
+
+  private code(
+    { session }: AcquiredSession,
+    language: Language,
+    code: string,
+    timeoutMs: number,
+  ): Promise<ExecResult> {
+    return session.exec(language, code, timeoutMs).catch((err) => {
+      if (err instanceof LanguageUnavailableError) {
+        throw new AppError("SANDBOX_UNAVAILABLE", err.message);
+      }
+      throw err;
+    });
+  }
+
+  private async prompt(
+    { session }: AcquiredSession,
+    prompt: string,
+    timeoutMs: number,
+  ): Promise<ExecResult & { output: string }> {
+    await this.sessions.markUsedPrompt(session);
+    const progress = new AgentProgress();
+    try {
+      return await session.task(
+        (ctx) => this.agent.run(session.resources.context, prompt, ctx, progress),
+        timeoutMs,
+        () => progress.partial(true),
+      );
+    } catch (err) {
+      if (err instanceof ModelFailedError) {
+        throw new AppError("MODEL_FAILED", `The AI model provider failed: ${err.message}`);
+      }
+      throw err;
+    }
   }
 
   /** Stops the scrape's session; the DELETE response body. */

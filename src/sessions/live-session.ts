@@ -12,6 +12,8 @@ const TIMED_OUT = 124;
 export interface TaskContext {
   /** Aborts when the task's time is up or the session ends. */
   signal: AbortSignal;
+  /** When the task's time is up (ms since the epoch), for waits that take a timeout. */
+  deadline: number;
 }
 
 /**
@@ -85,14 +87,15 @@ export class LiveSession {
 
   /**
    * Runs a long task that is not user code (the AI agent) under the same queue, with the same
-   * timeout semantics as code: past `timeoutMs` its signal aborts and the caller gets
-   * `killed: true`, exit code 124, whatever the task had reported so far.
+   * timeout semantics as code: past `timeoutMs` its signal aborts. A task that does not return
+   * within a grace period after that is abandoned, and the caller gets `partial()`: what it had
+   * reported so far, with `killed: true` and exit code 124.
    */
-  task(
-    run: (ctx: TaskContext) => Promise<ExecResult>,
+  task<R extends ExecResult>(
+    run: (ctx: TaskContext) => Promise<R>,
     timeoutMs: number,
-    progress: () => Pick<ExecResult, "stdout" | "stderr"> = () => ({ stdout: "", stderr: "" }),
-  ): Promise<ExecResult> {
+    partial: () => R,
+  ): Promise<R> {
     return this.enqueue(async () => {
       const controller = new AbortController();
       const stop = () => controller.abort();
@@ -107,14 +110,15 @@ export class LiveSession {
             { once: true },
           );
         });
-        const result = await Promise.race([run({ signal: controller.signal }), abandoned]);
+        const deadline = Date.now() + timeoutMs;
+        const result = await Promise.race([
+          run({ signal: controller.signal, deadline }),
+          abandoned,
+        ]);
         if (result && !controller.signal.aborted) return result;
-        const sofar = progress();
         if (controller.signal.aborted) this.resources.proc.scripts.stopAll();
         return {
-          stdout: result?.stdout ?? sofar.stdout,
-          stderr: result?.stderr ?? sofar.stderr,
-          result: result?.result ?? "",
+          ...(result ?? partial()),
           exitCode: TIMED_OUT,
           killed: true,
           error: this.alive

@@ -93,6 +93,13 @@ export class SessionService {
     for (const { session } of this.live.values()) if (session.id === sessionId) session.touch();
   }
 
+  /** Records that a prompt ran in the session: from now on it bills at the prompt rate. */
+  async markUsedPrompt(session: LiveSession): Promise<void> {
+    if (session.usedPrompt) return;
+    session.usedPrompt = true;
+    await this.deps.registry.markUsedPrompt(session.id);
+  }
+
   /** Looks up a live session by its CDP token (the proxy's only way in). */
   findByCdpToken(token: string): LiveSession | undefined {
     const s = this.byCdpToken.get(hashToken(token));

@@ -15,6 +15,13 @@ function languageReport(services: Services) {
   );
 }
 
+/** Whether prompts would run here: the model they use, or what to set. */
+function promptReport({ agent, config }: Services) {
+  const reason = agent.unavailable();
+  if (reason || !config.model) return { available: false, reason };
+  return { available: true, provider: config.model.kind, model: config.model.model };
+}
+
 /**
  * 200 while the server can do its work, 503 when a check fails (a full disk, a database that
  * does not answer), so a load balancer stops sending scrapes that would only fail.
@@ -37,6 +44,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
       maxSessions: config.maxBrowserSessions,
       sandbox: services.sandbox,
       languages: languageReport(services),
+      prompt: promptReport(services),
       checks,
     });
   });
