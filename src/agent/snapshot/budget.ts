@@ -49,19 +49,20 @@ export function fitToBudget(lines: Line[], budgetChars: number): Budgeted {
   };
 
   const order = (a: number, b: number) => lines[a]!.distance - lines[b]!.distance || a - b;
-  const anchors = lines
-    .map((l, i) => i)
-    .filter((i) => lines[i]!.kind === "ref" || lines[i]!.kind === "heading")
-    .sort(order);
-  for (const i of anchors) take(i);
-
-  // Text by closeness to a kept line, then to the viewport.
-  const near = nearestKept(keep);
-  const texts = lines
-    .map((l, i) => i)
-    .filter((i) => !keep[i] && lines[i]!.kind !== "ref" && lines[i]!.kind !== "heading")
-    .sort((a, b) => near[a]! - near[b]! || order(a, b));
-  for (const i of texts) take(i);
+  // In a long run of alike siblings (a 2,000-row table), its middle comes last: the first rows
+  // show what the rows are, and what follows the run (a "Next page" button) stays in view.
+  const middle = middleOfRuns(lines);
+  const isAnchor = (i: number) => lines[i]!.kind === "ref" || lines[i]!.kind === "heading";
+  const all = lines.map((_, i) => i);
+  for (const i of all.filter((i) => isAnchor(i) && !middle[i]).sort(order)) take(i);
+  // Text by closeness to a kept line, then to the viewport; a long run's middle last.
+  const byNearness = (candidates: number[]) => {
+    const near = nearestKept(keep);
+    return candidates.sort((a, b) => near[a]! - near[b]! || order(a, b));
+  };
+  for (const i of byNearness(all.filter((i) => !keep[i] && !isAnchor(i) && !middle[i]))) take(i);
+  for (const i of all.filter((i) => !keep[i] && isAnchor(i)).sort(order)) take(i);
+  for (const i of byNearness(all.filter((i) => !keep[i] && !isAnchor(i)))) take(i);
 
   const out: string[] = [];
   let gap = 0;
@@ -97,6 +98,25 @@ export function fitToBudget(lines: Line[], budgetChars: number): Budgeted {
       `find_text searches all of the page's text, read gives an element's or the page's full text, scroll moves the view.]`,
   );
   return { text: out.join("\n"), cut: true, shownLines: shown, totalLines: lines.length };
+}
+
+const RUN_HEAD = 8;
+const RUN_TAIL = 3;
+
+/** 1 for lines in the middle of a long run of siblings of one kind, else 0. */
+function middleOfRuns(lines: Line[]): Uint8Array {
+  const groups = new Map<string, number[]>();
+  lines.forEach((l, i) => {
+    const key = `${l.parent}:${l.kind}`;
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  const middle = new Uint8Array(lines.length);
+  for (const group of groups.values()) {
+    for (let k = RUN_HEAD; k < group.length - RUN_TAIL; k++) middle[group[k]!] = 1;
+  }
+  return middle;
 }
 
 /** For each line, how many lines away the nearest kept one is. */

@@ -225,7 +225,9 @@ export function renderSnapshot(roots: (AriaNode | string)[], opts: RenderOptions
     const d = distanceOf(node.box, distance);
     const kids = node.children ?? [];
     if (node.role === "heading") {
-      add(label(node), depth, "heading", parent, d);
+      const own = add(label(node), depth, "heading", parent, d);
+      // A heading's text is its name; a link in it is still something to click.
+      kids.forEach((c) => typeof c !== "string" && visit(c, depth + 1, own, d));
       return;
     }
     if (actionable(node)) {
