@@ -7,7 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type Page } from "playwright-core";
+import { chromium } from "playwright-core";
 import { PageDriver } from "../src/agent/page-driver.js";
 import { CHARS_PER_TOKEN } from "../src/agent/snapshot/budget.js";
 import { takeSnapshot } from "../src/agent/snapshot/page-snapshot.js";
