@@ -103,11 +103,13 @@ export function fitToBudget(lines: Line[], budgetChars: number): Budgeted {
 const RUN_HEAD = 8;
 const RUN_TAIL = 3;
 
-/** 1 for lines in the middle of a long run of siblings of one kind, else 0. */
+/** 1 for lines in the middle of a long run of alike siblings, else 0. */
 function middleOfRuns(lines: Line[]): Uint8Array {
   const groups = new Map<string, number[]>();
   lines.forEach((l, i) => {
-    const key = `${l.parent}:${l.kind}`;
+    // Alike: same parent and kind, and the same text once names and numbers are blanked.
+    const shape = l.text.replace(/"[^"]*"/g, '""').replace(/\d+/g, "#").slice(0, 80);
+    const key = `${l.parent}:${l.kind}:${shape}`;
     const group = groups.get(key);
     if (group) group.push(i);
     else groups.set(key, [i]);
