@@ -108,7 +108,10 @@ function middleOfRuns(lines: Line[]): Uint8Array {
   const groups = new Map<string, number[]>();
   lines.forEach((l, i) => {
     // Alike: same parent and kind, and the same text once names and numbers are blanked.
-    const shape = l.text.replace(/"[^"]*"/g, '""').replace(/\d+/g, "#").slice(0, 80);
+    const shape = l.text
+      .replace(/"[^"]*"/g, '""')
+      .replace(/\d+/g, "#")
+      .slice(0, 80);
     const key = `${l.parent}:${l.kind}:${shape}`;
     const group = groups.get(key);
     if (group) group.push(i);
