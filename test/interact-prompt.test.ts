@@ -271,6 +271,25 @@ test("the agent starts where code left the page, and page text stays data", asyn
   await stop(server.url, id);
 });
 
+test("the agent opens only web addresses", async () => {
+  const id = await shop();
+  model.script([
+    call("navigate", { url: "file:///etc/passwd" }),
+    call("navigate", { url: "chrome://version" }),
+    call("done", { answer: "refused" }),
+  ]);
+  const res = await interact(server.url, id, { prompt: "Open the password file" });
+  expect(res.body.output).toBe("refused");
+  expect(res.body.stdout).toMatch(
+    /\[1\] navigate "file:\/\/\/etc\/passwd": navigate failed: only http and https/,
+  );
+  expect(res.body.stdout).toMatch(
+    /\[2\] navigate "chrome:\/\/version": navigate failed: only http and https/,
+  );
+  expect(res.body.result).toMatch(/^URL: .*\/shop/);
+  await stop(server.url, id);
+});
+
 test("the official SDK's interact with a prompt returns the agent's answer", async () => {
   const firecrawl = new Firecrawl({ apiUrl: server.url, apiKey: "fc-self-hosted" });
   const doc = await firecrawl.scrape(`${site.url}/shop`, { formats: ["markdown"] });

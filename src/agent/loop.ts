@@ -1,7 +1,7 @@
 import { generateText, type LanguageModel, type ModelMessage } from "ai";
 import type { BrowserContext } from "playwright-core";
 import { describeModelError } from "./model.js";
-import { PageDriver } from "./page-driver.js";
+import { PageDriver, playwrightMessage } from "./page-driver.js";
 import type { PageView } from "./snapshot/page-snapshot.js";
 import {
   ACTIONS,
@@ -93,7 +93,14 @@ export async function runAgent(
 ): Promise<AgentResult> {
   const driver = new PageDriver(context, opts.snapshotTokens, opts.deadline);
   const say = (line: string) => progress.log.push(line);
-  let view = await driver.snapshot();
+  let view: PageView;
+  try {
+    view = await driver.snapshot();
+  } catch (err) {
+    if (opts.signal.aborted) return timedOut(progress);
+    say(`[0] could not read the page: ${playwrightMessage(err)}`);
+    return progress.partial(false, `The page could not be read: ${playwrightMessage(err)}`);
+  }
   progress.view = view;
   say(`[0] start at ${view.url}`);
 
