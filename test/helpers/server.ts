@@ -22,9 +22,9 @@ process.once("exit", () => {
   }
 });
 
-/** A fresh temporary DATA_DIR. */
+/** A fresh temporary DATA_DIR (under the test run's own folder when vitest made one). */
 export function tempDataDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fc-test-"));
+  const dir = fs.mkdtempSync(path.join(process.env.FC_TEST_TMP ?? os.tmpdir(), "fc-test-"));
   madeDirs.push(dir);
   return dir;
 }
