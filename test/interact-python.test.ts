@@ -1,26 +1,19 @@
-import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import Firecrawl from "@mendable/firecrawl-js";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { hostAddresses, listeningPorts } from "./helpers/ports.js";
 import { interact, scrapeId } from "./helpers/interact.js";
-import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
+import { useSecretServer } from "./helpers/secret-server.js";
 
+const probe = useSecretServer({ BROWSER_POOL_SIZE: "1" });
+const SECRET = probe.secret;
 let server: TestServer;
 let site: FixtureSite;
 let id: string;
-const SECRET = "fc-secret-" + Math.random().toString(36).slice(2);
-
-beforeAll(async () => {
-  process.env.FC_TEST_SECRET = SECRET;
-  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
-  fs.writeFileSync(path.join(server.dataDir, "private.txt"), SECRET);
-  id = await scrapeId(server.url, { url: `${site.url}/` });
-});
-afterAll(async () => {
-  await closeAll(server, site);
-  delete process.env.FC_TEST_SECRET;
+beforeAll(() => {
+  ({ server, site, id } = probe);
 });
 
 const py = async (code: string, timeout = 30, scrape = id) =>

@@ -1,28 +1,21 @@
-import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { commandLine } from "../src/processes/process-table.js";
 import { listeningPorts } from "./helpers/ports.js";
 import { interact, scrapeId, serverPids } from "./helpers/interact.js";
-import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
+import { useSecretServer } from "./helpers/secret-server.js";
 
 // Break-out attempts through the HTTP API. Each must fail; the sandbox module's own tests go
 // further (fork and memory bombs, other sessions' ports from the worker).
+const probe = useSecretServer();
+const SECRET = probe.secret;
 let server: TestServer;
 let site: FixtureSite;
 let id: string;
-const SECRET = "fc-secret-" + Math.random().toString(36).slice(2);
-
-beforeAll(async () => {
-  process.env.FC_TEST_SECRET = SECRET;
-  [server, site] = await startServerAndSite();
-  id = await scrapeId(server.url, { url: `${site.url}/` });
-  fs.writeFileSync(path.join(server.dataDir, "private.txt"), SECRET);
-});
-afterAll(async () => {
-  await closeAll(server, site);
-  delete process.env.FC_TEST_SECRET;
+beforeAll(() => {
+  ({ server, site, id } = probe);
 });
 
 const run = async (code: string) => (await interact(server.url, id, { code, timeout: 20 })).body;
