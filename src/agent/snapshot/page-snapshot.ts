@@ -29,10 +29,11 @@ interface PageInfo {
   viewportHeight: number;
   /** One value per document: a new one means every earlier ref is gone. */
   docKey: string;
+  title: string;
   hints: CollapsedHint[];
 }
 
-/** Runs in the page: scroll figures, the document's identity, and what collapsed controls hide. */
+/** Runs in the page: scroll figures, title, the document's identity, what collapsed controls hide. */
 function pageInfo(max: { name: number; text: number }): PageInfo {
   const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
   const hints: { name: string; text: string }[] = [];
@@ -64,6 +65,7 @@ function pageInfo(max: { name: number; text: number }): PageInfo {
     scrollHeight: document.documentElement.scrollHeight,
     viewportHeight: window.innerHeight,
     docKey: String(performance.timeOrigin),
+    title: document.title,
     hints,
   };
 }
@@ -93,7 +95,7 @@ export async function takeSnapshot(
   });
   refs.commit();
   const url = page.url();
-  const title = normalize(await page.title().catch(() => ""));
+  const title = normalize(info.title);
   const fitted = fitToBudget(lines, opts.budgetTokens * CHARS_PER_TOKEN);
   const bottom = Math.max(0, info.scrollHeight - info.viewportHeight);
   const header = [
