@@ -47,7 +47,9 @@ const DEPS = {
   cdp: ["sessions", "urls"],
   health: ["store"],
   agent: ["browser", "config"],
-  interact: ["agent", "errors", "sessions", "sandbox", "urls"],
+  teams: ["auth", "errors", "sessions", "store"],
+  admin: ["config", "store", "teams"],
+  interact: ["agent", "errors", "sessions", "sandbox", "teams", "urls"],
 };
 const FOLDERS = Object.keys(DEPS);
 /** Domain folders: everything but the HTTP layer. */

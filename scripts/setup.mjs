@@ -66,8 +66,22 @@ const hasPythonVenv = () =>
   fs.existsSync(SYSTEM_PYTHON) &&
   spawnSync(SYSTEM_PYTHON, ["-c", "import ensurepip, venv"]).status === 0;
 
+// The tests start their own PostgreSQL server (test/helpers/postgres.ts); the server never does.
+const forTests = process.argv.includes("--tests");
+const hasPostgresServer = () => {
+  let versions = [];
+  try {
+    versions = fs.readdirSync("/usr/lib/postgresql");
+  } catch {}
+  return (
+    versions.some((v) => fs.existsSync(path.join("/usr/lib/postgresql", v, "bin", "initdb"))) ||
+    hasCommand("initdb")
+  );
+};
+
 const wanted = [];
 if (!hasChromium()) wanted.push("chromium");
+if (forTests && !hasPostgresServer()) wanted.push("postgresql");
 if (!hasPythonVenv()) wanted.push("python3", "python3-venv");
 if (!hasCommand("bwrap")) wanted.push("bubblewrap");
 if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
@@ -92,11 +106,19 @@ if (wanted.length > 0) {
       `[setup] missing system packages: ${wanted.join(", ")}.\n` +
         `[setup] Run this, then try again:\n  sudo sh -c '${command}'`,
     );
-    if (!hasChromium()) process.exit(1);
+    if (!hasChromium() || (forTests && !hasPostgresServer())) process.exit(1);
     console.error(
       "[setup] continuing: what needs the missing packages stays disabled until they are installed.",
     );
   }
+}
+
+if (forTests && !hasPostgresServer()) {
+  console.error(
+    "[setup] the tests need PostgreSQL's server binaries (initdb), still missing after the step " +
+      "above. Install them: apt-get install -y postgresql",
+  );
+  process.exit(1);
 }
 
 // 3. Playwright for Python, in the project's own venv, at the version of playwright-core: the

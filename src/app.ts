@@ -32,7 +32,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   });
   registerErrorHandler(app);
   registerJsonBody(app);
-  registerAuth(app, config);
+  registerAuth(app, config, services.teams);
   app.register(healthRoutes, { services });
   app.register(scrapeRoutes, { services });
   app.register(fileRoutes, { services });

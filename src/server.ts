@@ -34,7 +34,9 @@ import { SessionService } from "./sessions/service.js";
 import { WarmPool } from "./sessions/warm-pool.js";
 import { rejectUpgrade } from "./http/upgrade.js";
 import type { Services } from "./services.js";
-import { openSqliteStore } from "./store/sqlite.js";
+import { openStore } from "./store/open.js";
+import { Billing } from "./teams/billing.js";
+import { TeamService } from "./teams/service.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -73,7 +75,7 @@ export async function startServer(
   const reaped = reapOrphans([profilesRoot(config.dataDir) + path.sep, marker]);
   // Nothing of ours runs any more: what a killed predecessor left on disk goes too.
   removeRunFolders(config.dataDir);
-  const store = await openSqliteStore(config.dataDir);
+  const store = await openStore(config);
   // Chromium is looked up lazily so that a machine without it still serves /health and clear 503s.
   let chromium: string | undefined;
   const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
@@ -139,6 +141,16 @@ export async function startServer(
     log: sessionLog,
   });
   if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
+  const billing = new Billing({
+    store,
+    enabled: config.useDbAuthentication,
+    sessionTtlMs: config.sessionTtlMs,
+    defaultMaxSessions: config.teamMaxSessions,
+    log: sessionLog,
+  });
+  // Before the leftovers are ended below: their end is billed like any other.
+  billing.listen(lifetimes);
+  const teams = new TeamService(store, { maxSessions: config.teamMaxSessions });
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
     // The reason in general terms only: the probe's own output stays in the log.
@@ -147,9 +159,19 @@ export async function startServer(
     chromiumPath,
     log: sessionLog,
   });
-  const sessions = new SessionService({ config, store, registry, factory, lifetimes, liveview });
+  const sessions = new SessionService({
+    config,
+    store,
+    registry,
+    factory,
+    lifetimes,
+    liveview,
+    terms: billing,
+  });
   // No browser survives a restart, so neither does a session: later calls on them answer 410.
   const orphanedSessions = await lifetimes.recoverLeftovers();
+  // Sessions whose end was recorded but whose settling a killed run never finished.
+  const settledLate = await billing.settleLeftovers();
   const languageUnavailable = (language: Language) =>
     typeof sandbox === "string"
       ? runtimes.unavailable(language)
@@ -163,11 +185,13 @@ export async function startServer(
     config,
     store,
     files,
-    scrapes: new ScrapeService({ config, store, files, browser }),
+    scrapes: new ScrapeService({ config, store, files, browser, credits: billing }),
     liveview,
     sessions,
     lifetimes,
-    interact: new InteractService(sessions, languageUnavailable, agent),
+    interact: new InteractService(sessions, languageUnavailable, agent, billing),
+    teams,
+    billing,
     agent,
     sandbox: sandboxMode ?? "unavailable",
     languageUnavailable,
@@ -181,6 +205,7 @@ export async function startServer(
   });
   app.upgrades.add(CDP_PATH, cdp.handleUpgrade);
   if (reaped > 0) app.log.warn({ reaped }, "killed processes left by an earlier run");
+  if (settledLate > 0) app.log.info({ sessions: settledLate }, "settled sessions left unbilled");
   if (orphanedSessions > 0) {
     app.log.info(
       { sessions: orphanedSessions },

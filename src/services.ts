@@ -8,6 +8,8 @@ import type { AgentService } from "./agent/service.js";
 import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";
 import type { Language } from "./sandbox/index.js";
+import type { Billing } from "./teams/billing.js";
+import type { TeamService } from "./teams/service.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
 export interface Services {
@@ -20,6 +22,10 @@ export interface Services {
   /** Ends sessions; its onEnded is the one SessionEnded event. */
   lifetimes: SessionLifetimes;
   interact: InteractService;
+  /** Teams and their API keys. */
+  teams: TeamService;
+  /** Credits: what scrapes and sessions cost, taken when authentication is on. */
+  billing: Billing;
   /** Prompt mode's agent. */
   agent: AgentService;
   /** How user code is isolated here, or why it cannot run. */

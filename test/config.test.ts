@@ -34,7 +34,9 @@ test("an invalid value stops loadConfig with a ConfigError naming the variable",
     [{ ALLOW_PRIVATE_NETWORK: "maybe" }, "ALLOW_PRIVATE_NETWORK"],
     [{ PUBLIC_URL: "ftp://example.com" }, "PUBLIC_URL"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
-    [{ USE_DB_AUTHENTICATION: "true" }, "USE_DB_AUTHENTICATION"],
+    [{ USE_DB_AUTHENTICATION: "sure" }, "USE_DB_AUTHENTICATION"],
+    [{ DATABASE_URL: "mysql://db/x" }, "DATABASE_URL"],
+    [{ TEAM_MAX_SESSIONS: "-1" }, "TEAM_MAX_SESSIONS"],
     [{ NODE_ID: "two words" }, "NODE_ID"],
   ];
   for (const [env, variable] of cases) {

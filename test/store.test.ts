@@ -1,18 +1,9 @@
-import { afterEach, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { ReplayContext } from "../src/page-state/replay-context.js";
 import type { ScrapeRecord, Store } from "../src/store/repositories.js";
-import { openSqliteStore } from "../src/store/sqlite.js";
-import { tempDataDir } from "./helpers/server.js";
+import { closeStoresAfterEach, STORE_KINDS } from "./helpers/stores.js";
 
-const open: Store[] = [];
-async function store(dir = tempDataDir()): Promise<Store> {
-  const s = await openSqliteStore(dir);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => {});
-});
+closeStoresAfterEach();
 
 const replay: ReplayContext = {
   version: 1,
@@ -55,47 +46,251 @@ const record = (id: string, over: Partial<ScrapeRecord> = {}): ScrapeRecord => (
   ...over,
 });
 
-test("scrape records round-trip, with and without a replay context", async () => {
-  const s = await store();
-  await s.scrapes.insert(record("a"));
-  await s.scrapes.insert(
-    record("b", { zeroDataRetention: true, replayContext: null, statusCode: null }),
-  );
-  expect(await s.scrapes.get("a")).toEqual(record("a"));
-  expect(await s.scrapes.get("b")).toMatchObject({
-    zeroDataRetention: true,
-    replayContext: null,
-    statusCode: null,
+const claimOf = (store: Store, id: string, scrapeId: string, teamId = "t", at = Date.now()) =>
+  store.sessions.claim({ id, scrapeId, teamId, nodeId: "n", at }, undefined);
+
+/** A team with `credits` granted, for the tests that spend. */
+async function teamWith(store: Store, credits: number, name = "acme"): Promise<string> {
+  const team = await store.teams.create({ id: `team-${name}`, name, at: 1 });
+  if (!team) throw new Error("team not created");
+  if (credits > 0) await store.credits.grant(team.id, credits, "test", 1);
+  return team.id;
+}
+
+describe.each(STORE_KINDS)("the $name store", (kind) => {
+  test("scrape records round-trip, with and without a replay context", async () => {
+    const { store: s } = await kind.fresh();
+    await s.scrapes.insert(record("a"));
+    await s.scrapes.insert(
+      record("b", { zeroDataRetention: true, replayContext: null, statusCode: null }),
+    );
+    expect(await s.scrapes.get("a")).toEqual(record("a"));
+    expect(await s.scrapes.get("b")).toMatchObject({
+      zeroDataRetention: true,
+      replayContext: null,
+      statusCode: null,
+    });
+    expect(await s.scrapes.get("missing")).toBeUndefined();
   });
-  expect(await s.scrapes.get("missing")).toBeUndefined();
-});
 
-test("the cache answers only for entries younger than maxAge, and keeps the newest put", async () => {
-  const s = await store();
-  await s.cache.put("k", { v: 1 }, 1_000);
-  expect(await s.cache.get("k", 500, 1_400)).toEqual({ v: 1 });
-  expect(await s.cache.get("k", 500, 1_600)).toBeUndefined();
-  await s.cache.put("k", { v: 2 }, 2_000);
-  expect(await s.cache.get("k", 500, 2_100)).toEqual({ v: 2 });
-  expect(await s.cache.get("other", 500, 2_100)).toBeUndefined();
-});
+  test("the cache answers only for entries younger than maxAge, and keeps the newest put", async () => {
+    const { store: s } = await kind.fresh();
+    await s.cache.put("k", { v: 1 }, 1_000);
+    expect(await s.cache.get("k", 500, 1_400)).toEqual({ v: 1 });
+    expect(await s.cache.get("k", 500, 1_600)).toBeUndefined();
+    await s.cache.put("k", { v: 2 }, 2_000);
+    expect(await s.cache.get("k", 500, 2_100)).toEqual({ v: 2 });
+    expect(await s.cache.get("other", 500, 2_100)).toBeUndefined();
+  });
 
-test("prune drops only expired cache entries", async () => {
-  const s = await store();
-  await s.cache.put("old", 1, 1_000);
-  await s.cache.put("new", 2, 5_000);
-  expect(await s.cache.prune(2_000, 5_500)).toBe(1);
-  expect(await s.cache.get("old", 10_000, 5_500)).toBeUndefined();
-  expect(await s.cache.get("new", 10_000, 5_500)).toBe(2);
-});
+  test("prune drops only expired cache entries", async () => {
+    const { store: s } = await kind.fresh();
+    await s.cache.put("old", 1, 1_000);
+    await s.cache.put("new", 2, 5_000);
+    expect(await s.cache.prune(2_000, 5_500)).toBe(1);
+    expect(await s.cache.get("old", 10_000, 5_500)).toBeUndefined();
+    expect(await s.cache.get("new", 10_000, 5_500)).toBe(2);
+  });
 
-test("everything is on disk: a reopened store has the same records and cache", async () => {
-  const dir = tempDataDir();
-  const first = await store(dir);
-  await first.scrapes.insert(record("kept"));
-  await first.cache.put("key", { doc: "x" });
-  await first.close();
-  const second = await store(dir);
-  expect(await second.scrapes.get("kept")).toEqual(record("kept"));
-  expect(await second.cache.get("key", 60_000)).toEqual({ doc: "x" });
+  test("everything is kept: a reopened store has the same records, cache and ledger", async () => {
+    const { store: first, reopen } = await kind.fresh();
+    await first.scrapes.insert(record("kept"));
+    await first.cache.put("key", { doc: "x" });
+    const team = await teamWith(first, 7);
+    await first.close();
+    const second = await reopen();
+    expect(await second.scrapes.get("kept")).toEqual(record("kept"));
+    expect(await second.cache.get("key", 60_000)).toEqual({ doc: "x" });
+    expect(await second.credits.balance(team)).toEqual({ available: 7, reserved: 0 });
+  });
+
+  test("claims on one scrape race safely: one wins, the other gets its record", async () => {
+    const { store } = await kind.fresh();
+    const [a, b] = await Promise.all([claimOf(store, "a", "s1"), claimOf(store, "b", "s1")]);
+    expect([a.outcome, b.outcome].sort()).toEqual(["claimed", "taken"]);
+    if (a.outcome === "limit" || a.outcome === "credits") throw new Error("unexpected");
+    if (b.outcome === "limit" || b.outcome === "credits") throw new Error("unexpected");
+    expect(a.record.id).toBe(b.record.id);
+    // A claim whose browser never started is given up, and the scrape can be tried again.
+    await store.sessions.release(a.record.id, Date.now());
+    expect((await claimOf(store, "c", "s1")).outcome).toBe("claimed");
+    // A session ends once: the second end changes nothing.
+    expect(await store.sessions.activate("c", "h", Date.now())).toBe(true);
+    expect(await store.sessions.end("c", "stopped", Date.now())).toBe(true);
+    expect(await store.sessions.end("c", "ttl", Date.now())).toBe(false);
+    expect((await store.sessions.getByScrape("s1"))?.destroyReason).toBe("stopped");
+  });
+
+  test("teams: names are unique, found by id or name, with their own session limit", async () => {
+    const { store } = await kind.fresh();
+    const a = await store.teams.create({ id: "t1", name: "acme", at: 5 });
+    expect(a).toEqual({ id: "t1", name: "acme", maxSessions: null, createdAt: 5 });
+    expect(await store.teams.create({ id: "t2", name: "acme", at: 6 })).toBeUndefined();
+    expect(await store.teams.find("acme")).toEqual(a);
+    expect(await store.teams.find("t1")).toEqual(a);
+    expect(await store.teams.find("nobody")).toBeUndefined();
+    expect(await store.teams.setMaxSessions("t1", 3)).toBe(true);
+    expect((await store.teams.find("t1"))?.maxSessions).toBe(3);
+    expect(await store.teams.setMaxSessions("missing", 3)).toBe(false);
+    expect((await store.teams.list()).map((t) => t.name)).toEqual(["acme"]);
+  });
+
+  test("keys are found by digest until revoked, once", async () => {
+    const { store } = await kind.fresh();
+    await store.teams.create({ id: "t1", name: "acme", at: 1 });
+    await store.keys.create({
+      id: "k1",
+      teamId: "t1",
+      hash: "h1",
+      prefix: "fc-ab",
+      name: null,
+      at: 2,
+    });
+    expect((await store.keys.findActive("h1"))?.teamId).toBe("t1");
+    expect(await store.keys.revoke("k1", 3)).toBe(true);
+    expect(await store.keys.revoke("k1", 4)).toBe(false);
+    expect(await store.keys.findActive("h1")).toBeUndefined();
+    expect((await store.keys.list("t1"))[0]).toMatchObject({ id: "k1", revokedAt: 3 });
+  });
+
+  test("20 claims at once at a team limit of 3: exactly 3 sessions, the rest told the limit", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 1_000);
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.sessions.claim(
+          { id: `s${i}`, scrapeId: `scrape${i}`, teamId: team, nodeId: "n", at: 1_000 + i },
+          { maxSessions: 3, reserve: 20 },
+        ),
+      ),
+    );
+    const outcomes = claims.map((c) => c.outcome);
+    expect(outcomes.filter((o) => o === "claimed")).toHaveLength(3);
+    expect(outcomes.filter((o) => o === "limit")).toHaveLength(17);
+    const refused = claims.find((c) => c.outcome === "limit");
+    expect(refused).toMatchObject({ limit: 3 });
+    expect((await store.sessions.liveOfTeam(team)).length).toBe(3);
+    // Only the three that got a session hold credits.
+    expect(await store.credits.balance(team)).toEqual({ available: 940, reserved: 60 });
+  });
+
+  test("a claim the team cannot reserve for is refused with the figures, and writes nothing", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 15);
+    const claim = await store.sessions.claim(
+      { id: "s", scrapeId: "sc", teamId: team, nodeId: "n", at: 5 },
+      { maxSessions: 3, reserve: 20 },
+    );
+    expect(claim).toEqual({ outcome: "credits", needed: 20, available: 15 });
+    expect(await store.sessions.getByScrape("sc")).toBeUndefined();
+    expect(await store.credits.entries(team, 10)).toHaveLength(1); // the grant
+  });
+
+  test("concurrent scrapes on the last credits never overdraw", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 5);
+    const spends = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.credits.spend({
+          teamId: team,
+          amount: 1,
+          scrapeId: `sc${i}`,
+          ref: `scrape:sc${i}`,
+          note: "scrape",
+          at: 10 + i,
+        }),
+      ),
+    );
+    expect(spends.filter((s) => s.ok)).toHaveLength(5);
+    expect(spends.find((s) => !s.ok)).toEqual({ ok: false, available: 0 });
+    expect(await store.credits.balance(team)).toEqual({ available: 0, reserved: 0 });
+    // A refund happens once per ref.
+    for (let i = 0; i < 2; i++) {
+      await store.credits.refund({
+        teamId: team,
+        amount: 1,
+        scrapeId: "sc0",
+        ref: "refund:sc0",
+        note: "failed",
+        at: 50,
+      });
+    }
+    expect((await store.credits.balance(team)).available).toBe(1);
+  });
+
+  test("settling a session twice at once charges once and returns the reservation", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 100);
+    await store.sessions.claim(
+      { id: "s", scrapeId: "sc", teamId: team, nodeId: "n", at: 5 },
+      { maxSessions: 3, reserve: 20 },
+    );
+    expect(await store.credits.balance(team)).toEqual({ available: 80, reserved: 20 });
+    await store.sessions.activate("s", "h", 5);
+    await store.sessions.end("s", "stopped", 65_005);
+    const charged = await Promise.all([
+      store.credits.settle({ teamId: team, sessionId: "s", charge: 2, at: 70_000 }),
+      store.credits.settle({ teamId: team, sessionId: "s", charge: 2, at: 70_001 }),
+    ]);
+    expect(charged).toEqual([2, 2]);
+    expect(await store.credits.balance(team)).toEqual({ available: 98, reserved: 0 });
+    const kinds = (await store.credits.entries(team, 10)).map((e) => [e.kind, e.amount]);
+    expect(kinds.sort()).toEqual(
+      [
+        ["charge", -2],
+        ["grant", 100],
+        ["refund", 20],
+        ["reservation", -20],
+      ].sort(),
+    );
+    expect(await store.credits.unsettled()).toEqual([]);
+  });
+
+  test("a prompt raises what a session holds, once, and only if the team has it", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 50);
+    await store.sessions.claim(
+      { id: "s", scrapeId: "sc", teamId: team, nodeId: "n", at: 5 },
+      { maxSessions: 3, reserve: 20 },
+    );
+    const up = (total: number) =>
+      store.credits.reserveUpTo({ teamId: team, sessionId: "s", total, note: "prompt", at: 9 });
+    expect(await up(70)).toEqual({ ok: false, needed: 50, available: 30 });
+    expect(await up(45)).toEqual({ ok: true });
+    expect(await up(45)).toEqual({ ok: true });
+    expect(await store.credits.balance(team)).toEqual({ available: 5, reserved: 45 });
+    // A released claim (its browser never started) gives back everything it held.
+    await store.sessions.release("s", 10);
+    expect(await store.credits.balance(team)).toEqual({ available: 50, reserved: 0 });
+  });
+
+  test("a charge never takes the balance below zero", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 10);
+    await store.sessions.claim(
+      { id: "s", scrapeId: "sc", teamId: team, nodeId: "n", at: 5 },
+      { maxSessions: 3, reserve: 4 },
+    );
+    expect(await store.credits.settle({ teamId: team, sessionId: "s", charge: 25, at: 9 })).toBe(
+      10,
+    );
+    expect(await store.credits.balance(team)).toEqual({ available: 0, reserved: 0 });
+  });
+
+  test("a node's leftovers end as of when they were last seen, and stay unsettled until settled", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 100);
+    await store.sessions.claim(
+      { id: "s", scrapeId: "sc", teamId: team, nodeId: "n", at: 1_000 },
+      { maxSessions: 3, reserve: 20 },
+    );
+    await store.sessions.activate("s", "h", 1_000);
+    await store.sessions.markSeen("n", 50_000);
+    const [left] = await store.sessions.endNode("n", "server_restarted");
+    expect(left).toMatchObject({ id: "s", status: "destroyed", destroyedAt: 50_000 });
+    expect((await store.sessions.getByScrape("sc"))?.destroyedAt).toBe(50_000);
+    expect((await store.credits.unsettled()).map((r) => r.id)).toEqual(["s"]);
+    await store.credits.settle({ teamId: team, sessionId: "s", charge: 2, at: 60_000 });
+    expect(await store.credits.unsettled()).toEqual([]);
+  });
 });

@@ -43,6 +43,14 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   CHROMIUM_PATH: z.string().min(1).optional(),
   USE_DB_AUTHENTICATION: bool.default("false"),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\/\S+$/,
+      "must be a Postgres URL such as postgres://user:password@host:5432/dbname",
+    )
+    .optional(),
+  TEAM_MAX_SESSIONS: int(0, 100_000).default("5"),
   ALLOW_PRIVATE_NETWORK: bool.optional(),
   PUBLIC_URL: z
     .string()
@@ -100,7 +108,12 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly chromiumPath: string | undefined;
+  /** Every /v2 request needs a team's API key; credits are charged and limits hold. */
   readonly useDbAuthentication: boolean;
+  /** Postgres to keep everything in instead of the SQLite file in dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** Concurrent sessions of a team that has no limit of its own (with authentication on). */
+  readonly teamMaxSessions: number;
   readonly allowPrivateNetwork: boolean;
   readonly publicUrl: string | undefined;
   readonly maxBrowserSessions: number;
@@ -143,11 +156,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
-  if (e.USE_DB_AUTHENTICATION) {
-    throw new ConfigError(
-      "Invalid environment:\n  USE_DB_AUTHENTICATION: team API keys are not supported yet; unset it or set it to false",
-    );
-  }
   const model = modelProvider(e);
   return Object.freeze({
     host: e.HOST,
@@ -155,6 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     chromiumPath: e.CHROMIUM_PATH,
     useDbAuthentication: e.USE_DB_AUTHENTICATION,
+    databaseUrl: e.DATABASE_URL,
+    teamMaxSessions: e.TEAM_MAX_SESSIONS,
     // Open by default only while nobody has to authenticate, as on a developer's laptop.
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),

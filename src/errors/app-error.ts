@@ -37,6 +37,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    /** When a retry could succeed; sent as Retry-After. */
+    readonly hints: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = "AppError";
@@ -52,6 +54,8 @@ export const MESSAGES = {
   sessionDestroyed: "Browser session has been destroyed.",
   sessionNotFound: "Browser session not found.",
   tooManySessions: "You have reached the maximum number of active browser sessions.",
+  insufficientSessionCredits: "Insufficient credits for a browser session",
+  insufficientScrapeCredits: "Insufficient credits to perform this request",
   tooManyScrapes:
     "Too many scrapes at once: every scrape slot on this server is busy and its queue is full. Retry in a moment.",
   browserFailed: "Failed to execute code in browser session.",

@@ -1,5 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Config } from "../config/config.js";
+import { AppError } from "../errors/app-error.js";
+import { bearerKey } from "../teams/keys.js";
+import type { TeamService } from "../teams/service.js";
+import { PATHS } from "../urls/public-urls.js";
 
 /** The team every request belongs to while authentication is off, as in Firecrawl self-hosted. */
 export const SELF_HOSTED_TEAM = "self-hosted";
@@ -10,15 +14,30 @@ declare module "fastify" {
   }
 }
 
+const MISSING =
+  "Unauthorized: this server needs an API key. Send it as 'Authorization: Bearer fc-...'.";
+const INVALID = "Unauthorized: invalid or revoked API key.";
+
 /**
  * Resolves the caller's team. With USE_DB_AUTHENTICATION off any key (or none) is accepted, like
- * Firecrawl's self-hosted server, and everything belongs to one team.
+ * Firecrawl's self-hosted server, and everything belongs to one team. On, every /v2 request
+ * needs a team's key; screenshot files keep their unguessable URLs as their only key, so they
+ * open in a browser like Firecrawl's.
  */
-export function registerAuth(app: FastifyInstance, config: Config): void {
+export function registerAuth(app: FastifyInstance, config: Config, teams: TeamService): void {
   app.decorateRequest("teamId", "");
-  // loadConfig refuses USE_DB_AUTHENTICATION=true until team keys exist, so one team is the truth.
-  void config;
   app.addHook("onRequest", async (req: FastifyRequest) => {
-    req.teamId = SELF_HOSTED_TEAM;
+    if (!config.useDbAuthentication) {
+      req.teamId = SELF_HOSTED_TEAM;
+      return;
+    }
+    const path = req.url.split("?")[0]!;
+    if (!path.startsWith("/v2/") || path.startsWith(PATHS.files)) return;
+    const header = req.headers.authorization;
+    const key = bearerKey(header);
+    if (!key) throw new AppError("UNAUTHORIZED", header ? INVALID : MISSING);
+    const teamId = await teams.authenticate(key);
+    if (!teamId) throw new AppError("UNAUTHORIZED", INVALID);
+    req.teamId = teamId;
   });
 }

@@ -55,6 +55,8 @@ function sendError(
     status = ERROR_STATUS[err.code];
     body = { success: false, code: err.code, error: err.message };
     if (err.details !== undefined) body.details = err.details;
+    const retry = err.hints.retryAfterSeconds;
+    if (retry !== undefined) void reply.header("retry-after", String(retry));
   } else if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
     // Fastify's own client errors: malformed JSON, body too large, wrong content type.
     status = err.statusCode;

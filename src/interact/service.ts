@@ -3,6 +3,7 @@ import { AppError } from "../errors/app-error.js";
 import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import { sessionUrls } from "../urls/public-urls.js";
 import type { AcquiredSession, SessionService } from "../sessions/service.js";
+import type { Billing } from "../teams/billing.js";
 import type { InteractRequest, InteractResponse } from "./request.js";
 
 /** Runs one interact call: gets the scrape's live session, then runs the code or prompt in it. */
@@ -12,6 +13,7 @@ export class InteractService {
     /** Why a language cannot run here (not installed, no sandbox), or undefined when it can. */
     private readonly languageUnavailable: (language: Language) => string | undefined,
     private readonly agent: AgentService,
+    private readonly billing: Billing,
   ) {}
 
   async interact(
@@ -28,7 +30,9 @@ export class InteractService {
       const unavailable = this.languageUnavailable(req.language);
       if (unavailable) throw new AppError("SANDBOX_UNAVAILABLE", unavailable);
     }
-    const acquired = await this.sessions.acquire(scrapeId, teamId);
+    const acquired = await this.sessions.acquire(scrapeId, teamId, {
+      prompt: req.prompt !== undefined,
+    });
     const { session, viewToken, controlToken } = acquired;
     const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
     const timeoutMs = req.timeout * 1000;
@@ -89,9 +93,13 @@ export class InteractService {
     }
   }
 
-  /** Stops the scrape's session; the DELETE response body. */
+  /**
+   * Stops the scrape's session; the DELETE response body, with what the session was billed
+   * (or, without authentication, would have been).
+   */
   async stop(scrapeId: string, teamId: string) {
-    const { sessionDurationMs } = await this.sessions.destroy(scrapeId, teamId);
-    return { success: true, status: "destroyed", sessionDurationMs, creditsBilled: 0 };
+    const { sessionDurationMs, ended } = await this.sessions.destroy(scrapeId, teamId);
+    const creditsBilled = ended ? await this.billing.settle(ended) : 0;
+    return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };
   }
 }

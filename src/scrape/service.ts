@@ -19,12 +19,21 @@ export type { ScrapeDocument } from "./document.js";
 /** Scrapes allowed to wait for a slot, per slot. */
 const QUEUE_PER_SLOT = 4;
 
+/** Pays for scrapes; the teams module implements it (a no-op without authentication). */
+export interface ScrapeCredits {
+  /** Takes a scrape's price before it runs, or throws (402). */
+  chargeScrape(teamId: string, scrapeId: string): Promise<void>;
+  /** Gives it back when the scrape produced no document. */
+  refundScrape(teamId: string, scrapeId: string): Promise<void>;
+}
+
 export interface ScrapeServiceDeps {
   config: Config;
   store: Store;
   files: FileStore;
   /** The scrape browser; its egress proxy holds the network policy. */
   browser: { get(): Promise<Browser>; readonly egress: EgressProxy };
+  credits?: ScrapeCredits;
 }
 
 export interface ScrapeOptions {
@@ -46,6 +55,24 @@ export class ScrapeService {
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
+    const scrapeId = randomUUID();
+    const credits = this.deps.credits;
+    // Paid up front, under the team's lock: concurrent scrapes never spend one credit twice.
+    await credits?.chargeScrape(teamId, scrapeId);
+    try {
+      return await this.run(scrapeId, teamId, req, opts);
+    } catch (err) {
+      await credits?.refundScrape(teamId, scrapeId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async run(
+    scrapeId: string,
+    teamId: string,
+    req: ScrapeRequest,
+    opts: ScrapeOptions,
+  ): Promise<ScrapeDocument> {
     const { config } = this.deps;
     // Zero data retention neither reads nor writes the cache: a hit would keep its replay context.
     const cacheable = !req.zeroDataRetention;
@@ -53,7 +80,7 @@ export class ScrapeService {
     if (cacheable && req.maxAge > 0) {
       const hit = await this.cache.get(key, req.maxAge);
       if (hit) {
-        const scrapeId = await this.record(teamId, req, hit.result, hit.replay);
+        await this.record(scrapeId, teamId, req, hit.result, hit.replay);
         return toDocument(hit.result, {
           sourceURL: req.sourceURL,
           scrapeId,
@@ -82,7 +109,7 @@ export class ScrapeService {
       deadline.dispose();
     }
     const { result, replay } = scraped;
-    const scrapeId = await this.record(teamId, req, result, replay);
+    await this.record(scrapeId, teamId, req, result, replay);
     const ok = result.statusCode >= 200 && result.statusCode < 300;
     if (cacheable && req.storeInCache && ok && replay) {
       await this.cache.put(key, { result, replay, cachedAt: new Date().toISOString() });
@@ -95,14 +122,14 @@ export class ScrapeService {
     });
   }
 
-  /** Writes the scrape record interact sessions are later bound to; returns its id. */
+  /** Writes the scrape record interact sessions are later bound to. */
   private async record(
+    id: string,
     teamId: string,
     req: ScrapeRequest,
     result: PageResult,
     replay: ReplayContext | null,
-  ): Promise<string> {
-    const id = randomUUID();
+  ): Promise<void> {
     await this.deps.store.scrapes.insert({
       id,
       teamId,
@@ -113,6 +140,5 @@ export class ScrapeService {
       replayContext: req.zeroDataRetention ? null : replay,
       createdAt: Date.now(),
     });
-    return id;
   }
 }

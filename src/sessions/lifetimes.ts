@@ -100,8 +100,7 @@ export class SessionLifetimes {
    * to the last time they were seen alive.
    */
   async recoverLeftovers(): Promise<number> {
-    const now = Date.now();
-    const left = await this.opts.registry.endLeftovers("server_restarted", now);
+    const left = await this.opts.registry.endLeftovers("server_restarted");
     for (const r of left) {
       this.emit({
         sessionId: r.id,
@@ -109,7 +108,7 @@ export class SessionLifetimes {
         teamId: r.teamId,
         reason: "server_restarted",
         startedAt: r.createdAt,
-        endedAt: Math.max(r.createdAt, r.seenAt ?? r.createdAt),
+        endedAt: r.destroyedAt ?? r.createdAt,
         usedPrompt: r.usedPrompt,
       });
     }

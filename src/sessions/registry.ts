@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { hashToken } from "../auth/tokens.js";
-import type { SessionClaim, SessionRecord, SessionRepository } from "../store/repositories.js";
+import type {
+  ClaimTerms,
+  SessionClaim,
+  SessionRecord,
+  SessionRepository,
+} from "../store/repositories.js";
 
 /**
  * Which sessions exist, on which node, and how they ended: the record every node shares. A
@@ -13,15 +18,15 @@ export class SessionRegistry {
     readonly nodeId: string,
   ) {}
 
-  /** Claims the scrape's session for this node, or returns whoever holds it. */
-  claim(scrapeId: string, teamId: string): Promise<SessionClaim> {
-    return this.repo.claim({
-      id: randomUUID(),
-      scrapeId,
-      teamId,
-      nodeId: this.nodeId,
-      at: Date.now(),
-    });
+  /**
+   * Claims the scrape's session for this node, or returns whoever holds it; with terms, only
+   * within the team's session limit and with its reservation taken, in one transaction.
+   */
+  claim(scrapeId: string, teamId: string, terms?: ClaimTerms): Promise<SessionClaim> {
+    return this.repo.claim(
+      { id: randomUUID(), scrapeId, teamId, nodeId: this.nodeId, at: Date.now() },
+      terms,
+    );
   }
 
   /** The claimed session is live and reachable with this CDP token. */
@@ -31,7 +36,12 @@ export class SessionRegistry {
 
   /** Gives up a claim whose browser never started: the scrape may be tried again. */
   release(id: string): Promise<void> {
-    return this.repo.release(id);
+    return this.repo.release(id, Date.now());
+  }
+
+  /** The team's sessions still starting or active, on every node. */
+  liveOfTeam(teamId: string): Promise<SessionRecord[]> {
+    return this.repo.liveOfTeam(teamId);
   }
 
   get(scrapeId: string): Promise<SessionRecord | undefined> {
@@ -43,9 +53,12 @@ export class SessionRegistry {
     return this.repo.end(id, reason, at);
   }
 
-  /** Ends this node's sessions left starting or active by an earlier run; returns them. */
-  endLeftovers(reason: string, at: number): Promise<SessionRecord[]> {
-    return this.repo.endNode(this.nodeId, reason, at);
+  /**
+   * Ends this node's sessions left starting or active by an earlier run, as of when each was
+   * last seen alive; returns them.
+   */
+  endLeftovers(reason: string): Promise<SessionRecord[]> {
+    return this.repo.endNode(this.nodeId, reason);
   }
 
   /** This node's active sessions are alive as of `at`. */

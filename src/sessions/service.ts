@@ -2,9 +2,9 @@ import type { BrowserContext } from "playwright-core";
 import { hashToken, newToken } from "../auth/tokens.js";
 import type { Config } from "../config/config.js";
 import { AppError, MESSAGES } from "../errors/app-error.js";
-import type { SessionRecord, Store } from "../store/repositories.js";
+import type { ClaimTerms, SessionClaim, SessionRecord, Store } from "../store/repositories.js";
 import type { SessionFactory } from "./factory.js";
-import type { SessionLifetimes } from "./lifetimes.js";
+import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 
@@ -14,13 +14,24 @@ export interface LiveViewRegistrar {
   unregister(sessionId: string): void;
 }
 
+/** A team's terms for browser sessions (limits, credits); the teams module sets them. */
+export interface SessionTerms {
+  /** What a new session of this team is held to, or undefined when nothing is. */
+  forNewSession(teamId: string, opts: { prompt: boolean }): Promise<ClaimTerms | undefined>;
+  /** Holds what a session needs once prompts run in it; refused with the figures if it can't. */
+  forPrompt(
+    session: LiveSession,
+  ): Promise<{ ok: true } | { ok: false; needed: number; available: number }>;
+}
+
 export interface SessionServiceDeps {
-  config: Pick<Config, "maxBrowserSessions">;
+  config: Pick<Config, "maxBrowserSessions" | "sessionTtlMs" | "sessionIdleTtlMs">;
   store: Pick<Store, "scrapes">;
   registry: SessionRegistry;
   factory: SessionFactory;
   lifetimes: SessionLifetimes;
   liveview?: LiveViewRegistrar;
+  terms?: SessionTerms;
 }
 
 export interface AcquiredSession {
@@ -55,8 +66,15 @@ export class SessionService {
     return this.live.size + this.creating.size;
   }
 
-  /** The live session for a scrape, creating it at the scrape's page state if there is none. */
-  async acquire(scrapeId: string, teamId: string): Promise<AcquiredSession> {
+  /**
+   * The live session for a scrape, creating it at the scrape's page state if there is none.
+   * `prompt` says the call runs a prompt, so a new session is held to the prompt's terms.
+   */
+  async acquire(
+    scrapeId: string,
+    teamId: string,
+    opts: { prompt?: boolean } = {},
+  ): Promise<AcquiredSession> {
     const existing = this.live.get(scrapeId);
     if (existing?.session.alive) {
       checkTeam(existing.session.teamId, teamId);
@@ -68,7 +86,7 @@ export class SessionService {
       checkTeam(got.session.teamId, teamId);
       return got;
     }
-    const creation = this.create(scrapeId, teamId);
+    const creation = this.create(scrapeId, teamId, opts.prompt ?? false);
     this.creating.set(scrapeId, creation);
     try {
       return await creation;
@@ -93,8 +111,14 @@ export class SessionService {
     for (const { session } of this.live.values()) if (session.id === sessionId) session.touch();
   }
 
-  /** Records that a prompt ran in the session: from now on it bills at the prompt rate. */
+  /**
+   * Records that a prompt runs in the session: from now on it bills at the prompt rate, so the
+   * team's terms may first need more credits held (402 when it lacks them).
+   */
   async markUsedPrompt(session: LiveSession): Promise<void> {
+    if (session.usedPrompt) return;
+    const held = await this.deps.terms?.forPrompt(session);
+    if (held && !held.ok) throw insufficientCredits(held, "a prompt in this browser session");
     if (session.usedPrompt) return;
     session.usedPrompt = true;
     await this.deps.registry.markUsedPrompt(session.id);
@@ -106,8 +130,14 @@ export class SessionService {
     return s?.alive ? s : undefined;
   }
 
-  /** Stops the session bound to a scrape; returns how long it lived. */
-  async destroy(scrapeId: string, teamId: string): Promise<{ sessionDurationMs: number }> {
+  /**
+   * Stops the session bound to a scrape; returns how long it lived and its end as recorded
+   * (undefined when the record could not be written; the next start settles it).
+   */
+  async destroy(
+    scrapeId: string,
+    teamId: string,
+  ): Promise<{ sessionDurationMs: number; ended: SessionEnded | undefined }> {
     const pending = this.creating.get(scrapeId);
     if (pending) await pending.catch(() => undefined);
     const got = this.live.get(scrapeId);
@@ -115,7 +145,7 @@ export class SessionService {
       checkTeam(got.session.teamId, teamId);
       const ended = await this.deps.lifetimes.end(got.session, "stopped");
       const endedAt = ended?.endedAt ?? Date.now();
-      return { sessionDurationMs: endedAt - got.session.startedAt };
+      return { sessionDurationMs: endedAt - got.session.startedAt, ended };
     }
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
@@ -127,7 +157,11 @@ export class SessionService {
     throw unusable(record, this.deps.registry.nodeId);
   }
 
-  private async create(scrapeId: string, teamId: string): Promise<AcquiredSession> {
+  private async create(
+    scrapeId: string,
+    teamId: string,
+    prompt: boolean,
+  ): Promise<AcquiredSession> {
     if (this.closed) throw new AppError("SHUTTING_DOWN", "The server is shutting down.");
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
@@ -140,14 +174,17 @@ export class SessionService {
       throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
     }
     // `creating` already holds this very creation, hence ">" rather than ">=".
-    if (this.live.size + this.creating.size > this.deps.config.maxBrowserSessions) {
-      throw new AppError("TOO_MANY_SESSIONS", MESSAGES.tooManySessions);
+    const max = this.deps.config.maxBrowserSessions;
+    if (this.live.size + this.creating.size > max) {
+      throw tooManySessions(max, this.freeSlotAt([...this.live.values()].map((a) => a.session)));
     }
     this.deps.factory.assertAvailable();
 
-    // The row first: a browser is only paid for once the scrape's session is ours to make.
-    const claim = await this.deps.registry.claim(scrapeId, teamId);
-    if (!claim.claimed) throw unusable(claim.record, this.deps.registry.nodeId);
+    // The row first: a browser is only paid for once the scrape's session is ours to make, and
+    // the team's limit and credits are decided in the same step.
+    const terms = await this.deps.terms?.forNewSession(teamId, { prompt });
+    const claim = await this.deps.registry.claim(scrapeId, teamId, terms);
+    if (claim.outcome !== "claimed") throw this.refusal(claim, teamId);
     const id = claim.record.id;
     let resources;
     try {
@@ -178,6 +215,35 @@ export class SessionService {
     return acquired;
   }
 
+  /** Why a claim was refused, as the error the caller gets. */
+  private refusal(claim: Exclude<SessionClaim, { outcome: "claimed" }>, teamId: string): AppError {
+    switch (claim.outcome) {
+      case "taken":
+        return unusable(claim.record, this.deps.registry.nodeId);
+      case "credits":
+        return insufficientCredits(claim, "a browser session for its full TTL");
+      case "limit": {
+        const ttl = this.deps.config.sessionTtlMs;
+        const here = [...this.live.values()]
+          .map((a) => a.session)
+          .filter((s) => s.teamId === teamId);
+        const byTtl = Math.min(...claim.liveStartedAt.map((t) => t + ttl));
+        return tooManySessions(claim.limit, Math.min(byTtl, this.freeSlotAt(here)));
+      }
+    }
+  }
+
+  /** The soonest one of these sessions ends by itself (TTL, or idling while nothing runs). */
+  private freeSlotAt(sessions: LiveSession[]): number {
+    const { sessionTtlMs, sessionIdleTtlMs } = this.deps.config;
+    let soonest = Infinity;
+    for (const s of sessions) {
+      soonest = Math.min(soonest, s.startedAt + sessionTtlMs);
+      if (s.busy === 0) soonest = Math.min(soonest, s.lastUsedAt + sessionIdleTtlMs);
+    }
+    return soonest;
+  }
+
   private forget(s: LiveSession): void {
     this.endedHere.set(s.scrapeId, s.endedBy ?? "stopped");
     // Bounded: an end that never gets recorded (the database is down) is not kept for ever.
@@ -192,6 +258,31 @@ export class SessionService {
     this.closed = true;
     await Promise.allSettled([...this.creating.values()]);
   }
+}
+
+/** 429, with when a slot should free up if that is known. */
+function tooManySessions(limit: number, freeAt: number): AppError {
+  const retryAfterSeconds = Number.isFinite(freeAt)
+    ? Math.max(1, Math.ceil((freeAt - Date.now()) / 1000))
+    : undefined;
+  return new AppError(
+    "TOO_MANY_SESSIONS",
+    MESSAGES.tooManySessions,
+    { limit, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) },
+    { retryAfterSeconds },
+  );
+}
+
+/** 402 with what was needed and what the team has. */
+function insufficientCredits(
+  figures: { needed: number; available: number },
+  purpose: string,
+): AppError {
+  return new AppError(
+    "PAYMENT_REQUIRED",
+    `${MESSAGES.insufficientSessionCredits}: ${purpose} needs ${figures.needed} credits and the team has ${figures.available}.`,
+    figures,
+  );
 }
 
 function checkTeam(owner: string, caller: string): void {

@@ -29,9 +29,60 @@ export interface SessionRecord {
   usedPrompt: boolean;
 }
 
-/** Either this caller now holds the scrape's session row, or someone already did. */
+/**
+ * What a claim came to: this caller now holds the scrape's session row; someone already did;
+ * or the team's terms refused it (its session limit, or credits for the reservation).
+ */
 export type SessionClaim =
-  { claimed: true; record: SessionRecord } | { claimed: false; record: SessionRecord };
+  | { outcome: "claimed"; record: SessionRecord }
+  | { outcome: "taken"; record: SessionRecord }
+  | { outcome: "limit"; limit: number; liveStartedAt: number[] }
+  | { outcome: "credits"; needed: number; available: number };
+
+/** A team's terms for a new session, checked in the same transaction as the claim. */
+export interface ClaimTerms {
+  /** The team's concurrent session limit. */
+  maxSessions: number;
+  /** Credits to hold for the session until it is settled. */
+  reserve: number;
+}
+
+export interface TeamRecord {
+  id: string;
+  name: string;
+  /** Its own session limit, or null for the server's default. */
+  maxSessions: number | null;
+  createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  teamId: string;
+  prefix: string;
+  name: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export type LedgerKind = "grant" | "reservation" | "charge" | "refund";
+
+export interface LedgerEntry {
+  id: string;
+  teamId: string;
+  kind: LedgerKind;
+  amount: number;
+  sessionId: string | null;
+  scrapeId: string | null;
+  note: string | null;
+  at: number;
+}
+
+export interface Balance {
+  /** Sum of the ledger: what the team may still spend or reserve. Never negative. */
+  available: number;
+  /** Held by live sessions' reservations (already taken out of available). */
+  reserved: number;
+}
 
 export interface ScrapeRepository {
   insert(scrape: ScrapeRecord): Promise<void>;
@@ -52,27 +103,108 @@ export interface SessionRepository {
    * Inserts a "starting" row for the scrape unless it has one. Never fails for an existing row:
    * the loser of a race gets the winner's record.
    */
-  claim(c: {
-    id: string;
-    scrapeId: string;
-    teamId: string;
-    nodeId: string;
-    at: number;
-  }): Promise<SessionClaim>;
+  claim(
+    c: { id: string; scrapeId: string; teamId: string; nodeId: string; at: number },
+    terms?: ClaimTerms,
+  ): Promise<SessionClaim>;
   /** starting -> active, with the CDP token's digest. False when the claim is gone. */
   activate(id: string, cdpTokenHash: string, at: number): Promise<boolean>;
-  /** Deletes a claim whose session never started, so the scrape can be tried again. */
-  release(id: string): Promise<void>;
+  /**
+   * Deletes a claim whose session never started, so the scrape can be tried again, and gives
+   * back what it reserved.
+   */
+  release(id: string, at: number): Promise<void>;
   getByScrape(scrapeId: string): Promise<SessionRecord | undefined>;
   /** The active session holding this CDP token digest. */
   findActiveByTokenHash(hash: string): Promise<SessionRecord | undefined>;
   /** starting/active -> destroyed. True only for the one call that made the change. */
   end(id: string, reason: string, at: number): Promise<boolean>;
-  /** Ends every session of a node still starting or active; returns them as they were. */
-  endNode(nodeId: string, reason: string, at: number): Promise<SessionRecord[]>;
+  /**
+   * Ends every session of a node still starting or active (its browsers died unseen), as of
+   * the last time each was seen alive; returns them ended.
+   */
+  endNode(nodeId: string, reason: string): Promise<SessionRecord[]>;
   /** Records that a node's active sessions are still alive. */
   markSeen(nodeId: string, at: number): Promise<void>;
   markUsedPrompt(id: string): Promise<void>;
+  /** A team's sessions still starting or active, on any node. */
+  liveOfTeam(teamId: string): Promise<SessionRecord[]>;
+}
+
+export interface TeamRepository {
+  /** Inserts a team; undefined when the name is taken. */
+  create(t: { id: string; name: string; at: number }): Promise<TeamRecord | undefined>;
+  /** By id or by name. */
+  find(idOrName: string): Promise<TeamRecord | undefined>;
+  list(): Promise<TeamRecord[]>;
+  /** null puts the team back on the server's default. False for an unknown team. */
+  setMaxSessions(id: string, max: number | null): Promise<boolean>;
+}
+
+export interface ApiKeyRepository {
+  create(k: {
+    id: string;
+    teamId: string;
+    hash: string;
+    prefix: string;
+    name: string | null;
+    at: number;
+  }): Promise<void>;
+  /** The unrevoked key with this digest. */
+  findActive(hash: string): Promise<ApiKeyRecord | undefined>;
+  list(teamId: string): Promise<ApiKeyRecord[]>;
+  /** True when this call revoked it; false when unknown or revoked already. */
+  revoke(id: string, at: number): Promise<boolean>;
+}
+
+/**
+ * The credits ledger. Every method that takes credits checks and writes in one transaction
+ * under the team's lock, so two requests at once never spend the same credit twice.
+ */
+export interface CreditRepository {
+  grant(teamId: string, amount: number, note: string | null, at: number): Promise<Balance>;
+  balance(teamId: string): Promise<Balance>;
+  /** Newest first. */
+  entries(teamId: string, limit: number): Promise<LedgerEntry[]>;
+  /**
+   * Takes `amount` for a scrape if the balance allows. A second call with the same ref takes
+   * nothing more.
+   */
+  spend(e: {
+    teamId: string;
+    amount: number;
+    scrapeId: string;
+    ref: string;
+    note: string;
+    at: number;
+  }): Promise<{ ok: true } | { ok: false; available: number }>;
+  /** Gives credits back once per ref (a scrape that failed). */
+  refund(e: {
+    teamId: string;
+    amount: number;
+    scrapeId: string | null;
+    ref: string;
+    note: string;
+    at: number;
+  }): Promise<void>;
+  /**
+   * Raises what a live session holds to `total` (a prompt raises its rate). Refused when the
+   * team lacks the difference; nothing happens when it holds that much already or is settled.
+   */
+  reserveUpTo(e: {
+    teamId: string;
+    sessionId: string;
+    total: number;
+    note: string;
+    at: number;
+  }): Promise<{ ok: true } | { ok: false; needed: number; available: number }>;
+  /**
+   * Settles an ended session once: its reservations come back and `charge` is taken, never
+   * more than the team holds. Returns what was charged, by this call or an earlier one.
+   */
+  settle(e: { teamId: string; sessionId: string; charge: number; at: number }): Promise<number>;
+  /** Ended sessions whose reservations were never settled (the settling run died). */
+  unsettled(): Promise<SessionRecord[]>;
 }
 
 /** Everything the server keeps, behind small interfaces so another database can follow. */
@@ -80,6 +212,11 @@ export interface Store {
   scrapes: ScrapeRepository;
   cache: ScrapeCacheRepository;
   sessions: SessionRepository;
+  teams: TeamRepository;
+  keys: ApiKeyRepository;
+  credits: CreditRepository;
+  /** Which database holds it all. */
+  readonly dialect: "sqlite" | "postgres";
   /** Resolves once the database answers a trivial query; rejects when it cannot. */
   ping(): Promise<void>;
   close(): Promise<void>;

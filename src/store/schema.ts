@@ -35,8 +35,47 @@ export interface SessionsTable {
   used_prompt: number;
 }
 
+export interface TeamsTable {
+  id: string;
+  name: string;
+  /** Concurrent sessions allowed; null means the server's TEAM_MAX_SESSIONS. */
+  max_sessions: number | null;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  /** Public handle for listing and revoking; not a secret. */
+  id: string;
+  team_id: string;
+  /** SHA-256 of the key; the key itself is never stored. */
+  key_hash: string;
+  /** The key's first characters, so an operator can tell keys apart. */
+  prefix: string;
+  name: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** One movement of credits. A team's balance is the sum of its amounts. */
+export interface LedgerTable {
+  id: string;
+  team_id: string;
+  kind: "grant" | "reservation" | "charge" | "refund";
+  /** Positive adds to the balance (grant, refund), negative takes from it. */
+  amount: number;
+  session_id: string | null;
+  scrape_id: string | null;
+  /** Unique when set: what makes a charge or refund happen at most once. */
+  ref: string | null;
+  note: string | null;
+  at: number;
+}
+
 export interface Database {
   scrapes: ScrapesTable;
   scrape_cache: ScrapeCacheTable;
   sessions: SessionsTable;
+  teams: TeamsTable;
+  api_keys: ApiKeysTable;
+  ledger: LedgerTable;
 }

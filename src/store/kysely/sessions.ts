@@ -1,8 +1,20 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, SessionsTable } from "../schema.js";
-import type { SessionClaim, SessionRecord, SessionRepository } from "../repositories.js";
+import type {
+  ClaimTerms,
+  SessionClaim,
+  SessionRecord,
+  SessionRepository,
+} from "../repositories.js";
+import {
+  appendEntry,
+  availableCredits,
+  heldBySession,
+  lockTeam,
+  sessionRef,
+} from "./ledger-ops.js";
 
-function toRecord(row: SessionsTable): SessionRecord {
+export function toSessionRecord(row: SessionsTable): SessionRecord {
   return {
     id: row.id,
     scrapeId: row.scrape_id,
@@ -23,15 +35,52 @@ const LIVE = ["starting", "active"] as const;
 export class KyselySessionRepository implements SessionRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async claim(c: {
-    id: string;
-    scrapeId: string;
-    teamId: string;
-    nodeId: string;
-    at: number;
-  }): Promise<SessionClaim> {
+  async claim(
+    c: { id: string; scrapeId: string; teamId: string; nodeId: string; at: number },
+    terms?: ClaimTerms,
+  ): Promise<SessionClaim> {
+    if (!terms) return this.insertClaim(this.db, c);
+    // The limit and the credits are checked and the row and its reservation written under the
+    // team's lock: concurrent claims of one team, on any node, are decided one after another.
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await lockTeam(trx, c.teamId))) throw new Error(`unknown team ${c.teamId}`);
+      const existing = await this.getByScrape(c.scrapeId, trx);
+      if (existing) return { outcome: "taken", record: existing };
+      const live = await this.liveOfTeam(c.teamId, trx);
+      if (live.length >= terms.maxSessions) {
+        return {
+          outcome: "limit",
+          limit: terms.maxSessions,
+          liveStartedAt: live.map((r) => r.createdAt),
+        };
+      }
+      const available = await availableCredits(trx, c.teamId);
+      if (available < terms.reserve) {
+        return { outcome: "credits", needed: terms.reserve, available };
+      }
+      const claim = await this.insertClaim(trx, c);
+      if (claim.outcome === "claimed" && terms.reserve > 0) {
+        await appendEntry(trx, {
+          team_id: c.teamId,
+          kind: "reservation",
+          amount: -terms.reserve,
+          session_id: c.id,
+          scrape_id: c.scrapeId,
+          ref: sessionRef.reservation(c.id),
+          note: "held for the session's full TTL",
+          at: c.at,
+        });
+      }
+      return claim;
+    });
+  }
+
+  private async insertClaim(
+    db: Kysely<Database>,
+    c: { id: string; scrapeId: string; teamId: string; nodeId: string; at: number },
+  ): Promise<SessionClaim> {
     // One statement decides the race on the unique scrape_id, on SQLite and Postgres alike.
-    await this.db
+    await db
       .insertInto("sessions")
       .values({
         id: c.id,
@@ -48,9 +97,9 @@ export class KyselySessionRepository implements SessionRepository {
       })
       .onConflict((oc) => oc.column("scrape_id").doNothing())
       .execute();
-    const record = await this.getByScrape(c.scrapeId);
+    const record = await this.getByScrape(c.scrapeId, db);
     if (!record) throw new Error(`session claim for scrape ${c.scrapeId} vanished`);
-    return { claimed: record.id === c.id, record };
+    return { outcome: record.id === c.id ? "claimed" : "taken", record };
   }
 
   async activate(id: string, cdpTokenHash: string, at: number): Promise<boolean> {
@@ -63,21 +112,40 @@ export class KyselySessionRepository implements SessionRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  async release(id: string): Promise<void> {
-    await this.db
-      .deleteFrom("sessions")
-      .where("id", "=", id)
-      .where("status", "=", "starting")
-      .execute();
+  async release(id: string, at: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom("sessions")
+        .select(["team_id", "scrape_id"])
+        .where("id", "=", id)
+        .where("status", "=", "starting")
+        .executeTakeFirst();
+      if (!row) return;
+      await lockTeam(trx, row.team_id);
+      const held = await heldBySession(trx, id);
+      if (held > 0) {
+        await appendEntry(trx, {
+          team_id: row.team_id,
+          kind: "refund",
+          amount: held,
+          session_id: id,
+          scrape_id: row.scrape_id,
+          ref: sessionRef.refund(id),
+          note: "the session could not start",
+          at,
+        });
+      }
+      await trx.deleteFrom("sessions").where("id", "=", id).execute();
+    });
   }
 
-  async getByScrape(scrapeId: string): Promise<SessionRecord | undefined> {
-    const row = await this.db
+  async getByScrape(scrapeId: string, db = this.db): Promise<SessionRecord | undefined> {
+    const row = await db
       .selectFrom("sessions")
       .selectAll()
       .where("scrape_id", "=", scrapeId)
       .executeTakeFirst();
-    return row ? toRecord(row) : undefined;
+    return row ? toSessionRecord(row) : undefined;
   }
 
   async findActiveByTokenHash(hash: string): Promise<SessionRecord | undefined> {
@@ -87,7 +155,7 @@ export class KyselySessionRepository implements SessionRepository {
       .where("cdp_token_hash", "=", hash)
       .where("status", "=", "active")
       .executeTakeFirst();
-    return row ? toRecord(row) : undefined;
+    return row ? toSessionRecord(row) : undefined;
   }
 
   async end(id: string, reason: string, at: number): Promise<boolean> {
@@ -100,7 +168,7 @@ export class KyselySessionRepository implements SessionRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  async endNode(nodeId: string, reason: string, at: number): Promise<SessionRecord[]> {
+  async endNode(nodeId: string, reason: string): Promise<SessionRecord[]> {
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom("sessions")
@@ -109,13 +177,23 @@ export class KyselySessionRepository implements SessionRepository {
         .where("status", "in", LIVE)
         .execute();
       if (rows.length === 0) return [];
+      // Their browsers died unseen: the end on record is the last time they were seen alive.
       await trx
         .updateTable("sessions")
-        .set({ status: "destroyed", destroyed_at: at, destroy_reason: reason })
+        .set({
+          status: "destroyed",
+          destroyed_at: sql`coalesce(seen_at, created_at)`,
+          destroy_reason: reason,
+        })
         .where("node_id", "=", nodeId)
         .where("status", "in", LIVE)
         .execute();
-      return rows.map(toRecord);
+      return rows.map((r) => ({
+        ...toSessionRecord(r),
+        status: "destroyed" as const,
+        destroyedAt: Number(r.seen_at ?? r.created_at),
+        destroyReason: reason,
+      }));
     });
   }
 
@@ -130,5 +208,16 @@ export class KyselySessionRepository implements SessionRepository {
 
   async markUsedPrompt(id: string): Promise<void> {
     await this.db.updateTable("sessions").set({ used_prompt: 1 }).where("id", "=", id).execute();
+  }
+
+  async liveOfTeam(teamId: string, db = this.db): Promise<SessionRecord[]> {
+    const rows = await db
+      .selectFrom("sessions")
+      .selectAll()
+      .where("team_id", "=", teamId)
+      .where("status", "in", LIVE)
+      .orderBy("created_at")
+      .execute();
+    return rows.map(toSessionRecord);
   }
 }

@@ -1,0 +1,229 @@
+import type { Kysely } from "kysely";
+import type { Database, LedgerTable } from "../schema.js";
+import type { Balance, CreditRepository, LedgerEntry, SessionRecord } from "../repositories.js";
+import {
+  appendEntry,
+  availableCredits,
+  heldBySession,
+  lockTeam,
+  sessionRef,
+} from "./ledger-ops.js";
+import { toSessionRecord } from "./sessions.js";
+
+function toEntry(row: LedgerTable): LedgerEntry {
+  return {
+    id: row.id,
+    teamId: row.team_id,
+    kind: row.kind,
+    amount: Number(row.amount),
+    sessionId: row.session_id,
+    scrapeId: row.scrape_id,
+    note: row.note,
+    at: Number(row.at),
+  };
+}
+
+/** The credits ledger; balances are sums of it, taken under the team's lock. */
+export class KyselyCreditRepository implements CreditRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async grant(teamId: string, amount: number, note: string | null, at: number): Promise<Balance> {
+    if (!Number.isSafeInteger(amount) || amount <= 0) {
+      throw new Error(`a grant must be a positive whole number, not ${amount}`);
+    }
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await lockTeam(trx, teamId))) throw new Error(`unknown team ${teamId}`);
+      await appendEntry(trx, { team_id: teamId, kind: "grant", amount, note, at });
+      return this.balanceIn(trx, teamId);
+    });
+  }
+
+  balance(teamId: string): Promise<Balance> {
+    return this.balanceIn(this.db, teamId);
+  }
+
+  async entries(teamId: string, limit: number): Promise<LedgerEntry[]> {
+    const rows = await this.db
+      .selectFrom("ledger")
+      .selectAll()
+      .where("team_id", "=", teamId)
+      .orderBy("at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(toEntry);
+  }
+
+  async spend(e: {
+    teamId: string;
+    amount: number;
+    scrapeId: string;
+    ref: string;
+    note: string;
+    at: number;
+  }): Promise<{ ok: true } | { ok: false; available: number }> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await lockTeam(trx, e.teamId))) return { ok: false, available: 0 };
+      const available = await availableCredits(trx, e.teamId);
+      if (available < e.amount) return { ok: false, available };
+      await appendEntry(trx, {
+        team_id: e.teamId,
+        kind: "charge",
+        amount: -e.amount,
+        scrape_id: e.scrapeId,
+        ref: e.ref,
+        note: e.note,
+        at: e.at,
+      });
+      return { ok: true };
+    });
+  }
+
+  async refund(e: {
+    teamId: string;
+    amount: number;
+    scrapeId: string | null;
+    ref: string;
+    note: string;
+    at: number;
+  }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (!(await lockTeam(trx, e.teamId))) return;
+      await appendEntry(trx, {
+        team_id: e.teamId,
+        kind: "refund",
+        amount: e.amount,
+        scrape_id: e.scrapeId,
+        ref: e.ref,
+        note: e.note,
+        at: e.at,
+      });
+    });
+  }
+
+  async reserveUpTo(e: {
+    teamId: string;
+    sessionId: string;
+    total: number;
+    note: string;
+    at: number;
+  }): Promise<{ ok: true } | { ok: false; needed: number; available: number }> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await lockTeam(trx, e.teamId))) return { ok: false, needed: e.total, available: 0 };
+      // A settled session (its refund is written) has nothing left to hold for.
+      const settled = await trx
+        .selectFrom("ledger")
+        .select("id")
+        .where("ref", "=", sessionRef.refund(e.sessionId))
+        .executeTakeFirst();
+      if (settled) return { ok: true };
+      const needed = e.total - (await heldBySession(trx, e.sessionId));
+      if (needed <= 0) return { ok: true };
+      const available = await availableCredits(trx, e.teamId);
+      if (available < needed) return { ok: false, needed, available };
+      await appendEntry(trx, {
+        team_id: e.teamId,
+        kind: "reservation",
+        amount: -needed,
+        session_id: e.sessionId,
+        note: e.note,
+        at: e.at,
+      });
+      return { ok: true };
+    });
+  }
+
+  async settle(e: {
+    teamId: string;
+    sessionId: string;
+    charge: number;
+    at: number;
+  }): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await lockTeam(trx, e.teamId))) return 0;
+      const charged = await trx
+        .selectFrom("ledger")
+        .select("amount")
+        .where("ref", "=", sessionRef.charge(e.sessionId))
+        .executeTakeFirst();
+      if (charged) return -Number(charged.amount);
+      const held = await heldBySession(trx, e.sessionId);
+      if (held > 0) {
+        await appendEntry(trx, {
+          team_id: e.teamId,
+          kind: "refund",
+          amount: held,
+          session_id: e.sessionId,
+          ref: sessionRef.refund(e.sessionId),
+          note: "reservation returned at settlement",
+          at: e.at,
+        });
+      }
+      // The reservation covers every charge the server computes; this cap only keeps the
+      // balance from going negative should it not (a rate changed between start and end).
+      const available = await availableCredits(trx, e.teamId);
+      const amount = Math.max(0, Math.min(e.charge, available));
+      await appendEntry(trx, {
+        team_id: e.teamId,
+        kind: "charge",
+        amount: -amount,
+        session_id: e.sessionId,
+        ref: sessionRef.charge(e.sessionId),
+        note:
+          amount < e.charge
+            ? `browser session (${e.charge} due, ${e.charge - amount} uncovered)`
+            : "browser session",
+        at: e.at,
+      });
+      return amount;
+    });
+  }
+
+  async unsettled(): Promise<SessionRecord[]> {
+    const rows = await this.db
+      .selectFrom("sessions as s")
+      .selectAll("s")
+      .where("s.status", "=", "destroyed")
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("ledger as l")
+            .select("l.id")
+            .whereRef("l.session_id", "=", "s.id")
+            .where("l.kind", "=", "reservation"),
+        ),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("ledger as l")
+              .select("l.id")
+              .whereRef("l.session_id", "=", "s.id")
+              .where("l.kind", "=", "refund"),
+          ),
+        ),
+      )
+      .execute();
+    return rows.map(toSessionRecord);
+  }
+
+  private async balanceIn(db: Kysely<Database>, teamId: string): Promise<Balance> {
+    const available = await availableCredits(db, teamId);
+    const open = await db
+      .selectFrom("ledger as l")
+      .select((eb) => eb.fn.sum<number | string | null>("l.amount").as("total"))
+      .where("l.team_id", "=", teamId)
+      .where("l.kind", "=", "reservation")
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("ledger as r")
+              .select("r.id")
+              .whereRef("r.session_id", "=", "l.session_id")
+              .where("r.kind", "=", "refund"),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return { available, reserved: 0 - Number(open?.total ?? 0) };
+  }
+}

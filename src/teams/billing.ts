@@ -1,0 +1,139 @@
+import { AppError, MESSAGES } from "../errors/app-error.js";
+import type { SessionEnded } from "../sessions/lifetimes.js";
+import type { SessionTerms } from "../sessions/service.js";
+import type { ClaimTerms, SessionRecord, Store } from "../store/repositories.js";
+import { RATES, sessionCredits } from "./rates.js";
+
+export interface BillingDeps {
+  store: Pick<Store, "teams" | "credits">;
+  /** Whether credits are taken at all (authentication on); off, amounts are only reported. */
+  enabled: boolean;
+  sessionTtlMs: number;
+  /** Concurrent sessions of a team without a limit of its own (TEAM_MAX_SESSIONS). */
+  defaultMaxSessions: number;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * Credits: a scrape is paid before it runs, a session holds credits for its full TTL from the
+ * moment it is claimed and is settled once when it ends, whatever ended it. Off (no
+ * authentication) nothing is taken, and what would be billed is still reported.
+ */
+export class Billing implements SessionTerms {
+  constructor(private readonly deps: BillingDeps) {}
+
+  get enabled(): boolean {
+    return this.deps.enabled;
+  }
+
+  /** The team's session limit and what a new session must hold. */
+  async forNewSession(teamId: string, opts: { prompt: boolean }): Promise<ClaimTerms | undefined> {
+    if (!this.deps.enabled) return undefined;
+    const team = await this.deps.store.teams.find(teamId);
+    return {
+      maxSessions: team?.maxSessions ?? this.deps.defaultMaxSessions,
+      reserve: this.reservation(opts.prompt),
+    };
+  }
+
+  /** Once a prompt runs, the session bills at the prompt rate: hold that for its full TTL. */
+  async forPrompt(session: {
+    id: string;
+    teamId: string;
+  }): Promise<{ ok: true } | { ok: false; needed: number; available: number }> {
+    if (!this.deps.enabled) return { ok: true };
+    return this.deps.store.credits.reserveUpTo({
+      teamId: session.teamId,
+      sessionId: session.id,
+      total: this.reservation(true),
+      note: `held for the session's full TTL at ${RATES.promptPerMinute} credits/min (a prompt ran)`,
+      at: Date.now(),
+    });
+  }
+
+  /** Pays for a scrape before it runs; 402 when the team cannot. */
+  async chargeScrape(teamId: string, scrapeId: string): Promise<void> {
+    if (!this.deps.enabled) return;
+    const res = await this.deps.store.credits.spend({
+      teamId,
+      amount: RATES.scrape,
+      scrapeId,
+      ref: `scrape:${scrapeId}`,
+      note: "scrape",
+      at: Date.now(),
+    });
+    if (!res.ok) {
+      throw new AppError(
+        "PAYMENT_REQUIRED",
+        `${MESSAGES.insufficientScrapeCredits}: a scrape needs ${RATES.scrape} credit and the team has ${res.available}.`,
+        { needed: RATES.scrape, available: res.available },
+      );
+    }
+  }
+
+  /** Gives a scrape's credit back: it produced no document. */
+  async refundScrape(teamId: string, scrapeId: string): Promise<void> {
+    if (!this.deps.enabled) return;
+    await this.deps.store.credits.refund({
+      teamId,
+      amount: RATES.scrape,
+      scrapeId,
+      ref: `scrape-refund:${scrapeId}`,
+      note: "scrape failed",
+      at: Date.now(),
+    });
+  }
+
+  /**
+   * Settles an ended session and returns what it was billed. Safe to call more than once and
+   * from several places at a time: the ledger takes the charge once.
+   */
+  async settle(e: SessionEnded): Promise<number> {
+    const charge = this.sessionCharge(e.endedAt - e.startedAt, e.usedPrompt);
+    if (!this.deps.enabled) return charge;
+    return this.deps.store.credits.settle({
+      teamId: e.teamId,
+      sessionId: e.sessionId,
+      charge,
+      at: Date.now(),
+    });
+  }
+
+  /** Settles sessions whose end was recorded but whose settling never happened (a crash). */
+  async settleLeftovers(): Promise<number> {
+    if (!this.deps.enabled) return 0;
+    const left = await this.deps.store.credits.unsettled();
+    for (const r of left) await this.settle(endedFromRecord(r));
+    return left.length;
+  }
+
+  /** Settles every session as it ends; a failure is logged and settled at the next start. */
+  listen(lifetimes: { onEnded(cb: (e: SessionEnded) => void): void }): void {
+    lifetimes.onEnded((e) => {
+      this.settle(e).catch((err: unknown) => {
+        this.deps.log.warn({ err, sessionId: e.sessionId }, "could not settle a session's credits");
+      });
+    });
+  }
+
+  /** A session's price. Time past its TTL (the end landing late) is the server's, not billed. */
+  private sessionCharge(durationMs: number, usedPrompt: boolean): number {
+    return sessionCredits(Math.min(durationMs, this.deps.sessionTtlMs), usedPrompt);
+  }
+
+  private reservation(prompt: boolean): number {
+    return sessionCredits(this.deps.sessionTtlMs, prompt);
+  }
+}
+
+function endedFromRecord(r: SessionRecord): SessionEnded {
+  return {
+    sessionId: r.id,
+    scrapeId: r.scrapeId,
+    teamId: r.teamId,
+    reason: (r.destroyReason ?? "stopped") as SessionEnded["reason"],
+    startedAt: r.createdAt,
+    endedAt: r.destroyedAt ?? r.createdAt,
+    usedPrompt: r.usedPrompt,
+  };
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from "node:crypto";
+import { hashToken } from "../auth/tokens.js";
+import type {
+  ApiKeyRecord,
+  Balance,
+  LedgerEntry,
+  SessionRecord,
+  Store,
+  TeamRecord,
+} from "../store/repositories.js";
+import { newApiKey, newKeyId } from "./keys.js";
+
+/** An operator's mistake (unknown team, bad amount): its message is meant to be shown. */
+export class TeamError extends Error {}
+
+const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Largest grant at once: keeps every sum far inside exact integers. */
+const MAX_GRANT = 1_000_000_000;
+
+export interface TeamReport {
+  team: TeamRecord;
+  /** The limit in force: its own, or the server's default. */
+  maxSessions: number;
+  balance: Balance;
+  keys: ApiKeyRecord[];
+  liveSessions: SessionRecord[];
+  ledger: LedgerEntry[];
+}
+
+/** Teams and their keys: who a request is, and what an operator can change about a team. */
+export class TeamService {
+  constructor(
+    private readonly store: Pick<Store, "teams" | "keys" | "credits" | "sessions">,
+    private readonly defaults: { maxSessions: number },
+  ) {}
+
+  /** The team an API key belongs to, or undefined for an unknown or revoked key. */
+  async authenticate(key: string): Promise<string | undefined> {
+    const found = await this.store.keys.findActive(hashToken(key));
+    return found?.teamId;
+  }
+
+  async createTeam(name: string): Promise<TeamRecord> {
+    if (!TEAM_NAME.test(name)) {
+      throw new TeamError(
+        `Invalid team name "${name}": use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+      );
+    }
+    if (/^team_[0-9a-f]{12}$/.test(name)) {
+      throw new TeamError(`Invalid team name "${name}": it looks like a team id.`);
+    }
+    const team = await this.store.teams.create({
+      id: `team_${randomBytes(6).toString("hex")}`,
+      name,
+      at: Date.now(),
+    });
+    if (!team) throw new TeamError(`A team named "${name}" already exists.`);
+    return team;
+  }
+
+  listTeams(): Promise<TeamRecord[]> {
+    return this.store.teams.list();
+  }
+
+  /** A team by id or name; TeamError when there is none. */
+  async team(ref: string): Promise<TeamRecord> {
+    const team = await this.store.teams.find(ref);
+    if (!team) throw new TeamError(`No team "${ref}". List them with: team list`);
+    return team;
+  }
+
+  /** A new key for the team. The key itself is returned here once and never again. */
+  async createKey(
+    teamRef: string,
+    name: string | null = null,
+  ): Promise<{ key: string; record: ApiKeyRecord }> {
+    const team = await this.team(teamRef);
+    const { key, hash, prefix } = newApiKey();
+    const id = newKeyId();
+    const at = Date.now();
+    await this.store.keys.create({ id, teamId: team.id, hash, prefix, name, at });
+    return { key, record: { id, teamId: team.id, prefix, name, createdAt: at, revokedAt: null } };
+  }
+
+  async listKeys(teamRef: string): Promise<ApiKeyRecord[]> {
+    return this.store.keys.list((await this.team(teamRef)).id);
+  }
+
+  async revokeKey(keyId: string): Promise<void> {
+    if (!(await this.store.keys.revoke(keyId, Date.now()))) {
+      throw new TeamError(`No active key "${keyId}". List a team's keys with: key list <team>`);
+    }
+  }
+
+  async grant(teamRef: string, amount: number, note: string | null): Promise<Balance> {
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_GRANT) {
+      throw new TeamError(`Credits to grant must be a whole number from 1 to ${MAX_GRANT}.`);
+    }
+    const team = await this.team(teamRef);
+    return this.store.credits.grant(team.id, amount, note, Date.now());
+  }
+
+  /** null puts the team back on the server's default. */
+  async setMaxSessions(teamRef: string, max: number | null): Promise<TeamRecord> {
+    if (max !== null && (!Number.isSafeInteger(max) || max < 0 || max > 100_000)) {
+      throw new TeamError("A session limit must be a whole number from 0 to 100000, or default.");
+    }
+    const team = await this.team(teamRef);
+    await this.store.teams.setMaxSessions(team.id, max);
+    return { ...team, maxSessions: max };
+  }
+
+  async report(teamRef: string, ledgerEntries = 20): Promise<TeamReport> {
+    const team = await this.team(teamRef);
+    const [balance, keys, liveSessions, ledger] = await Promise.all([
+      this.store.credits.balance(team.id),
+      this.store.keys.list(team.id),
+      this.store.sessions.liveOfTeam(team.id),
+      this.store.credits.entries(team.id, ledgerEntries),
+    ]);
+    return {
+      team,
+      maxSessions: team.maxSessions ?? this.defaults.maxSessions,
+      balance,
+      keys,
+      liveSessions,
+      ledger,
+    };
+  }
+}
