@@ -8,6 +8,7 @@ import { scrapeRoutes } from "./http/routes/scrape.js";
 import { fileRoutes } from "./http/routes/files.js";
 import { liveViewRoutes } from "./http/routes/liveview.js";
 import { interactRoutes } from "./http/routes/interact.js";
+import { teamRoutes } from "./http/routes/team.js";
 import type { Services } from "./services.js";
 import { UpgradeRegistry } from "./http/upgrade.js";
 
@@ -38,6 +39,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   app.register(fileRoutes, { services });
   app.register(liveViewRoutes, { services });
   app.register(interactRoutes, { services });
+  app.register(teamRoutes, { services });
   // WebSocket endpoints (CDP proxy, live view) register here; one listener routes them.
   const upgrades = new UpgradeRegistry();
   app.decorate("upgrades", upgrades);

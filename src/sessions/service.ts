@@ -281,7 +281,7 @@ function insufficientCredits(
   return new AppError(
     "PAYMENT_REQUIRED",
     `${MESSAGES.insufficientSessionCredits}: ${purpose} needs ${figures.needed} credits and the team has ${figures.available}.`,
-    figures,
+    { needed: figures.needed, available: figures.available },
   );
 }
 

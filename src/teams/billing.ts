@@ -1,7 +1,7 @@
 import { AppError, MESSAGES } from "../errors/app-error.js";
 import type { SessionEnded } from "../sessions/lifetimes.js";
 import type { SessionTerms } from "../sessions/service.js";
-import type { ClaimTerms, SessionRecord, Store } from "../store/repositories.js";
+import type { Balance, ClaimTerms, SessionRecord, Store } from "../store/repositories.js";
 import { RATES, sessionCredits } from "./rates.js";
 
 export interface BillingDeps {
@@ -49,6 +49,12 @@ export class Billing implements SessionTerms {
       note: `held for the session's full TTL at ${RATES.promptPerMinute} credits/min (a prompt ran)`,
       at: Date.now(),
     });
+  }
+
+  /** The team's credits, or undefined while nothing is charged. */
+  async balance(teamId: string): Promise<Balance | undefined> {
+    if (!this.deps.enabled) return undefined;
+    return this.deps.store.credits.balance(teamId);
   }
 
   /** Pays for a scrape before it runs; 402 when the team cannot. */
