@@ -16,7 +16,7 @@ closeStoresAfterEach();
 
 /** A 2-minute TTL: a session holds 4 credits (2/min) until it is settled. */
 const TTL_ENV = { SESSION_TTL_SECONDS: "120" };
-const authEnv = (db: Record<string, string>) => ({
+const authEnv = (db: Record<string, string>): Record<string, string> => ({
   USE_DB_AUTHENTICATION: "true",
   ALLOW_PRIVATE_NETWORK: "true",
   ...TTL_ENV,
