@@ -181,7 +181,7 @@ describe.each(STORE_KINDS)("a restart on $name", (kind) => {
   test("settles the sessions that were live exactly once, billed up to when they were last seen", async () => {
     const env = authEnv({ ...(await kind.env()), DATA_DIR: tempDataDir(), NODE_ID: "node-r" });
     // What a killed run leaves: a live session holding its reservation, last seen 90 s in.
-    const store = await openStore({ dataDir: env.DATA_DIR, databaseUrl: env.DATABASE_URL });
+    const store = await openStore({ dataDir: env.DATA_DIR!, databaseUrl: env.DATABASE_URL });
     const team = (await store.teams.create({ id: "team-r", name: "restart", at: 1 }))!;
     await store.credits.grant(team.id, 50, "test", 1);
     const started = Date.now() - 10 * 60_000;
