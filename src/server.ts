@@ -235,6 +235,8 @@ export async function startServer(
       cdp.close();
       await sessions.close();
       await lifetimes.close();
+      // The sessions just ended are settled before the store closes under them.
+      await billing.idle();
       await pool.close();
       liveview.close();
       await app.close();

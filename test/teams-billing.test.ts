@@ -228,6 +228,31 @@ describe.each(STORE_KINDS)("a restart on $name", (kind) => {
   });
 });
 
+describe.each(STORE_KINDS)("a shutdown on $name", (kind) => {
+  test("settles the sessions it ends before the store closes", async () => {
+    const env = authEnv({ ...(await kind.env()), DATA_DIR: tempDataDir() });
+    const server = await startTestServer(env);
+    let closed = false;
+    try {
+      const t = await makeTeam(server, "bill-shutdown", 20);
+      const c = teamClient(server, t.key);
+      const id = await c.scrapeId(`${site.url}/`);
+      expect((await c.interact(id)).status).toBe(200);
+      await server.close();
+      closed = true;
+      const store = await openStore({ dataDir: env.DATA_DIR!, databaseUrl: env.DATABASE_URL });
+      try {
+        expect(await store.credits.unsettled()).toEqual([]);
+        expect(await store.credits.balance(t.id)).toEqual({ available: 20 - 1 - 2, reserved: 0 });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      if (!closed) await server.close();
+    }
+  });
+});
+
 describe("prompts on a metered server", () => {
   let server: TestServer;
   let model: FakeModel;

@@ -20,6 +20,9 @@ export interface BillingDeps {
  * authentication) nothing is taken, and what would be billed is still reported.
  */
 export class Billing implements SessionTerms {
+  /** Settlements under way, so a shutdown can let them finish before the store closes. */
+  private readonly settling = new Set<Promise<unknown>>();
+
   constructor(private readonly deps: BillingDeps) {}
 
   get enabled(): boolean {
@@ -116,10 +119,17 @@ export class Billing implements SessionTerms {
   /** Settles every session as it ends; a failure is logged and settled at the next start. */
   listen(lifetimes: { onEnded(cb: (e: SessionEnded) => void): void }): void {
     lifetimes.onEnded((e) => {
-      this.settle(e).catch((err: unknown) => {
+      const run = this.settle(e).catch((err: unknown) => {
         this.deps.log.warn({ err, sessionId: e.sessionId }, "could not settle a session's credits");
       });
+      this.settling.add(run);
+      void run.finally(() => this.settling.delete(run));
     });
+  }
+
+  /** Resolves once every settlement started so far has finished. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.settling]);
   }
 
   /** A session's price. Time past its TTL (the end landing late) is the server's, not billed. */
