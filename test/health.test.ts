@@ -10,7 +10,11 @@ afterAll(() => server?.close());
 test("GET /health answers 200 once the server is up", async () => {
   const res = await fetch(`${server.url}/health`);
   expect(res.status).toBe(200);
-  expect(await res.json()).toMatchObject({ status: "ok" });
+  expect(await res.json()).toMatchObject({
+    status: "ok",
+    database: "sqlite",
+    authentication: false,
+  });
 });
 
 test("unknown routes answer a JSON 404", async () => {

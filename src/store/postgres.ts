@@ -30,7 +30,17 @@ export async function openPostgresStore(url: string, poolSize = 10): Promise<Sto
     await migrate(db);
   } catch (err) {
     await db.destroy().catch(() => {});
-    throw err;
+    throw new Error(`Postgres at ${where(url)}: ${(err as Error).message}`, { cause: err });
   }
   return kyselyStore(db, "postgres");
+}
+
+/** Host and database of a URL, without its credentials, for messages. */
+function where(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return "DATABASE_URL";
+  }
 }

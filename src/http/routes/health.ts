@@ -43,6 +43,8 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
       activeSessions: services.sessions.activeCount(),
       maxSessions: config.maxBrowserSessions,
       sandbox: services.sandbox,
+      database: services.store.dialect,
+      authentication: config.useDbAuthentication,
       languages: languageReport(services),
       prompt: promptReport(services),
       checks,
