@@ -40,8 +40,17 @@ if (stale) {
 const agentBrowserBin = path.join(root, "node_modules", "agent-browser", "bin");
 if (fs.existsSync(agentBrowserBin)) {
   for (const f of fs.readdirSync(agentBrowserBin)) {
-    if (f.startsWith(`agent-browser-${process.platform}-`)) {
-      fs.chmodSync(path.join(agentBrowserBin, f), 0o755);
+    if (!f.startsWith(`agent-browser-${process.platform}-`)) continue;
+    const bin = path.join(agentBrowserBin, f);
+    try {
+      fs.chmodSync(bin, 0o755);
+    } catch (err) {
+      // Someone else's node_modules: fine if it is executable already.
+      try {
+        fs.accessSync(bin, fs.constants.X_OK);
+      } catch {
+        console.error(`[setup] cannot make ${bin} executable (${err.code}); bash calls will fail.`);
+      }
     }
   }
 }
