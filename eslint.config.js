@@ -50,6 +50,7 @@ const DEPS = {
   teams: ["auth", "errors", "sessions", "store"],
   admin: ["config", "store", "teams"],
   interact: ["agent", "errors", "sessions", "sandbox", "teams", "urls"],
+  "browser-sessions": ["errors", "interact", "sessions", "store", "teams", "urls"],
 };
 const FOLDERS = Object.keys(DEPS);
 /** Domain folders: everything but the HTTP layer. */

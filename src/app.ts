@@ -9,6 +9,7 @@ import { fileRoutes } from "./http/routes/files.js";
 import { liveViewRoutes } from "./http/routes/liveview.js";
 import { interactRoutes } from "./http/routes/interact.js";
 import { teamRoutes } from "./http/routes/team.js";
+import { browserRoutes } from "./http/routes/browser.js";
 import type { Services } from "./services.js";
 import { UpgradeRegistry } from "./http/upgrade.js";
 
@@ -40,6 +41,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   app.register(liveViewRoutes, { services });
   app.register(interactRoutes, { services });
   app.register(teamRoutes, { services });
+  app.register(browserRoutes, { services });
   // WebSocket endpoints (CDP proxy, live view) register here; one listener routes them.
   const upgrades = new UpgradeRegistry();
   app.decorate("upgrades", upgrades);

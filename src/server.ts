@@ -12,6 +12,7 @@ import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
+import { BrowserSessionService } from "./browser-sessions/service.js";
 import { AgentService } from "./agent/service.js";
 import {
   bashRuntime,
@@ -137,7 +138,6 @@ export async function startServer(
   const lifetimes = new SessionLifetimes({
     registry,
     ttlMs: config.sessionTtlMs,
-    idleTtlMs: config.sessionIdleTtlMs,
     log: sessionLog,
   });
   if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
@@ -181,6 +181,7 @@ export async function startServer(
     maxSteps: config.agentMaxSteps,
     snapshotTokens: config.agentSnapshotTokens,
   });
+  const interact = new InteractService(sessions, languageUnavailable, agent, billing);
   const services: Services = {
     config,
     store,
@@ -189,7 +190,8 @@ export async function startServer(
     liveview,
     sessions,
     lifetimes,
-    interact: new InteractService(sessions, languageUnavailable, agent, billing),
+    interact,
+    browsers: new BrowserSessionService(sessions, interact, billing),
     teams,
     billing,
     agent,

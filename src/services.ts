@@ -4,6 +4,7 @@ import type { LiveViewService } from "./liveview/service.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
 import type { InteractService } from "./interact/service.js";
+import type { BrowserSessionService } from "./browser-sessions/service.js";
 import type { AgentService } from "./agent/service.js";
 import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";
@@ -22,6 +23,8 @@ export interface Services {
   /** Ends sessions; its onEnded is the one SessionEnded event. */
   lifetimes: SessionLifetimes;
   interact: InteractService;
+  /** Standalone browser sessions (/v2/browser). */
+  browsers: BrowserSessionService;
   /** Teams and their API keys. */
   teams: TeamService;
   /** Credits: what scrapes and sessions cost, taken when authentication is on. */

@@ -97,6 +97,8 @@ test("a restart ends only its own node's leftover sessions, reporting each once"
         startedAt: seenAt - 30_000,
         endedAt: seenAt,
         usedPrompt: false,
+        // The row keeps no TTL of its own: the server's default.
+        ttlMs: 600_000,
       },
     ]);
     expect((await server.services.store.sessions.getByScrape("other-scrape"))?.status).toBe(

@@ -48,6 +48,7 @@ export class AppError extends Error {
 /** The spec's own wording, kept in one place so every route says it the same way. */
 export const MESSAGES = {
   invalidJobId: "Invalid job ID format. Job ID must be a valid UUID.",
+  invalidSessionId: "Invalid session ID format. Session ID must be a valid UUID.",
   jobNotFound: "Job not found.",
   forbidden: "Forbidden.",
   replayUnavailable: "Replay context is unavailable for this scrape job. Please rerun the scrape.",

@@ -22,7 +22,18 @@ export class InteractService {
     req: InteractRequest,
     baseUrl: string,
   ): Promise<InteractResponse> {
-    // Refused before any session exists, so asking for these never starts a browser.
+    this.assertRunnable(req);
+    const acquired = await this.sessions.acquire(scrapeId, teamId, {
+      prompt: req.prompt !== undefined,
+    });
+    return this.run(acquired, req, baseUrl);
+  }
+
+  /**
+   * Refuses (503) what cannot run here, before any session is looked up or made, so asking
+   * for it never starts a browser.
+   */
+  assertRunnable(req: Pick<InteractRequest, "prompt" | "language">): void {
     if (req.prompt !== undefined) {
       const why = this.agent.unavailable();
       if (why) throw new AppError("MODEL_NOT_CONFIGURED", why);
@@ -30,9 +41,14 @@ export class InteractService {
       const unavailable = this.languageUnavailable(req.language);
       if (unavailable) throw new AppError("SANDBOX_UNAVAILABLE", unavailable);
     }
-    const acquired = await this.sessions.acquire(scrapeId, teamId, {
-      prompt: req.prompt !== undefined,
-    });
+  }
+
+  /** Runs the code or prompt in a live session; the interact response. */
+  async run(
+    acquired: AcquiredSession,
+    req: Pick<InteractRequest, "code" | "prompt" | "language" | "timeout">,
+    baseUrl: string,
+  ): Promise<InteractResponse> {
     const { session, viewToken, controlToken } = acquired;
     const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
     const timeoutMs = req.timeout * 1000;

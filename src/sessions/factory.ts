@@ -2,6 +2,7 @@ import { AppError, MESSAGES } from "../errors/app-error.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import type { SessionResources } from "./resources.js";
 import { restoreReplayContext } from "./restore.js";
+import { blankStart } from "./blank-start.js";
 
 export interface SessionFactoryOptions {
   /** Started resources, from the warm pool when it has some. */
@@ -36,8 +37,16 @@ export class SessionFactory {
     }
   }
 
+  /** A standalone session's resources, on a blank page. Nothing is left on failure. */
+  createBlank(sessionId: string): Promise<SessionResources> {
+    return this.create(sessionId, (version) => blankStart(version));
+  }
+
   /** A session's resources at the replay context's page state. Nothing is left on failure. */
-  async create(scrapeId: string, rc: ReplayContext): Promise<SessionResources> {
+  async create(
+    scrapeId: string,
+    replay: ReplayContext | ((browserVersion: string) => ReplayContext),
+  ): Promise<SessionResources> {
     let resources: SessionResources;
     try {
       resources = await this.opts.takeResources();
@@ -46,6 +55,7 @@ export class SessionFactory {
       throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
     }
     try {
+      const rc = typeof replay === "function" ? replay(resources.browser.version()) : replay;
       await restoreReplayContext(resources, rc, RESTORE_TIMEOUT_MS);
     } catch (err) {
       await resources.release();

@@ -16,12 +16,14 @@ export interface SessionEnded {
   startedAt: number;
   endedAt: number;
   usedPrompt: boolean;
+  /** Its TTL: what it could have lived at most (billing never counts past it). */
+  ttlMs: number;
 }
 
 export interface LifetimesOptions {
   registry: SessionRegistry;
+  /** The TTL of sessions whose record does not keep their own (older rows). */
   ttlMs: number;
-  idleTtlMs: number;
   log: { warn(obj: object, msg: string): void };
 }
 
@@ -110,6 +112,7 @@ export class SessionLifetimes {
         startedAt: r.createdAt,
         endedAt: r.destroyedAt ?? r.createdAt,
         usedPrompt: r.usedPrompt,
+        ttlMs: r.ttlMs ?? this.opts.ttlMs,
       });
     }
     return left.length;
@@ -117,8 +120,8 @@ export class SessionLifetimes {
 
   /** Ends sessions past their lifetime or idle for too long; tells the registry the rest live. */
   sweep(now = Date.now()): void {
-    const { ttlMs, idleTtlMs } = this.opts;
     for (const s of this.live.values()) {
+      const { ttlMs, idleTtlMs } = s.shape;
       if (now - s.startedAt >= ttlMs) void this.end(s, "ttl");
       else if (s.busy === 0 && now - s.lastUsedAt >= idleTtlMs) void this.end(s, "idle");
     }
@@ -159,6 +162,7 @@ export class SessionLifetimes {
       startedAt: s.startedAt,
       endedAt,
       usedPrompt: s.usedPrompt,
+      ttlMs: s.shape.ttlMs,
     };
     this.emit(event);
     return event;

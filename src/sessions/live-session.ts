@@ -1,4 +1,5 @@
 import type WebSocket from "ws";
+import type { SessionKind } from "../store/repositories.js";
 import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import type { SessionResources } from "./resources.js";
 
@@ -7,6 +8,17 @@ export type EndReason = "stopped" | "ttl" | "idle" | "browser_crashed" | "shutdo
 /** How long past its deadline a task that ignores its AbortSignal is waited for. */
 const TASK_GRACE_MS = 1_500;
 const TIMED_OUT = 124;
+
+/** How long a session may live, and what kind it is: fixed when it is made. */
+export interface SessionShape {
+  kind: SessionKind;
+  /** Longest life, from startedAt. */
+  ttlMs: number;
+  /** Longest time without activity while nothing runs. */
+  idleTtlMs: number;
+  /** Whether its live view streams (a /v2/browser option; informational here). */
+  streamWebView: boolean;
+}
 
 /** What a long task (not user code: the AI agent) gets: its deadline's signal. */
 export interface TaskContext {
@@ -41,7 +53,13 @@ export class LiveSession {
     readonly teamId: string,
     readonly cdpToken: string,
     readonly resources: SessionResources,
+    readonly shape: SessionShape,
   ) {}
+
+  /** When its TTL ends it (ms since the epoch). */
+  get expiresAt(): number {
+    return this.startedAt + this.shape.ttlMs;
+  }
 
   get alive(): boolean {
     return this.endedBy === undefined;

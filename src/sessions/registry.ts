@@ -3,6 +3,8 @@ import { hashToken } from "../auth/tokens.js";
 import type {
   ClaimTerms,
   SessionClaim,
+  SessionClaimRequest,
+  SessionKind,
   SessionRecord,
   SessionRepository,
 } from "../store/repositories.js";
@@ -22,9 +24,12 @@ export class SessionRegistry {
    * Claims the scrape's session for this node, or returns whoever holds it; with terms, only
    * within the team's session limit and with its reservation taken, in one transaction.
    */
-  claim(scrapeId: string, teamId: string, terms?: ClaimTerms): Promise<SessionClaim> {
+  claim(
+    c: Omit<SessionClaimRequest, "id" | "nodeId" | "at"> & { id?: string },
+    terms?: ClaimTerms,
+  ): Promise<SessionClaim> {
     return this.repo.claim(
-      { id: randomUUID(), scrapeId, teamId, nodeId: this.nodeId, at: Date.now() },
+      { ...c, id: c.id ?? randomUUID(), nodeId: this.nodeId, at: Date.now() },
       terms,
     );
   }
@@ -37,6 +42,16 @@ export class SessionRegistry {
   /** Gives up a claim whose browser never started: the scrape may be tried again. */
   release(id: string): Promise<void> {
     return this.repo.release(id, Date.now());
+  }
+
+  /** The team's sessions of a kind, newest first (at most `limit`). */
+  list(
+    teamId: string,
+    kind: SessionKind,
+    status: "live" | "destroyed" | "all",
+    limit = 100,
+  ): Promise<SessionRecord[]> {
+    return this.repo.listOfTeam(teamId, kind, status, limit);
   }
 
   /** The team's sessions still starting or active, on every node. */

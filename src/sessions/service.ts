@@ -1,11 +1,14 @@
 import type { BrowserContext } from "playwright-core";
 import { hashToken, newToken } from "../auth/tokens.js";
 import type { Config } from "../config/config.js";
+import { randomUUID } from "node:crypto";
 import { AppError, MESSAGES } from "../errors/app-error.js";
+import { checkTeam, destroyed, insufficientCredits, tooManySessions, unusable } from "./errors.js";
 import type { ClaimTerms, SessionClaim, SessionRecord, Store } from "../store/repositories.js";
 import type { SessionFactory } from "./factory.js";
 import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
-import { LiveSession } from "./live-session.js";
+import { LiveSession, type SessionShape } from "./live-session.js";
+import type { SessionResources } from "./resources.js";
 import type { SessionRegistry } from "./registry.js";
 
 /** Where live view tokens come from; the live view module implements it. */
@@ -17,7 +20,10 @@ export interface LiveViewRegistrar {
 /** A team's terms for browser sessions (limits, credits); the teams module sets them. */
 export interface SessionTerms {
   /** What a new session of this team is held to, or undefined when nothing is. */
-  forNewSession(teamId: string, opts: { prompt: boolean }): Promise<ClaimTerms | undefined>;
+  forNewSession(
+    teamId: string,
+    opts: { prompt: boolean; ttlMs: number },
+  ): Promise<ClaimTerms | undefined>;
   /** Holds what a session needs once prompts run in it; refused with the figures if it can't. */
   forPrompt(
     session: LiveSession,
@@ -32,6 +38,13 @@ export interface SessionServiceDeps {
   lifetimes: SessionLifetimes;
   liveview?: LiveViewRegistrar;
   terms?: SessionTerms;
+}
+
+/** What stopping a session reports. */
+export interface StopResult {
+  sessionDurationMs: number;
+  /** Its end as recorded; undefined when that could not be written (the next start settles it). */
+  ended: SessionEnded | undefined;
 }
 
 export interface AcquiredSession {
@@ -76,7 +89,7 @@ export class SessionService {
     opts: { prompt?: boolean } = {},
   ): Promise<AcquiredSession> {
     const existing = this.live.get(scrapeId);
-    if (existing?.session.alive) {
+    if (existing?.session.alive && existing.session.shape.kind === "interact") {
       checkTeam(existing.session.teamId, teamId);
       return existing;
     }
@@ -98,7 +111,7 @@ export class SessionService {
   /** The live session of a scrape, if it has one. */
   get(scrapeId: string): LiveSession | undefined {
     const s = this.live.get(scrapeId)?.session;
-    return s?.alive ? s : undefined;
+    return s?.alive && s.shape.kind === "interact" ? s : undefined;
   }
 
   /** Every live session (for listing). */
@@ -134,19 +147,11 @@ export class SessionService {
    * Stops the session bound to a scrape; returns how long it lived and its end as recorded
    * (undefined when the record could not be written; the next start settles it).
    */
-  async destroy(
-    scrapeId: string,
-    teamId: string,
-  ): Promise<{ sessionDurationMs: number; ended: SessionEnded | undefined }> {
+  async destroy(scrapeId: string, teamId: string): Promise<StopResult> {
     const pending = this.creating.get(scrapeId);
     if (pending) await pending.catch(() => undefined);
     const got = this.live.get(scrapeId);
-    if (got) {
-      checkTeam(got.session.teamId, teamId);
-      const ended = await this.deps.lifetimes.end(got.session, "stopped");
-      const endedAt = ended?.endedAt ?? Date.now();
-      return { sessionDurationMs: endedAt - got.session.startedAt, ended };
-    }
+    if (got && got.session.shape.kind === "interact") return this.stop(got.session, teamId);
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
     checkTeam(scrape.teamId, teamId);
@@ -157,12 +162,97 @@ export class SessionService {
     throw unusable(record, this.deps.registry.nodeId);
   }
 
+  /** A new standalone browser session (/v2/browser): its own id, on a blank page. */
+  async createBrowser(
+    teamId: string,
+    opts: { ttlMs?: number; idleTtlMs?: number; streamWebView?: boolean } = {},
+  ): Promise<AcquiredSession> {
+    this.assertOpen();
+    const id = randomUUID();
+    const shape: SessionShape = {
+      kind: "browser",
+      ttlMs: opts.ttlMs ?? this.deps.config.sessionTtlMs,
+      idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
+      streamWebView: opts.streamWebView ?? true,
+    };
+    const creation = this.open({
+      id,
+      key: id,
+      teamId,
+      prompt: false,
+      shape,
+      start: () => this.deps.factory.createBlank(id),
+    });
+    this.creating.set(id, creation);
+    try {
+      return await creation;
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  /** The team's live standalone browser session `id`: 404, 403, 410 (or 503) otherwise. */
+  async browser(id: string, teamId: string): Promise<AcquiredSession> {
+    const pending = this.creating.get(id);
+    if (pending) await pending.catch(() => undefined);
+    const got = this.live.get(id);
+    if (got?.session.alive && got.session.shape.kind === "browser") {
+      checkTeam(got.session.teamId, teamId);
+      return got;
+    }
+    throw await this.browserGone(id, teamId);
+  }
+
+  /** Stops the team's standalone browser session `id`. */
+  async destroyBrowser(id: string, teamId: string): Promise<StopResult> {
+    const pending = this.creating.get(id);
+    if (pending) await pending.catch(() => undefined);
+    const got = this.live.get(id);
+    if (got && got.session.shape.kind === "browser") return this.stop(got.session, teamId);
+    throw await this.browserGone(id, teamId);
+  }
+
+  /** The team's standalone browser sessions as recorded, with the live ones of this node. */
+  async listBrowsers(
+    teamId: string,
+    status: "live" | "destroyed" | "all",
+  ): Promise<{ record: SessionRecord; live: AcquiredSession | undefined }[]> {
+    const records = await this.deps.registry.list(teamId, "browser", status);
+    return records.map((record) => {
+      const live = this.live.get(record.id);
+      return { record, live: live?.session.alive ? live : undefined };
+    });
+  }
+
+  private async stop(session: LiveSession, teamId: string): Promise<StopResult> {
+    checkTeam(session.teamId, teamId);
+    const ended = await this.deps.lifetimes.end(session, "stopped");
+    const endedAt = ended?.endedAt ?? Date.now();
+    return { sessionDurationMs: endedAt - session.startedAt, ended };
+  }
+
+  /** Why a standalone browser session id does not name a live session of the caller's. */
+  private async browserGone(id: string, teamId: string): Promise<AppError> {
+    const record = await this.deps.registry.get(id);
+    if (!record || record.kind !== "browser") {
+      return new AppError("SESSION_NOT_FOUND", MESSAGES.sessionNotFound);
+    }
+    checkTeam(record.teamId, teamId);
+    const reason = this.endedHere.get(id);
+    if (reason) return destroyed(reason);
+    return unusable(record, this.deps.registry.nodeId);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AppError("SHUTTING_DOWN", "The server is shutting down.");
+  }
+
   private async create(
     scrapeId: string,
     teamId: string,
     prompt: boolean,
   ): Promise<AcquiredSession> {
-    if (this.closed) throw new AppError("SHUTTING_DOWN", "The server is shutting down.");
+    this.assertOpen();
     const scrape = await this.deps.store.scrapes.get(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
     checkTeam(scrape.teamId, teamId);
@@ -170,9 +260,35 @@ export class SessionService {
     if (reason) throw destroyed(reason);
     const record = await this.deps.registry.get(scrapeId);
     if (record) throw unusable(record, this.deps.registry.nodeId);
-    if (!scrape.replayContext) {
-      throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
-    }
+    const rc = scrape.replayContext;
+    if (!rc) throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
+    return this.open({
+      key: scrapeId,
+      teamId,
+      prompt,
+      shape: {
+        kind: "interact",
+        ttlMs: this.deps.config.sessionTtlMs,
+        idleTtlMs: this.deps.config.sessionIdleTtlMs,
+        streamWebView: true,
+      },
+      start: () => this.deps.factory.create(scrapeId, rc),
+    });
+  }
+
+  /**
+   * Makes a session bound to `key` (a scrape id, or a browser session's own id): the row first,
+   * so a browser is only paid for once the session is ours to make and the team's limit and
+   * credits are decided in the same step; then the browser, then the record goes active.
+   */
+  private async open(o: {
+    id?: string;
+    key: string;
+    teamId: string;
+    prompt: boolean;
+    shape: SessionShape;
+    start: () => Promise<SessionResources>;
+  }): Promise<AcquiredSession> {
     // `creating` already holds this very creation, hence ">" rather than ">=".
     const max = this.deps.config.maxBrowserSessions;
     if (this.live.size + this.creating.size > max) {
@@ -180,20 +296,33 @@ export class SessionService {
     }
     this.deps.factory.assertAvailable();
 
-    // The row first: a browser is only paid for once the scrape's session is ours to make, and
-    // the team's limit and credits are decided in the same step.
-    const terms = await this.deps.terms?.forNewSession(teamId, { prompt });
-    const claim = await this.deps.registry.claim(scrapeId, teamId, terms);
+    const { shape, teamId } = o;
+    const terms = await this.deps.terms?.forNewSession(teamId, {
+      prompt: o.prompt,
+      ttlMs: shape.ttlMs,
+    });
+    const claim = await this.deps.registry.claim(
+      {
+        id: o.id,
+        scrapeId: o.key,
+        teamId,
+        kind: shape.kind,
+        ttlMs: shape.ttlMs,
+        idleTtlMs: shape.idleTtlMs,
+        streamWebView: shape.streamWebView,
+      },
+      terms,
+    );
     if (claim.outcome !== "claimed") throw this.refusal(claim, teamId);
     const id = claim.record.id;
     let resources;
     try {
-      resources = await this.deps.factory.create(scrapeId, scrape.replayContext);
+      resources = await o.start();
     } catch (err) {
       await this.deps.registry.release(id).catch(() => undefined);
       throw err;
     }
-    const session = new LiveSession(id, scrapeId, teamId, newToken(), resources);
+    const session = new LiveSession(id, o.key, teamId, newToken(), resources, shape);
     try {
       if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {
         throw new Error(`the claim on session ${id} was lost`);
@@ -208,7 +337,7 @@ export class SessionService {
       controlToken: newToken(),
     };
     const acquired: AcquiredSession = { session, ...tokens };
-    this.live.set(scrapeId, acquired);
+    this.live.set(o.key, acquired);
     this.byCdpToken.set(hashToken(session.cdpToken), session);
     this.deps.lifetimes.track(session);
     if (this.closed) await this.deps.lifetimes.end(session, "shutdown");
@@ -235,11 +364,10 @@ export class SessionService {
 
   /** The soonest one of these sessions ends by itself (TTL, or idling while nothing runs). */
   private freeSlotAt(sessions: LiveSession[]): number {
-    const { sessionTtlMs, sessionIdleTtlMs } = this.deps.config;
     let soonest = Infinity;
     for (const s of sessions) {
-      soonest = Math.min(soonest, s.startedAt + sessionTtlMs);
-      if (s.busy === 0) soonest = Math.min(soonest, s.lastUsedAt + sessionIdleTtlMs);
+      soonest = Math.min(soonest, s.expiresAt);
+      if (s.busy === 0) soonest = Math.min(soonest, s.lastUsedAt + s.shape.idleTtlMs);
     }
     return soonest;
   }
@@ -258,52 +386,4 @@ export class SessionService {
     this.closed = true;
     await Promise.allSettled([...this.creating.values()]);
   }
-}
-
-/** 429, with when a slot should free up if that is known. */
-function tooManySessions(limit: number, freeAt: number): AppError {
-  const retryAfterSeconds = Number.isFinite(freeAt)
-    ? Math.max(1, Math.ceil((freeAt - Date.now()) / 1000))
-    : undefined;
-  return new AppError(
-    "TOO_MANY_SESSIONS",
-    MESSAGES.tooManySessions,
-    { limit, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) },
-    { retryAfterSeconds },
-  );
-}
-
-/** 402 with what was needed and what the team has. */
-function insufficientCredits(
-  figures: { needed: number; available: number },
-  purpose: string,
-): AppError {
-  return new AppError(
-    "PAYMENT_REQUIRED",
-    `${MESSAGES.insufficientSessionCredits}: ${purpose} needs ${figures.needed} credits and the team has ${figures.available}.`,
-    { needed: figures.needed, available: figures.available },
-  );
-}
-
-function checkTeam(owner: string, caller: string): void {
-  if (owner !== caller) throw new AppError("FORBIDDEN", MESSAGES.forbidden);
-}
-
-/**
- * Why a scrape whose session row exists cannot get one here: 410 with the reason it ended, or
- * 503 when another node holds it.
- */
-function unusable(record: SessionRecord, nodeId: string): AppError {
-  if (record.status !== "destroyed" && record.nodeId !== nodeId) {
-    return new AppError(
-      "SESSION_ON_OTHER_NODE",
-      `This scrape's session is served by another node (${record.nodeId}); send the request there.`,
-    );
-  }
-  return destroyed(record.destroyReason ?? "stopped");
-}
-
-/** 410 with the reason the session ended (stopped, ttl, idle, browser_crashed, ...). */
-function destroyed(reason: string): AppError {
-  return new AppError("SESSION_DESTROYED", MESSAGES.sessionDestroyed, { reason });
 }

@@ -27,6 +27,26 @@ export interface SessionRecord {
   /** Last time the owning node saw the session alive. */
   seenAt: number | null;
   usedPrompt: boolean;
+  kind: SessionKind;
+  ttlMs: number | null;
+  idleTtlMs: number | null;
+  streamWebView: boolean;
+}
+
+/** Bound to a scrape (interact), or standalone (/v2/browser, bound to its own id). */
+export type SessionKind = "interact" | "browser";
+
+/** A new session's row: what a claim writes. */
+export interface SessionClaimRequest {
+  id: string;
+  scrapeId: string;
+  teamId: string;
+  nodeId: string;
+  at: number;
+  kind?: SessionKind;
+  ttlMs?: number;
+  idleTtlMs?: number;
+  streamWebView?: boolean;
 }
 
 /**
@@ -103,10 +123,7 @@ export interface SessionRepository {
    * Inserts a "starting" row for the scrape unless it has one. Never fails for an existing row:
    * the loser of a race gets the winner's record.
    */
-  claim(
-    c: { id: string; scrapeId: string; teamId: string; nodeId: string; at: number },
-    terms?: ClaimTerms,
-  ): Promise<SessionClaim>;
+  claim(c: SessionClaimRequest, terms?: ClaimTerms): Promise<SessionClaim>;
   /** starting -> active, with the CDP token's digest. False when the claim is gone. */
   activate(id: string, cdpTokenHash: string, at: number): Promise<boolean>;
   /**
@@ -129,6 +146,13 @@ export interface SessionRepository {
   markUsedPrompt(id: string): Promise<void>;
   /** A team's sessions still starting or active, on any node. */
   liveOfTeam(teamId: string): Promise<SessionRecord[]>;
+  /** A team's sessions of one kind, newest first, live or ended as asked. */
+  listOfTeam(
+    teamId: string,
+    kind: SessionKind,
+    status: "live" | "destroyed" | "all",
+    limit: number,
+  ): Promise<SessionRecord[]>;
 }
 
 export interface TeamRepository {

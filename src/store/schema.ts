@@ -33,6 +33,12 @@ export interface SessionsTable {
   /** Last time the owning node saw it alive; what a restart that finds it dead bills up to. */
   seen_at: number | null;
   used_prompt: number;
+  /** "interact" (bound to a scrape) or "browser" (standalone, bound to itself). */
+  kind: "interact" | "browser";
+  /** This session's own lifetimes; null for rows from before they were kept. */
+  ttl_ms: number | null;
+  idle_ttl_ms: number | null;
+  stream_web_view: number;
 }
 
 export interface TeamsTable {

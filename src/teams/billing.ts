@@ -30,12 +30,15 @@ export class Billing implements SessionTerms {
   }
 
   /** The team's session limit and what a new session must hold. */
-  async forNewSession(teamId: string, opts: { prompt: boolean }): Promise<ClaimTerms | undefined> {
+  async forNewSession(
+    teamId: string,
+    opts: { prompt: boolean; ttlMs: number },
+  ): Promise<ClaimTerms | undefined> {
     if (!this.deps.enabled) return undefined;
     const team = await this.deps.store.teams.find(teamId);
     return {
       maxSessions: team?.maxSessions ?? this.deps.defaultMaxSessions,
-      reserve: this.reservation(opts.prompt),
+      reserve: sessionCredits(opts.ttlMs, opts.prompt),
     };
   }
 
@@ -43,12 +46,13 @@ export class Billing implements SessionTerms {
   async forPrompt(session: {
     id: string;
     teamId: string;
+    shape: { ttlMs: number };
   }): Promise<{ ok: true } | { ok: false; needed: number; available: number }> {
     if (!this.deps.enabled) return { ok: true };
     return this.deps.store.credits.reserveUpTo({
       teamId: session.teamId,
       sessionId: session.id,
-      total: this.reservation(true),
+      total: sessionCredits(session.shape.ttlMs, true),
       note: `held for the session's full TTL at ${RATES.promptPerMinute} credits/min (a prompt ran)`,
       at: Date.now(),
     });
@@ -98,7 +102,7 @@ export class Billing implements SessionTerms {
    * from several places at a time: the ledger takes the charge once.
    */
   async settle(e: SessionEnded): Promise<number> {
-    const charge = this.sessionCharge(e.endedAt - e.startedAt, e.usedPrompt);
+    const charge = sessionCredits(Math.min(e.endedAt - e.startedAt, e.ttlMs), e.usedPrompt);
     if (!this.deps.enabled) return charge;
     return this.deps.store.credits.settle({
       teamId: e.teamId,
@@ -112,7 +116,7 @@ export class Billing implements SessionTerms {
   async settleLeftovers(): Promise<number> {
     if (!this.deps.enabled) return 0;
     const left = await this.deps.store.credits.unsettled();
-    for (const r of left) await this.settle(endedFromRecord(r));
+    for (const r of left) await this.settle(endedFromRecord(r, this.deps.sessionTtlMs));
     return left.length;
   }
 
@@ -131,18 +135,9 @@ export class Billing implements SessionTerms {
   async idle(): Promise<void> {
     await Promise.allSettled([...this.settling]);
   }
-
-  /** A session's price. Time past its TTL (the end landing late) is the server's, not billed. */
-  private sessionCharge(durationMs: number, usedPrompt: boolean): number {
-    return sessionCredits(Math.min(durationMs, this.deps.sessionTtlMs), usedPrompt);
-  }
-
-  private reservation(prompt: boolean): number {
-    return sessionCredits(this.deps.sessionTtlMs, prompt);
-  }
 }
 
-function endedFromRecord(r: SessionRecord): SessionEnded {
+function endedFromRecord(r: SessionRecord, defaultTtlMs: number): SessionEnded {
   return {
     sessionId: r.id,
     scrapeId: r.scrapeId,
@@ -151,5 +146,6 @@ function endedFromRecord(r: SessionRecord): SessionEnded {
     startedAt: r.createdAt,
     endedAt: r.destroyedAt ?? r.createdAt,
     usedPrompt: r.usedPrompt,
+    ttlMs: r.ttlMs ?? defaultTtlMs,
   };
 }

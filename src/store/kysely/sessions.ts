@@ -3,6 +3,8 @@ import type { Database, SessionsTable } from "../schema.js";
 import type {
   ClaimTerms,
   SessionClaim,
+  SessionClaimRequest,
+  SessionKind,
   SessionRecord,
   SessionRepository,
 } from "../repositories.js";
@@ -26,6 +28,10 @@ export function toSessionRecord(row: SessionsTable): SessionRecord {
     destroyReason: row.destroy_reason,
     seenAt: row.seen_at === null ? null : Number(row.seen_at),
     usedPrompt: Boolean(row.used_prompt),
+    kind: row.kind ?? "interact",
+    ttlMs: row.ttl_ms === null ? null : Number(row.ttl_ms),
+    idleTtlMs: row.idle_ttl_ms === null ? null : Number(row.idle_ttl_ms),
+    streamWebView: row.stream_web_view !== 0,
   };
 }
 
@@ -35,10 +41,7 @@ const LIVE = ["starting", "active"] as const;
 export class KyselySessionRepository implements SessionRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async claim(
-    c: { id: string; scrapeId: string; teamId: string; nodeId: string; at: number },
-    terms?: ClaimTerms,
-  ): Promise<SessionClaim> {
+  async claim(c: SessionClaimRequest, terms?: ClaimTerms): Promise<SessionClaim> {
     if (!terms) return this.insertClaim(this.db, c);
     // The limit and the credits are checked and the row and its reservation written under the
     // team's lock: concurrent claims of one team, on any node, are decided one after another.
@@ -75,10 +78,7 @@ export class KyselySessionRepository implements SessionRepository {
     });
   }
 
-  private async insertClaim(
-    db: Kysely<Database>,
-    c: { id: string; scrapeId: string; teamId: string; nodeId: string; at: number },
-  ): Promise<SessionClaim> {
+  private async insertClaim(db: Kysely<Database>, c: SessionClaimRequest): Promise<SessionClaim> {
     // One statement decides the race on the unique scrape_id, on SQLite and Postgres alike.
     await db
       .insertInto("sessions")
@@ -94,6 +94,10 @@ export class KyselySessionRepository implements SessionRepository {
         cdp_token_hash: null,
         seen_at: c.at,
         used_prompt: 0,
+        kind: c.kind ?? "interact",
+        ttl_ms: c.ttlMs ?? null,
+        idle_ttl_ms: c.idleTtlMs ?? null,
+        stream_web_view: c.streamWebView === false ? 0 : 1,
       })
       .onConflict((oc) => oc.column("scrape_id").doNothing())
       .execute();
@@ -218,6 +222,23 @@ export class KyselySessionRepository implements SessionRepository {
       .where("status", "in", LIVE)
       .orderBy("created_at")
       .execute();
+    return rows.map(toSessionRecord);
+  }
+
+  async listOfTeam(
+    teamId: string,
+    kind: SessionKind,
+    status: "live" | "destroyed" | "all",
+    limit: number,
+  ): Promise<SessionRecord[]> {
+    let q = this.db
+      .selectFrom("sessions")
+      .selectAll()
+      .where("team_id", "=", teamId)
+      .where("kind", "=", kind);
+    if (status === "live") q = q.where("status", "in", LIVE);
+    if (status === "destroyed") q = q.where("status", "=", "destroyed");
+    const rows = await q.orderBy("created_at", "desc").limit(limit).execute();
     return rows.map(toSessionRecord);
   }
 }

@@ -2,10 +2,12 @@ import type { Migration } from "kysely";
 import { m001_init } from "./001-init.js";
 import { m002_session_registry } from "./002-session-registry.js";
 import { m003_teams } from "./003-teams.js";
+import { m004_browser_sessions } from "./004-browser-sessions.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
 export const migrations: Record<string, Migration> = {
   "001-init": m001_init,
   "002-session-registry": m002_session_registry,
   "003-teams": m003_teams,
+  "004-browser-sessions": m004_browser_sessions,
 };

@@ -1,0 +1,104 @@
+import { AppError } from "../errors/app-error.js";
+import type { InteractService } from "../interact/service.js";
+import type { InteractResponse } from "../interact/request.js";
+import type { AcquiredSession, SessionService } from "../sessions/service.js";
+import type { SessionRecord } from "../store/repositories.js";
+import type { Billing } from "../teams/billing.js";
+import { sessionUrls } from "../urls/public-urls.js";
+import type { CreateBrowserRequest, ExecuteBrowserRequest } from "./request.js";
+
+/** One entry of GET /v2/browser, as Firecrawl's SDKs read it. */
+export interface BrowserListing {
+  id: string;
+  status: "active" | "destroyed";
+  cdpUrl: string;
+  liveViewUrl: string;
+  interactiveLiveViewUrl: string;
+  streamWebView: boolean;
+  createdAt: string;
+  lastActivity: string;
+}
+
+/**
+ * Firecrawl's standalone browser sessions (/v2/browser): the same sessions as interact's (pool,
+ * sandbox, languages, TTLs, CDP, live views, limits, credits), started on a blank page and
+ * named by their own id instead of a scrape's.
+ */
+export class BrowserSessionService {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly interact: InteractService,
+    private readonly billing: Billing,
+  ) {}
+
+  async create(teamId: string, req: CreateBrowserRequest, baseUrl: string) {
+    if (req.profile) {
+      throw new AppError(
+        "BAD_REQUEST",
+        "profile: named browser profiles are not available on this server yet.",
+      );
+    }
+    const acquired = await this.sessions.createBrowser(teamId, {
+      ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
+      idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
+      streamWebView: req.streamWebView,
+    });
+    const { session } = acquired;
+    return {
+      success: true,
+      id: session.id,
+      ...urlsOf(acquired, baseUrl),
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    };
+  }
+
+  async execute(
+    id: string,
+    teamId: string,
+    req: ExecuteBrowserRequest,
+    baseUrl: string,
+  ): Promise<InteractResponse> {
+    this.interact.assertRunnable(req);
+    const acquired = await this.sessions.browser(id, teamId);
+    return this.interact.run(acquired, req, baseUrl);
+  }
+
+  async list(teamId: string, status: "active" | "destroyed" | undefined, baseUrl: string) {
+    const which = status === "active" ? "live" : (status ?? "all");
+    const found = await this.sessions.listBrowsers(teamId, which);
+    return { success: true, sessions: found.map((f) => listing(f.record, f.live, baseUrl)) };
+  }
+
+  async stop(id: string, teamId: string) {
+    const { sessionDurationMs, ended } = await this.sessions.destroyBrowser(id, teamId);
+    const creditsBilled = ended ? await this.billing.settle(ended) : 0;
+    return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };
+  }
+}
+
+function urlsOf({ session, viewToken, controlToken }: AcquiredSession, baseUrl: string) {
+  return sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
+}
+
+/**
+ * A session as listed. Its URLs carry secrets that only this node holds, and only while it is
+ * live; for any other the fields are empty strings (the SDK's type has them as strings).
+ */
+function listing(
+  record: SessionRecord,
+  live: AcquiredSession | undefined,
+  baseUrl: string,
+): BrowserListing {
+  const urls = live
+    ? urlsOf(live, baseUrl)
+    : { cdpUrl: "", liveViewUrl: "", interactiveLiveViewUrl: "" };
+  const lastActivity = live?.session.lastUsedAt ?? record.destroyedAt ?? record.seenAt;
+  return {
+    id: record.id,
+    status: record.status === "destroyed" ? "destroyed" : "active",
+    ...urls,
+    streamWebView: record.streamWebView,
+    createdAt: new Date(record.createdAt).toISOString(),
+    lastActivity: new Date(lastActivity ?? record.createdAt).toISOString(),
+  };
+}

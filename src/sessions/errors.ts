@@ -1,0 +1,50 @@
+import { AppError, MESSAGES } from "../errors/app-error.js";
+import type { SessionRecord } from "../store/repositories.js";
+
+/** 429, with when a slot should free up if that is known. */
+export function tooManySessions(limit: number, freeAt: number): AppError {
+  const retryAfterSeconds = Number.isFinite(freeAt)
+    ? Math.max(1, Math.ceil((freeAt - Date.now()) / 1000))
+    : undefined;
+  return new AppError(
+    "TOO_MANY_SESSIONS",
+    MESSAGES.tooManySessions,
+    { limit, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) },
+    { retryAfterSeconds },
+  );
+}
+
+/** 402 with what was needed and what the team has. */
+export function insufficientCredits(
+  figures: { needed: number; available: number },
+  purpose: string,
+): AppError {
+  return new AppError(
+    "PAYMENT_REQUIRED",
+    `${MESSAGES.insufficientSessionCredits}: ${purpose} needs ${figures.needed} credits and the team has ${figures.available}.`,
+    { needed: figures.needed, available: figures.available },
+  );
+}
+
+export function checkTeam(owner: string, caller: string): void {
+  if (owner !== caller) throw new AppError("FORBIDDEN", MESSAGES.forbidden);
+}
+
+/**
+ * Why a scrape whose session row exists cannot get one here: 410 with the reason it ended, or
+ * 503 when another node holds it.
+ */
+export function unusable(record: SessionRecord, nodeId: string): AppError {
+  if (record.status !== "destroyed" && record.nodeId !== nodeId) {
+    return new AppError(
+      "SESSION_ON_OTHER_NODE",
+      `This scrape's session is served by another node (${record.nodeId}); send the request there.`,
+    );
+  }
+  return destroyed(record.destroyReason ?? "stopped");
+}
+
+/** 410 with the reason the session ended (stopped, ttl, idle, browser_crashed, ...). */
+export function destroyed(reason: string): AppError {
+  return new AppError("SESSION_DESTROYED", MESSAGES.sessionDestroyed, { reason });
+}
