@@ -32,8 +32,10 @@ const DEPS = {
     "deadline",
     "urls",
   ],
+  profiles: ["errors", "store"],
   sessions: [
     "auth",
+    "profiles",
     "browser",
     "page-state",
     "config",

@@ -13,6 +13,7 @@ import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
 import { BrowserSessionService } from "./browser-sessions/service.js";
+import { ProfileService } from "./profiles/service.js";
 import { AgentService } from "./agent/service.js";
 import {
   bashRuntime,
@@ -167,6 +168,7 @@ export async function startServer(
     lifetimes,
     liveview,
     terms: billing,
+    profiles: new ProfileService(store, sessionLog),
   });
   // No browser survives a restart, so neither does a session: later calls on them answer 410.
   const orphanedSessions = await lifetimes.recoverLeftovers();

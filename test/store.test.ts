@@ -293,4 +293,50 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     await store.credits.settle({ teamId: team, sessionId: "s", charge: 2, at: 60_000 });
     expect(await store.credits.unsettled()).toEqual([]);
   });
+
+  test("profiles: one writer's lease at a time, saved only by its holder, kept per team", async () => {
+    const { store } = await kind.fresh();
+    const open = (writer: string | undefined, at: number, teamId = "t1") =>
+      store.profiles.checkout({
+        teamId,
+        name: "p",
+        writer: writer ? { id: writer, until: at + 1_000 } : undefined,
+        at,
+      });
+    const [a, b] = await Promise.all([open("a", 10), open("b", 10)]);
+    expect([a.ok, b.ok].sort()).toEqual([false, true]);
+    const holder = a.ok ? "a" : "b";
+    const other = a.ok ? "b" : "a";
+    expect(await open(undefined, 20)).toEqual({ ok: true, state: null });
+    expect(
+      await store.profiles.save({ teamId: "t1", name: "p", writerId: other, state: 1, at: 30 }),
+    ).toBe(false);
+    expect(await store.profiles.delete("t1", "p", 40)).toBe("in_use");
+    expect(
+      await store.profiles.save({
+        teamId: "t1",
+        name: "p",
+        writerId: holder,
+        state: { c: 1 },
+        at: 50,
+      }),
+    ).toBe(true);
+    // Saved once: the lease went with the save.
+    expect(
+      await store.profiles.save({ teamId: "t1", name: "p", writerId: holder, state: 2, at: 60 }),
+    ).toBe(false);
+    expect(await open(undefined, 70)).toEqual({ ok: true, state: { c: 1 } });
+    // A writer that died unseen frees the profile when its lease runs out.
+    expect((await open("c", 100)).ok).toBe(true);
+    expect((await open("d", 500)).ok).toBe(false);
+    expect((await open("d", 1_200)).ok).toBe(true);
+    // Another team's "p" is another profile.
+    expect(await open("e", 1_300, "t2")).toEqual({ ok: true, state: null });
+    expect((await store.profiles.list("t1", 1_300)).map((p) => [p.name, p.inUse])).toEqual([
+      ["p", true],
+    ]);
+    await store.profiles.release({ teamId: "t1", name: "p", writerId: "d" });
+    expect(await store.profiles.delete("t1", "p", 1_400)).toBe("deleted");
+    expect(await store.profiles.delete("t1", "p", 1_400)).toBe("missing");
+  });
 });

@@ -15,6 +15,10 @@ API keys
   key list <team>                       the team's keys (their prefixes, never the keys)
   key revoke <key-id>                   the key stops working at once
 
+Browser profiles
+  profile list <team>                   the team's saved profiles (names, sizes, in use)
+  profile delete <team> <name>          removes one (not while a session writes it)
+
 Credits
   credits grant <team> <amount> [--note <text>]
   credits ledger <team> [--limit <n>]   newest first (default 50)
@@ -89,6 +93,8 @@ const COMMANDS = new Set([
   "key revoke",
   "credits grant",
   "credits ledger",
+  "profile list",
+  "profile delete",
 ]);
 
 async function dispatch(
@@ -220,6 +226,29 @@ async function dispatch(
         text: r.ledger.length ? ledgerTable(r.ledger) : "The ledger is empty.",
         json: r.ledger,
       };
+    }
+    case "profile list": {
+      const [ref] = want(1, "<team>");
+      const profiles = await teams.listProfiles(ref!);
+      return {
+        text: profiles.length
+          ? table(
+              ["name", "bytes", "saved", "in use"],
+              profiles.map((p) => [
+                p.name,
+                String(p.size),
+                p.updatedAt === null ? "never" : iso(p.updatedAt),
+                p.inUse ? "yes" : "no",
+              ]),
+            )
+          : "No profiles.",
+        json: profiles,
+      };
+    }
+    case "profile delete": {
+      const [ref, name] = want(2, "<team> <name>");
+      await teams.deleteProfile(ref!, name!);
+      return { text: `Deleted profile ${name}.`, json: { name, deleted: true } };
     }
     default:
       throw new UsageError(`Unknown command: ${args.join(" ")}`);

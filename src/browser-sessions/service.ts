@@ -1,4 +1,3 @@
-import { AppError } from "../errors/app-error.js";
 import type { InteractService } from "../interact/service.js";
 import type { InteractResponse } from "../interact/request.js";
 import type { AcquiredSession, SessionService } from "../sessions/service.js";
@@ -32,16 +31,11 @@ export class BrowserSessionService {
   ) {}
 
   async create(teamId: string, req: CreateBrowserRequest, baseUrl: string) {
-    if (req.profile) {
-      throw new AppError(
-        "BAD_REQUEST",
-        "profile: named browser profiles are not available on this server yet.",
-      );
-    }
     const acquired = await this.sessions.createBrowser(teamId, {
       ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
       idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
       streamWebView: req.streamWebView,
+      profile: req.profile,
     });
     const { session } = acquired;
     return {

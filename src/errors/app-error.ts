@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   "DISK_FULL",
   "MODEL_NOT_CONFIGURED",
   "MODEL_FAILED",
+  "PROFILE_IN_USE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,4 +1,5 @@
 import type WebSocket from "ws";
+import type { OpenProfile } from "../profiles/service.js";
 import type { SessionKind } from "../store/repositories.js";
 import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import type { SessionResources } from "./resources.js";
@@ -43,6 +44,8 @@ export class LiveSession {
   usedPrompt = false;
   /** Set once, by the first end; see Lifetimes.end. */
   endedBy: EndReason | undefined;
+  /** The named profile it started from; saved back (if it writes) as it ends. */
+  profile: OpenProfile | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly ended = new AbortController();
   private readonly endHooks: (() => void)[] = [];
@@ -168,6 +171,10 @@ export class LiveSession {
         hook();
       } catch {}
     }
+    // Its state is read before the browser goes; a crashed browser has none left to read.
+    await this.profile
+      ?.finish(reason === "browser_crashed" ? undefined : this.resources.context)
+      .catch(() => undefined);
     await this.resources.release();
   }
 

@@ -9,6 +9,7 @@ import type { SessionFactory } from "./factory.js";
 import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import { LiveSession, type SessionShape } from "./live-session.js";
 import type { SessionResources } from "./resources.js";
+import type { OpenProfile, ProfileRequest, ProfileService } from "../profiles/service.js";
 import type { SessionRegistry } from "./registry.js";
 
 /** Where live view tokens come from; the live view module implements it. */
@@ -38,7 +39,11 @@ export interface SessionServiceDeps {
   lifetimes: SessionLifetimes;
   liveview?: LiveViewRegistrar;
   terms?: SessionTerms;
+  profiles?: ProfileService;
 }
+
+/** A writer's hold on its profile outlasts its session's TTL by this much, for the final save. */
+const PROFILE_GRACE_MS = 60_000;
 
 /** What stopping a session reports. */
 export interface StopResult {
@@ -165,7 +170,12 @@ export class SessionService {
   /** A new standalone browser session (/v2/browser): its own id, on a blank page. */
   async createBrowser(
     teamId: string,
-    opts: { ttlMs?: number; idleTtlMs?: number; streamWebView?: boolean } = {},
+    opts: {
+      ttlMs?: number;
+      idleTtlMs?: number;
+      streamWebView?: boolean;
+      profile?: ProfileRequest;
+    } = {},
   ): Promise<AcquiredSession> {
     this.assertOpen();
     const id = randomUUID();
@@ -175,17 +185,38 @@ export class SessionService {
       idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
       streamWebView: opts.streamWebView ?? true,
     };
+    // Opened first: a second writer hears 409 before any browser or credit is spent on it.
+    const profile =
+      opts.profile && this.deps.profiles
+        ? await this.deps.profiles.open(teamId, opts.profile, id, shape.ttlMs + PROFILE_GRACE_MS)
+        : undefined;
     const creation = this.open({
       id,
       key: id,
       teamId,
       prompt: false,
       shape,
-      start: () => this.deps.factory.createBlank(id),
+      profile,
+      start: async () => {
+        const resources = await this.deps.factory.createBlank(id);
+        try {
+          await profile?.apply(resources.context);
+        } catch (err) {
+          await resources.release();
+          throw new AppError(
+            "BROWSER_FAILED",
+            `Could not load profile "${opts.profile?.name}": ${(err as Error).message}`,
+          );
+        }
+        return resources;
+      },
     });
     this.creating.set(id, creation);
     try {
       return await creation;
+    } catch (err) {
+      await profile?.finish(undefined);
+      throw err;
     } finally {
       this.creating.delete(id);
     }
@@ -287,6 +318,7 @@ export class SessionService {
     teamId: string;
     prompt: boolean;
     shape: SessionShape;
+    profile?: OpenProfile;
     start: () => Promise<SessionResources>;
   }): Promise<AcquiredSession> {
     // `creating` already holds this very creation, hence ">" rather than ">=".
@@ -323,6 +355,7 @@ export class SessionService {
       throw err;
     }
     const session = new LiveSession(id, o.key, teamId, newToken(), resources, shape);
+    session.profile = o.profile;
     try {
       if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {
         throw new Error(`the claim on session ${id} was lost`);

@@ -231,6 +231,44 @@ export interface CreditRepository {
   unsettled(): Promise<SessionRecord[]>;
 }
 
+export interface ProfileRecord {
+  teamId: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number | null;
+  /** Bytes of saved state (0 when nothing was saved yet). */
+  size: number;
+  /** Whether a writer holds it right now. */
+  inUse: boolean;
+}
+
+/** Named browser profiles, always looked up within one team. */
+export interface ProfileRepository {
+  /**
+   * The profile's saved state (created empty if new). With a writer, also takes the write
+   * lease until `until`, unless another writer's lease is still running: then "busy".
+   */
+  checkout(p: {
+    teamId: string;
+    name: string;
+    writer?: { id: string; until: number };
+    at: number;
+  }): Promise<{ ok: true; state: unknown | null } | { ok: false; busyUntil: number }>;
+  /** Writes the state back and ends the lease; false (nothing written) unless `writerId` held it. */
+  save(p: {
+    teamId: string;
+    name: string;
+    writerId: string;
+    state: unknown;
+    at: number;
+  }): Promise<boolean>;
+  /** Ends the lease without writing. */
+  release(p: { teamId: string; name: string; writerId: string }): Promise<void>;
+  list(teamId: string, at: number): Promise<ProfileRecord[]>;
+  /** Deletes it unless a writer holds it. */
+  delete(teamId: string, name: string, at: number): Promise<"deleted" | "missing" | "in_use">;
+}
+
 /** Everything the server keeps, behind small interfaces so another database can follow. */
 export interface Store {
   scrapes: ScrapeRepository;
@@ -239,6 +277,7 @@ export interface Store {
   teams: TeamRepository;
   keys: ApiKeyRepository;
   credits: CreditRepository;
+  profiles: ProfileRepository;
   /** Which database holds it all. */
   readonly dialect: "sqlite" | "postgres";
   /** Resolves once the database answers a trivial query; rejects when it cannot. */

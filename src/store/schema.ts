@@ -77,6 +77,18 @@ export interface LedgerTable {
   at: number;
 }
 
+export interface ProfilesTable {
+  team_id: string;
+  name: string;
+  /** JSON of the saved browser state; null until a writer first saves. */
+  state: string | null;
+  created_at: number;
+  updated_at: number | null;
+  /** The session or scrape that may write it back, until writer_until. */
+  writer_id: string | null;
+  writer_until: number | null;
+}
+
 export interface Database {
   scrapes: ScrapesTable;
   scrape_cache: ScrapeCacheTable;
@@ -84,4 +96,5 @@ export interface Database {
   teams: TeamsTable;
   api_keys: ApiKeysTable;
   ledger: LedgerTable;
+  profiles: ProfilesTable;
 }

@@ -3,6 +3,7 @@ import { hashToken } from "../auth/tokens.js";
 import type {
   ApiKeyRecord,
   Balance,
+  ProfileRecord,
   LedgerEntry,
   SessionRecord,
   Store,
@@ -30,7 +31,7 @@ export interface TeamReport {
 /** Teams and their keys: who a request is, and what an operator can change about a team. */
 export class TeamService {
   constructor(
-    private readonly store: Pick<Store, "teams" | "keys" | "credits" | "sessions">,
+    private readonly store: Pick<Store, "teams" | "keys" | "credits" | "sessions" | "profiles">,
     private readonly defaults: { maxSessions: number },
   ) {}
 
@@ -108,6 +109,20 @@ export class TeamService {
     const team = await this.team(teamRef);
     await this.store.teams.setMaxSessions(team.id, max);
     return { ...team, maxSessions: max };
+  }
+
+  /** The team's named browser profiles (never their contents). */
+  async listProfiles(teamRef: string): Promise<ProfileRecord[]> {
+    return this.store.profiles.list((await this.team(teamRef)).id, Date.now());
+  }
+
+  async deleteProfile(teamRef: string, name: string): Promise<void> {
+    const team = await this.team(teamRef);
+    const res = await this.store.profiles.delete(team.id, name, Date.now());
+    if (res === "missing") throw new TeamError(`Team ${team.name} has no profile "${name}".`);
+    if (res === "in_use") {
+      throw new TeamError(`Profile "${name}" is being written by a live session; stop it first.`);
+    }
   }
 
   async report(teamRef: string, ledgerEntries = 20): Promise<TeamReport> {

@@ -251,6 +251,27 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, log: Fixture
       return void res.end('{"name":"fixture","items":[1,2]}');
     case "/signin":
       return html(200, page("Signed in", "<main><h1>Welcome back</h1></main>"));
+    case "/login": {
+      // The /form page posts here: a server-side login with an HttpOnly session cookie.
+      if (req.method !== "POST") return html(405, page("Login", "<main>POST only</main>"));
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        const user = new URLSearchParams(body).get("user") ?? "";
+        res.writeHead(303, {
+          location: "/account",
+          "set-cookie": `session=${encodeURIComponent(user)}; Path=/; HttpOnly; Max-Age=3600`,
+        });
+        res.end();
+      });
+      return;
+    }
+    case "/account": {
+      const cookie = /(?:^|;\s*)session=([^;]*)/.exec(req.headers.cookie ?? "");
+      const who = cookie ? decodeURIComponent(cookie[1]!) : "";
+      const text = who ? `Signed in as ${who.replace(/[<&]/g, "")}` : "Signed out";
+      return html(200, page("Account", `<main><p id="who">${text}</p></main>`));
+    }
   }
   if (url.pathname === "/favicon.ico" || /\.png$/.test(url.pathname)) {
     res.writeHead(200, { "content-type": "image/png" });

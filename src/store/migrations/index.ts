@@ -3,6 +3,7 @@ import { m001_init } from "./001-init.js";
 import { m002_session_registry } from "./002-session-registry.js";
 import { m003_teams } from "./003-teams.js";
 import { m004_browser_sessions } from "./004-browser-sessions.js";
+import { m005_profiles } from "./005-profiles.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "002-session-registry": m002_session_registry,
   "003-teams": m003_teams,
   "004-browser-sessions": m004_browser_sessions,
+  "005-profiles": m005_profiles,
 };
