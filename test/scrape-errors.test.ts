@@ -55,7 +55,7 @@ test("bad requests are a 400 with a message and the offending fields", async () 
     ["header the browser owns", { url, headers: { Host: "example.com" } }, "headers.Host"],
     ["unknown country", { url, location: { country: "ZZ" } }, "location.country"],
     ["wrong type", { url, mobile: "yes" }, "mobile"],
-    ["unsupported proxy", { url, proxy: "stealth" }, "proxy"],
+    ["proxy not a string", { url, proxy: 5 }, "proxy"],
   ];
   for (const [name, body, path] of cases) {
     const res = await scrape(body);

@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   "MODEL_NOT_CONFIGURED",
   "MODEL_FAILED",
   "PROFILE_IN_USE",
+  "SCRAPE_NO_CACHED_DATA",
+  "SCRAPE_LOCKDOWN_CACHE_MISS",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,12 +2,12 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 
-const NAME = /^[A-Za-z0-9_-]{22,64}\.(png|jpeg)$/;
-const TYPES = { png: "image/png", jpeg: "image/jpeg" } as const;
+const NAME = /^[A-Za-z0-9_-]{22,64}\.(png|jpeg|pdf)$/;
+const TYPES = { png: "image/png", jpeg: "image/jpeg", pdf: "application/pdf" } as const;
 
 /**
- * Binary results (screenshots) kept under DATA_DIR/files and served by URL. Names carry 128 random
- * bits, so a URL is only known to whoever got it in a response.
+ * Binary results (screenshots, PDFs of pages) kept under DATA_DIR/files and served by URL. Names
+ * carry 128 random bits, so a URL is only known to whoever got it in a response.
  */
 export class FileStore {
   readonly dir: string;

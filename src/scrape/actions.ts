@@ -2,10 +2,11 @@ import type { Page } from "playwright-core";
 import { AppError } from "../errors/app-error.js";
 import type { Deadline } from "../deadline/deadline.js";
 import type { Action } from "./request.js";
+import { printPdf } from "./pdf.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
 import { toPageExpression } from "./script.js";
 
-/** What actions produced, in Firecrawl's `data.actions` shape (screenshots as file refs). */
+/** What actions produced, in Firecrawl's `data.actions` shape (screenshots and PDFs as files). */
 export interface ActionOutputs {
   screenshots: string[];
   scrapes: { url: string; html: string }[];
@@ -114,6 +115,9 @@ async function runAction(
       out.javascriptReturns.push({ type: value === null ? "null" : typeof value, value });
       return;
     }
+    case "pdf":
+      out.pdfs.push(await printPdf(page, action, sink));
+      return;
   }
 }
 

@@ -14,8 +14,8 @@ export interface DocumentContext {
 }
 
 /**
- * Firecrawl's v2 document for a page result. Screenshot URLs are built here rather than stored,
- * so a cached result served under another address still links to this server.
+ * Firecrawl's v2 document for a page result. File URLs (screenshots, PDFs) are built here rather
+ * than stored, so a cached result served under another address still links to this server.
  */
 export function toDocument(r: PageResult, ctx: DocumentContext): ScrapeDocument {
   // Built without metadata first so that, as in Firecrawl, it comes last in the JSON.
@@ -31,7 +31,7 @@ export function toDocument(r: PageResult, ctx: DocumentContext): ScrapeDocument 
       screenshots: r.actions.screenshots.map((s) => fileUrl(ctx.baseUrl, s)),
       scrapes: r.actions.scrapes,
       javascriptReturns: r.actions.javascriptReturns,
-      pdfs: r.actions.pdfs,
+      pdfs: r.actions.pdfs.map((p) => fileUrl(ctx.baseUrl, p)),
     };
   }
   // Page <meta> first, so a tag named like one of our fields can never override it.

@@ -16,7 +16,7 @@ export interface WantedFormats {
   screenshot?: ScreenshotOptions;
 }
 
-/** Collapses the accepted spellings ("screenshot@fullPage", {type}, strings) into one shape. */
+/** Collapses `formats` (already one object per entry, see request-formats.ts) into one shape. */
 export function wantedFormats(formats: ScrapeRequest["formats"]): WantedFormats {
   const wanted: WantedFormats = {
     markdown: false,
@@ -26,10 +26,7 @@ export function wantedFormats(formats: ScrapeRequest["formats"]): WantedFormats 
     images: false,
   };
   for (const f of formats) {
-    if (f === "screenshot") wanted.screenshot = { fullPage: false };
-    else if (f === "screenshot@fullPage") wanted.screenshot = { fullPage: true };
-    else if (typeof f === "string") wanted[f] = true;
-    else if (f.type === "screenshot") {
+    if (f.type === "screenshot") {
       wanted.screenshot = { fullPage: f.fullPage, quality: f.quality, viewport: f.viewport };
     } else wanted[f.type] = true;
   }

@@ -1,104 +1,23 @@
 import { z } from "zod";
 import { isKnownCountry } from "./location.js";
-import { scriptSyntaxError } from "./script.js";
+import { actionsSchema } from "./request-actions.js";
+import { formatSchema } from "./request-formats.js";
+import {
+  auditMetadataSchema,
+  parsersSchema,
+  profileSchema,
+  redactPIISchema,
+  threatProtectionSchema,
+} from "./request-hosted.js";
+import { CACHE_RETENTION_MS } from "./scrape-cache.js";
 
-const LLM_FORMATS = [
-  "json",
-  "summary",
-  "changeTracking",
-  "branding",
-  "attributes",
-  "query",
-] as const;
+export { actionSchema, type Action } from "./request-actions.js";
+export type { Format } from "./request-formats.js";
 
-/** The viewport a screenshot may ask for, in CSS pixels. */
-const screenshotViewport = z
-  .object({
-    width: z.number().int().min(1).max(7680),
-    height: z.number().int().min(1).max(4320),
-  })
-  .strict()
-  .optional();
-
-const screenshotFormat = z
-  .object({
-    type: z.literal("screenshot"),
-    fullPage: z.boolean().default(false),
-    quality: z.number().int().min(1).max(100).optional(),
-    viewport: screenshotViewport,
-  })
-  .strict();
-
-const simpleFormat = z.enum(["markdown", "html", "rawHtml", "links", "images", "screenshot"]);
-
-/** A format named by string or as {type}; objects other than screenshot carry no options here. */
-const format = z.union([
-  simpleFormat,
-  z.object({ type: simpleFormat.exclude(["screenshot"]) }).strict(),
-  screenshotFormat,
-  z.enum(["screenshot@fullPage"]),
-  z
-    .union([z.enum(LLM_FORMATS), z.object({ type: z.enum(LLM_FORMATS) }).passthrough()])
-    .transform((f, ctx) => {
-      const name = typeof f === "string" ? f : f.type;
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `The "${name}" format needs an LLM, and no model provider is configured on this server.`,
-      });
-      return z.NEVER;
-    }),
-]);
+/** Firecrawl's default for how old a cached result may be. */
+const DEFAULT_MAX_AGE_MS = 172_800_000;
 
 const selector = z.string().min(1).max(1000);
-
-export const actionSchema = z.discriminatedUnion("type", [
-  z
-    .object({
-      type: z.literal("wait"),
-      milliseconds: z.number().int().min(1).max(60_000).optional(),
-      selector: selector.optional(),
-    })
-    .strict(),
-  z.object({ type: z.literal("click"), selector, all: z.boolean().default(false) }).strict(),
-  z.object({ type: z.literal("write"), text: z.string().max(100_000) }).strict(),
-  z.object({ type: z.literal("press"), key: z.string().min(1).max(100) }).strict(),
-  z
-    .object({
-      type: z.literal("scroll"),
-      direction: z.enum(["up", "down"]).default("down"),
-      selector: selector.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal("screenshot"),
-      fullPage: z.boolean().default(false),
-      quality: z.number().int().min(1).max(100).optional(),
-      viewport: screenshotViewport,
-    })
-    .strict(),
-  z.object({ type: z.literal("scrape") }).strict(),
-  z
-    .object({
-      type: z.literal("executeJavascript"),
-      script: z
-        .string()
-        .min(1)
-        .max(100_000)
-        .superRefine((script, ctx) => {
-          const problem = scriptSyntaxError(script);
-          if (problem) {
-            ctx.addIssue({
-              code: z.ZodIssueCode.custom,
-              message: `not valid JavaScript: ${problem}`,
-            });
-          }
-        }),
-    })
-    .strict(),
-]);
-
-export type Action = z.infer<typeof actionSchema>;
 
 /** Headers the browser owns: setting them would break the connection, so they are refused. */
 const RESERVED_HEADERS = new Set([
@@ -153,7 +72,11 @@ function normalizeUrl(u: string): URL | string {
   return parsed;
 }
 
-/** POST /v2/scrape body. Unknown keys are refused so a typo never silently does nothing. */
+/**
+ * POST /v2/scrape body: every field of Firecrawl's v2 scrape (the official SDK's ScrapeOptions),
+ * whether this server acts on it or not (docs/scrape.md has the table). Unknown keys are refused
+ * so a typo never silently does nothing.
+ */
 export const scrapeRequestSchema = z
   .object({
     url: z
@@ -167,7 +90,7 @@ export const scrapeRequestSchema = z
           ctx.addIssue({ code: z.ZodIssueCode.custom, message: result });
         }
       }),
-    formats: z.array(format).max(20).default(["markdown"]),
+    formats: z.array(formatSchema).max(20).default(["markdown"]),
     onlyMainContent: z.boolean().default(true),
     includeTags: z.array(selector).max(100).optional(),
     excludeTags: z.array(selector).max(100).optional(),
@@ -175,21 +98,7 @@ export const scrapeRequestSchema = z
     waitFor: z.number().int().min(0).max(60_000).default(0),
     timeout: z.number().int().min(1_000).max(300_000).default(30_000),
     mobile: z.boolean().default(false),
-    actions: z
-      .array(actionSchema)
-      .max(50)
-      .superRefine((actions, ctx) =>
-        actions.forEach((a, i) => {
-          if (a.type === "wait" && (a.milliseconds === undefined) === (a.selector === undefined)) {
-            ctx.addIssue({
-              code: z.ZodIssueCode.custom,
-              path: [i],
-              message: "wait needs exactly one of milliseconds or selector",
-            });
-          }
-        }),
-      )
-      .optional(),
+    actions: actionsSchema.optional(),
     location: z
       .object({
         country: z
@@ -209,11 +118,27 @@ export const scrapeRequestSchema = z
     removeBase64Images: z.boolean().default(true),
     blockAds: z.boolean().default(true),
     zeroDataRetention: z.boolean().default(false),
-    maxAge: z.number().int().min(0).default(172_800_000),
+    /** Defaults below: longer under lockdown, as in Firecrawl. */
+    maxAge: z.number().int().min(0).optional(),
+    /** Set: only the cache is read, for an entry at least this old. */
+    minAge: z.number().int().min(0).optional(),
     storeInCache: z.boolean().default(true),
-    proxy: z.enum(["basic", "auto"]).optional(),
-    parsers: z.array(z.unknown()).max(0, "parsers are not supported by this server").optional(),
-    /** Telemetry label the official SDKs add to every request. */
+    /** Only the cache is read and nothing is kept: the site is never contacted. */
+    lockdown: z.boolean().default(false),
+    /** Every value loads directly: there is no proxy pool here, so `proxyUsed` stays "basic". */
+    proxy: z.string().max(100).optional(),
+    // Hints and labels that change nothing here; docs/scrape.md says why for each.
+    fastMode: z.boolean().optional(),
+    useMock: z.string().max(200).optional(),
+    domainTools: z.boolean().optional(),
+    toolDetail: z.enum(["compact", "summary", "full"]).optional(),
+    parsers: parsersSchema.optional(),
+    auditMetadata: auditMetadataSchema.optional(),
+    redactPII: redactPIISchema.optional(),
+    threatProtection: threatProtectionSchema.optional(),
+    /** Checked here, refused by the scrape service until named profiles exist. */
+    profile: profileSchema.optional(),
+    /** Telemetry labels the official SDKs add to every request. */
     origin: z.string().max(200).optional(),
     integration: z.string().max(200).optional(),
   })
@@ -228,9 +153,15 @@ export const scrapeRequestSchema = z
     }
   })
   // `url` becomes the normalized target; `sourceURL` keeps what the client sent, for metadata.
-  .transform(({ url, ...rest }) => {
+  .transform(({ url, maxAge, ...rest }) => {
     const target = normalizeUrl(url);
-    return { ...rest, url: typeof target === "string" ? url : target.href, sourceURL: url };
+    return {
+      ...rest,
+      // Lockdown is for pages scraped before: any entry still kept qualifies unless told otherwise.
+      maxAge: maxAge ?? (rest.lockdown ? CACHE_RETENTION_MS : DEFAULT_MAX_AGE_MS),
+      url: typeof target === "string" ? url : target.href,
+      sourceURL: url,
+    };
   });
 
 export type ScrapeRequest = z.output<typeof scrapeRequestSchema>;

@@ -66,6 +66,19 @@ describe("ScrapeCache", () => {
     }
   });
 
+  it("with a minimum age, gives back only an entry at least that old", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const cache = new ScrapeCache(repo);
+    const scraped = { ...entry("x"), cachedAt: new Date().toISOString() };
+    await cache.put("k", scraped);
+    expect(await cache.get("k", HOUR, 60_000)).toBeUndefined();
+    vi.setSystemTime(Date.now() + 60_000);
+    expect(await cache.get("k", HOUR, 60_000)).toEqual(scraped);
+    // Both bounds hold at once: past maxAge it is gone whatever minAge says.
+    vi.setSystemTime(Date.now() + HOUR);
+    expect(await cache.get("k", HOUR, 60_000)).toBeUndefined();
+  });
+
   it("prunes expired entries on a put, at most once an hour", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const cache = new ScrapeCache(repo);

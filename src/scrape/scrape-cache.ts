@@ -20,12 +20,17 @@ export class ScrapeCache {
 
   constructor(private readonly repo: ScrapeCacheRepository) {}
 
-  /** The entry for key if younger than maxAgeMs; a corrupt or foreign entry reads as a miss. */
-  async get(key: string, maxAgeMs: number): Promise<CachedScrape | undefined> {
+  /**
+   * The entry for key if younger than maxAgeMs and at least minAgeMs old; a corrupt or foreign
+   * entry reads as a miss. Only the newest result per key is kept, so an older one that would
+   * meet minAgeMs is gone once a newer one replaced it.
+   */
+  async get(key: string, maxAgeMs: number, minAgeMs = 0): Promise<CachedScrape | undefined> {
     const entry = (await this.repo.get(key, maxAgeMs)) as Partial<CachedScrape> | undefined;
     if (!entry || typeof entry !== "object" || !entry.result || !entry.replay || !entry.cachedAt) {
       return undefined;
     }
+    if (minAgeMs > 0 && !(Date.now() - Date.parse(entry.cachedAt) >= minAgeMs)) return undefined;
     return entry as CachedScrape;
   }
 

@@ -3,7 +3,7 @@ import type { FileStore } from "../files/file-store.js";
 import type { Deadline } from "../deadline/deadline.js";
 import type { ScreenshotOptions } from "./formats.js";
 
-/** Where a screenshot goes: a stored file served by URL, or inline when nothing may be kept. */
+/** Where a screenshot or PDF goes: a stored file served by URL, or inline when nothing is kept. */
 export type ScreenshotSink = { kind: "file"; files: FileStore } | { kind: "inline" };
 
 /**

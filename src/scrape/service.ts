@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Browser } from "playwright-core";
 import type { Config } from "../config/config.js";
+import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import type { Store } from "../store/repositories.js";
 import { scrapeInBrowser, type PageResult } from "./browser-scrape.js";
@@ -55,6 +56,13 @@ export class ScrapeService {
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
+    // Before the charge: a request this server cannot serve costs nothing.
+    if (req.profile) {
+      throw new AppError(
+        "BAD_REQUEST",
+        "profile: named browser profiles are not available on this server yet.",
+      );
+    }
     const scrapeId = randomUUID();
     const credits = this.deps.credits;
     // Paid up front, under the team's lock: concurrent scrapes never spend one credit twice.
@@ -74,11 +82,13 @@ export class ScrapeService {
     opts: ScrapeOptions,
   ): Promise<ScrapeDocument> {
     const { config } = this.deps;
-    // Zero data retention neither reads nor writes the cache: a hit would keep its replay context.
+    // minAge and lockdown let only the cache answer. Zero data retention writes nothing to the
+    // cache and, unless only the cache may answer, reads nothing from it either.
+    const cacheOnly = req.lockdown || req.minAge !== undefined;
     const cacheable = !req.zeroDataRetention;
-    const key = cacheable ? cacheKey(teamId, req, config.allowPrivateNetwork) : "";
-    if (cacheable && req.maxAge > 0) {
-      const hit = await this.cache.get(key, req.maxAge);
+    const key = cacheable || cacheOnly ? cacheKey(teamId, req, config.allowPrivateNetwork) : "";
+    if (cacheOnly || (cacheable && req.maxAge > 0)) {
+      const hit = await this.cache.get(key, req.maxAge, req.minAge);
       if (hit) {
         await this.record(scrapeId, teamId, req, hit.result, hit.replay);
         return toDocument(hit.result, {
@@ -89,6 +99,7 @@ export class ScrapeService {
           baseUrl: opts.baseUrl,
         });
       }
+      if (cacheOnly) throw noCachedData(req);
     }
 
     // The timeout counts from here: time spent waiting for a slot is part of it.
@@ -122,7 +133,10 @@ export class ScrapeService {
     });
   }
 
-  /** Writes the scrape record interact sessions are later bound to. */
+  /**
+   * Writes the scrape record interact sessions are later bound to. Lockdown is zero data
+   * retention too, as in Firecrawl.
+   */
   private async record(
     id: string,
     teamId: string,
@@ -136,9 +150,27 @@ export class ScrapeService {
       url: req.url,
       finalUrl: result.finalUrl,
       statusCode: result.statusCode,
-      zeroDataRetention: req.zeroDataRetention,
-      replayContext: req.zeroDataRetention ? null : replay,
+      zeroDataRetention: req.zeroDataRetention || req.lockdown,
+      replayContext: req.zeroDataRetention || req.lockdown ? null : replay,
       createdAt: Date.now(),
     });
   }
+}
+
+/** A 404 for a cache-only request, under Firecrawl's own codes. */
+function noCachedData(req: ScrapeRequest): AppError {
+  const why = req.lockdown
+    ? "lockdown only reads the cache and never contacts the site"
+    : "with minAge set only the cache is read";
+  const age =
+    req.minAge !== undefined
+      ? `between ${req.minAge} and ${req.maxAge} ms old`
+      : `at most ${req.maxAge} ms old`;
+  const message =
+    `No cached data for this scrape: ${why}, and no result of this URL with these options ` +
+    `is ${age}.`;
+  return new AppError(
+    req.lockdown ? "SCRAPE_LOCKDOWN_CACHE_MISS" : "SCRAPE_NO_CACHED_DATA",
+    message,
+  );
 }
