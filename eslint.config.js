@@ -23,6 +23,7 @@ const DEPS = {
   sandbox: ["isolation", "processes", "deadline"],
   scrape: [
     "browser",
+    "profiles",
     "page-state",
     "config",
     "errors",

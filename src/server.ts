@@ -160,6 +160,7 @@ export async function startServer(
     chromiumPath,
     log: sessionLog,
   });
+  const profiles = new ProfileService(store, sessionLog);
   const sessions = new SessionService({
     config,
     store,
@@ -168,7 +169,7 @@ export async function startServer(
     lifetimes,
     liveview,
     terms: billing,
-    profiles: new ProfileService(store, sessionLog),
+    profiles,
   });
   // No browser survives a restart, so neither does a session: later calls on them answer 410.
   const orphanedSessions = await lifetimes.recoverLeftovers();
@@ -188,7 +189,7 @@ export async function startServer(
     config,
     store,
     files,
-    scrapes: new ScrapeService({ config, store, files, browser, credits: billing }),
+    scrapes: new ScrapeService({ config, store, files, browser, credits: billing, profiles }),
     liveview,
     sessions,
     lifetimes,

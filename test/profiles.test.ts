@@ -142,6 +142,75 @@ describe("named profiles on standalone browser sessions", () => {
   }, 60_000);
 });
 
+describe("named profiles on scrapes and their interact sessions", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => closeAll(server));
+
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method: path.endsWith("/interact") && body === null ? "DELETE" : "POST",
+      headers: { "content-type": "application/json" },
+      body: body === null ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const scrape = (body: Record<string, unknown>) => post("/v2/scrape", body);
+
+  test("log in through a profile scrape's interact session; later scrapes with the profile are signed in", async () => {
+    const first = await scrape({ url: `${site.url}/account`, profile: { name: "login" } });
+    expect(first.status).toBe(200);
+    expect(first.body.data.markdown).toContain("Signed out");
+    const id = first.body.data.metadata.scrapeId;
+    const run = await post(`/v2/scrape/${id}/interact`, { code: LOG_IN(site.url) });
+    expect(run.body).toMatchObject({ success: true, result: "Signed in as ada" });
+    // While the session writes the profile, another writer is refused, before any charge.
+    const busy = await scrape({ url: `${site.url}/account`, profile: { name: "login" } });
+    expect(busy.status).toBe(409);
+    expect(busy.body.code).toBe("PROFILE_IN_USE");
+    // A reader is fine; it sees what was last saved (nothing yet).
+    const reader = await scrape({
+      url: `${site.url}/account`,
+      profile: { name: "login", saveChanges: false },
+    });
+    expect(reader.body.data.markdown).toContain("Signed out");
+    expect((await post(`/v2/scrape/${id}/interact`, null)).status).toBe(200);
+
+    const later = await scrape({ url: `${site.url}/account`, profile: { name: "login" } });
+    expect(later.status).toBe(200);
+    expect(later.body.data.markdown).toContain("Signed in as ada");
+    // Results that depend on a profile are never served from the cache.
+    expect(later.body.data.metadata.cacheState).toBe("miss");
+    const plain = await scrape({ url: `${site.url}/account`, maxAge: 0 });
+    expect(plain.body.data.markdown).toContain("Signed out");
+  });
+
+  test("a scrape with a profile saves what the page stored, for the next session", async () => {
+    // The fixture's home page sets a cookie from its server and one from a script, and local storage.
+    expect((await scrape({ url: `${site.url}/`, profile: { name: "home" } })).status).toBe(200);
+    const api = browserApi(server);
+    const s = await api.create({ profile: { name: "home", saveChanges: false } });
+    const seen = await api.node(
+      s.body.id,
+      `await page.goto(${JSON.stringify(`${site.url}/account`)});
+       JSON.stringify({
+         cookies: (await page.context().cookies()).map((c) => c.name).sort(),
+         ls: await page.evaluate(() => localStorage.getItem('lskey')),
+       })`,
+    );
+    expect(JSON.parse(seen)).toEqual({ cookies: ["scriptcookie", "servercookie"], ls: "lsvalue" });
+    await api.stop(s.body.id);
+  });
+
+  test("profile with minAge or lockdown is a clear 400", async () => {
+    const res = await scrape({ url: `${site.url}/`, profile: { name: "x" }, minAge: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/profile cannot be combined with minAge or lockdown/);
+  });
+});
+
 test("another team's profile of the same name is invisible", async () => {
   const server = await startTestServer({
     USE_DB_AUTHENTICATION: "true",

@@ -7,6 +7,7 @@ import { AppError } from "../src/errors/app-error.js";
 import type { FileStore } from "../src/files/file-store.js";
 import { scrapeRequestSchema } from "../src/scrape/request.js";
 import { ScrapeService, type ScrapeServiceDeps } from "../src/scrape/service.js";
+import type { ProfileService } from "../src/profiles/service.js";
 import type { Store } from "../src/store/repositories.js";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { postJson, type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
@@ -230,7 +231,7 @@ describe("every request field of the official SDK is known to scrapeRequestSchem
   });
 });
 
-test("a profile is refused by the scrape service before anything is charged", async () => {
+test("a profile another writer holds is refused before anything is charged", async () => {
   const charged: string[] = [];
   const deps = {
     config: { maxConcurrentScrapes: 1 } as Config,
@@ -241,6 +242,11 @@ test("a profile is refused by the scrape service before anything is charged", as
       chargeScrape: async (team: string) => void charged.push(team),
       refundScrape: async () => {},
     },
+    profiles: {
+      open: async () => {
+        throw new AppError("PROFILE_IN_USE", 'Profile "work" is being written by another session.');
+      },
+    } as unknown as ProfileService,
   };
   const service = new ScrapeService(deps);
   const req = scrapeRequestSchema.parse({ url, profile: { name: "work" } });
@@ -249,10 +255,7 @@ test("a profile is refused by the scrape service before anything is charged", as
     baseUrl: "http://localhost",
   });
   await expect(refused).rejects.toBeInstanceOf(AppError);
-  await expect(refused).rejects.toMatchObject({
-    code: "BAD_REQUEST",
-    message: "profile: named browser profiles are not available on this server yet.",
-  });
+  await expect(refused).rejects.toMatchObject({ code: "PROFILE_IN_USE" });
   expect(charged).toEqual([]);
 });
 
@@ -378,18 +381,10 @@ describe("over HTTP", () => {
     );
   });
 
-  test("an unknown key is still a 400 naming it; a profile is a 400 saying why", async () => {
+  test("an unknown key is still a 400 naming it", async () => {
     const typo = await scrape({ url: `${site.url}/`, fastmode: true });
     expect(typo.status).toBe(400);
     expect(typo.body.error).toContain("fastmode");
-
-    const profile = await scrape({ url: `${site.url}/`, profile: { name: "work" } });
-    expect(profile.status).toBe(400);
-    expect(profile.body).toMatchObject({
-      success: false,
-      code: "BAD_REQUEST",
-      error: "profile: named browser profiles are not available on this server yet.",
-    });
   });
 
   test("the official SDK's Firecrawl-only options go through", async () => {

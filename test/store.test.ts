@@ -43,6 +43,7 @@ const record = (id: string, over: Partial<ScrapeRecord> = {}): ScrapeRecord => (
   zeroDataRetention: false,
   replayContext: replay,
   createdAt: 1_700_000_000_000,
+  profile: null,
   ...over,
 });
 

@@ -15,6 +15,7 @@ import { checkSelectors, pageMarkdown, readPage } from "./read-page.js";
 import { buildReplayContext } from "./replay-capture.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
+import type { OpenProfile } from "../profiles/service.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
 import { pageMetadata } from "./transforms/metadata.js";
 
@@ -45,6 +46,8 @@ export async function scrapeInBrowser(
   deps: BrowserScrapeDeps,
   req: ScrapeRequest,
   deadline: Deadline,
+  /** A named profile: the context starts from its state, and saves back once all is read. */
+  profile?: OpenProfile,
 ): Promise<{ result: PageResult; replay: ReplayContext | null }> {
   const browser = await getBrowser(deps);
   deadline.check();
@@ -57,6 +60,10 @@ export async function scrapeInBrowser(
     const settings = pageSettings(req, browser.version());
     const state = pageState(settings);
     context = await browser.newContext({ ...state.contextOptions, acceptDownloads: false });
+    if (profile) {
+      deadline.stage = "loading the profile";
+      await deadline.race(profile.apply(context));
+    }
     deadline.check();
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -115,6 +122,10 @@ export async function scrapeInBrowser(
           cookies,
           actions: req.actions,
         });
+    if (profile) {
+      deadline.stage = "saving the profile";
+      await profile.finish(context);
+    }
     return { result, replay };
   } catch (err) {
     // Every Playwright wait here is bounded by the deadline, so its timeout is ours.

@@ -110,7 +110,7 @@ describe("scrapeRequestSchema: Firecrawl's other options", () => {
     );
   });
 
-  it("keeps a profile for the scrape service to decide on", () => {
+  it("keeps a profile for the scrape service to open", () => {
     expect(parse({ profile: { name: "work" } }).profile).toEqual({
       name: "work",
       saveChanges: true,

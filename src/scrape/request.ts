@@ -136,7 +136,7 @@ export const scrapeRequestSchema = z
     auditMetadata: auditMetadataSchema.optional(),
     redactPII: redactPIISchema.optional(),
     threatProtection: threatProtectionSchema.optional(),
-    /** Checked here, refused by the scrape service until named profiles exist. */
+    /** A named browser profile the scrape starts from (and, as its writer, saves back to). */
     profile: profileSchema.optional(),
     /** Telemetry labels the official SDKs add to every request. */
     origin: z.string().max(200).optional(),

@@ -4,6 +4,7 @@ import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import type { Store } from "../store/repositories.js";
+import type { OpenProfile, ProfileService } from "../profiles/service.js";
 import { scrapeInBrowser, type PageResult } from "./browser-scrape.js";
 import { cacheKey } from "./cache-key.js";
 import { ScrapeDeadline } from "./deadline.js";
@@ -35,6 +36,8 @@ export interface ScrapeServiceDeps {
   /** The scrape browser; its egress proxy holds the network policy. */
   browser: { get(): Promise<Browser>; readonly egress: EgressProxy };
   credits?: ScrapeCredits;
+  /** Named browser profiles (`profile` on a scrape). */
+  profiles?: ProfileService;
 }
 
 export interface ScrapeOptions {
@@ -56,23 +59,36 @@ export class ScrapeService {
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
-    // Before the charge: a request this server cannot serve costs nothing.
-    if (req.profile) {
-      throw new AppError(
-        "BAD_REQUEST",
-        "profile: named browser profiles are not available on this server yet.",
-      );
-    }
     const scrapeId = randomUUID();
+    // Before the charge: a profile another writer holds (409) costs nothing.
+    const profile = await this.openProfile(teamId, scrapeId, req);
     const credits = this.deps.credits;
-    // Paid up front, under the team's lock: concurrent scrapes never spend one credit twice.
-    await credits?.chargeScrape(teamId, scrapeId);
     try {
-      return await this.run(scrapeId, teamId, req, opts);
-    } catch (err) {
-      await credits?.refundScrape(teamId, scrapeId).catch(() => undefined);
-      throw err;
+      // Paid up front, under the team's lock: concurrent scrapes never spend one credit twice.
+      await credits?.chargeScrape(teamId, scrapeId);
+      try {
+        return await this.run(scrapeId, teamId, req, opts, profile);
+      } catch (err) {
+        await credits?.refundScrape(teamId, scrapeId).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      // A writer that failed before saving gives the profile back unchanged.
+      await profile?.finish(undefined);
     }
+  }
+
+  /** The scrape's named profile, opened for the scrape's whole time (and a minute). */
+  private async openProfile(
+    teamId: string,
+    scrapeId: string,
+    req: ScrapeRequest,
+  ): Promise<OpenProfile | undefined> {
+    if (!req.profile) return undefined;
+    if (!this.deps.profiles) {
+      throw new AppError("BAD_REQUEST", "profile: named browser profiles are not available here.");
+    }
+    return this.deps.profiles.open(teamId, req.profile, scrapeId, req.timeout + 60_000);
   }
 
   private async run(
@@ -80,12 +96,21 @@ export class ScrapeService {
     teamId: string,
     req: ScrapeRequest,
     opts: ScrapeOptions,
+    profile: OpenProfile | undefined,
   ): Promise<ScrapeDocument> {
     const { config } = this.deps;
     // minAge and lockdown let only the cache answer. Zero data retention writes nothing to the
     // cache and, unless only the cache may answer, reads nothing from it either.
     const cacheOnly = req.lockdown || req.minAge !== undefined;
-    const cacheable = !req.zeroDataRetention;
+    if (cacheOnly && profile) {
+      throw new AppError(
+        "BAD_REQUEST",
+        "profile cannot be combined with minAge or lockdown: those answer from the cache, which keeps no profile's state.",
+      );
+    }
+    // What a page shows depends on a profile's cookies: such results are neither cached nor
+    // served from the cache.
+    const cacheable = !req.zeroDataRetention && !profile;
     const key = cacheable || cacheOnly ? cacheKey(teamId, req, config.allowPrivateNetwork) : "";
     if (cacheOnly || (cacheable && req.maxAge > 0)) {
       const hit = await this.cache.get(key, req.maxAge, req.minAge);
@@ -112,6 +137,7 @@ export class ScrapeService {
           { browser: this.deps.browser, files: this.deps.files },
           req,
           deadline,
+          profile,
         );
       } finally {
         release();
@@ -153,6 +179,7 @@ export class ScrapeService {
       zeroDataRetention: req.zeroDataRetention || req.lockdown,
       replayContext: req.zeroDataRetention || req.lockdown ? null : replay,
       createdAt: Date.now(),
+      profile: req.profile && !req.zeroDataRetention ? req.profile : null,
     });
   }
 }

@@ -1,3 +1,4 @@
+import type { BrowserContext } from "playwright-core";
 import { AppError, MESSAGES } from "../errors/app-error.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import type { SessionResources } from "./resources.js";
@@ -38,14 +39,19 @@ export class SessionFactory {
   }
 
   /** A standalone session's resources, on a blank page. Nothing is left on failure. */
-  createBlank(sessionId: string): Promise<SessionResources> {
-    return this.create(sessionId, (version) => blankStart(version));
+  createBlank(
+    sessionId: string,
+    prepare?: (context: BrowserContext) => Promise<void>,
+  ): Promise<SessionResources> {
+    return this.create(sessionId, (version) => blankStart(version), prepare);
   }
 
   /** A session's resources at the replay context's page state. Nothing is left on failure. */
   async create(
     scrapeId: string,
     replay: ReplayContext | ((browserVersion: string) => ReplayContext),
+    /** Runs on the fresh context before the restore (a named profile's state goes in here). */
+    prepare?: (context: BrowserContext) => Promise<void>,
   ): Promise<SessionResources> {
     let resources: SessionResources;
     try {
@@ -53,6 +59,12 @@ export class SessionFactory {
     } catch (err) {
       this.opts.log.warn({ err }, "could not start a browser for a session");
       throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
+    }
+    try {
+      await prepare?.(resources.context);
+    } catch (err) {
+      await resources.release();
+      throw err;
     }
     try {
       const rc = typeof replay === "function" ? replay(resources.browser.version()) : replay;

@@ -197,19 +197,8 @@ export class SessionService {
       prompt: false,
       shape,
       profile,
-      start: async () => {
-        const resources = await this.deps.factory.createBlank(id);
-        try {
-          await profile?.apply(resources.context);
-        } catch (err) {
-          await resources.release();
-          throw new AppError(
-            "BROWSER_FAILED",
-            `Could not load profile "${opts.profile?.name}": ${(err as Error).message}`,
-          );
-        }
-        return resources;
-      },
+      start: () =>
+        this.deps.factory.createBlank(id, (context) => this.applyProfile(profile, context)),
     });
     this.creating.set(id, creation);
     try {
@@ -293,18 +282,46 @@ export class SessionService {
     if (record) throw unusable(record, this.deps.registry.nodeId);
     const rc = scrape.replayContext;
     if (!rc) throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
-    return this.open({
-      key: scrapeId,
-      teamId,
-      prompt,
-      shape: {
-        kind: "interact",
-        ttlMs: this.deps.config.sessionTtlMs,
-        idleTtlMs: this.deps.config.sessionIdleTtlMs,
-        streamWebView: true,
-      },
-      start: () => this.deps.factory.create(scrapeId, rc),
-    });
+    const id = randomUUID();
+    const shape: SessionShape = {
+      kind: "interact",
+      ttlMs: this.deps.config.sessionTtlMs,
+      idleTtlMs: this.deps.config.sessionIdleTtlMs,
+      streamWebView: true,
+    };
+    // A scrape made with a named profile hands it on: the session starts from the profile's
+    // state (then the scrape's own on top) and, as its writer, saves it back as it ends.
+    const profile =
+      scrape.profile && this.deps.profiles
+        ? await this.deps.profiles.open(teamId, scrape.profile, id, shape.ttlMs + PROFILE_GRACE_MS)
+        : undefined;
+    try {
+      return await this.open({
+        id,
+        key: scrapeId,
+        teamId,
+        prompt,
+        shape,
+        profile,
+        start: () =>
+          this.deps.factory.create(scrapeId, rc, (context) => this.applyProfile(profile, context)),
+      });
+    } catch (err) {
+      await profile?.finish(undefined);
+      throw err;
+    }
+  }
+
+  /** Puts a profile's saved state into a new session's browser. */
+  private async applyProfile(profile: OpenProfile | undefined, context: BrowserContext) {
+    try {
+      await profile?.apply(context);
+    } catch (err) {
+      throw new AppError(
+        "BROWSER_FAILED",
+        `Could not load profile "${profile?.request.name}": ${(err as Error).message}`,
+      );
+    }
   }
 
   /**

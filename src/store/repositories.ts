@@ -10,6 +10,8 @@ export interface ScrapeRecord {
   zeroDataRetention: boolean;
   replayContext: ReplayContext | null;
   createdAt: number;
+  /** The named profile it ran with; its interact session carries it on. */
+  profile?: { name: string; saveChanges: boolean } | null;
 }
 
 export type SessionStatus = "starting" | "active" | "destroyed";

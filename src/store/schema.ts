@@ -9,6 +9,8 @@ export interface ScrapesTable {
   /** JSON of ReplayContext, or null when nothing may be kept. */
   replay_context: string | null;
   created_at: number;
+  /** JSON of {name, saveChanges}: the named profile the scrape ran with. */
+  profile: string | null;
 }
 
 export interface ScrapeCacheTable {

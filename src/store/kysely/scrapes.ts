@@ -18,6 +18,7 @@ export class KyselyScrapeRepository implements ScrapeRepository {
         zero_data_retention: s.zeroDataRetention ? 1 : 0,
         replay_context: s.replayContext ? JSON.stringify(s.replayContext) : null,
         created_at: s.createdAt,
+        profile: s.profile ? JSON.stringify(s.profile) : null,
       })
       .execute();
   }
@@ -38,6 +39,7 @@ export class KyselyScrapeRepository implements ScrapeRepository {
       zeroDataRetention: row.zero_data_retention === 1,
       replayContext: row.replay_context ? JSON.parse(row.replay_context) : null,
       createdAt: Number(row.created_at),
+      profile: row.profile ? JSON.parse(row.profile) : null,
     };
   }
 }

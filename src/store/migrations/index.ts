@@ -4,6 +4,7 @@ import { m002_session_registry } from "./002-session-registry.js";
 import { m003_teams } from "./003-teams.js";
 import { m004_browser_sessions } from "./004-browser-sessions.js";
 import { m005_profiles } from "./005-profiles.js";
+import { m006_scrape_profiles } from "./006-scrape-profiles.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "003-teams": m003_teams,
   "004-browser-sessions": m004_browser_sessions,
   "005-profiles": m005_profiles,
+  "006-scrape-profiles": m006_scrape_profiles,
 };
