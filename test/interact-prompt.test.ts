@@ -171,11 +171,12 @@ test("the request's timeout is the whole budget: killed, with the steps so far",
   const id = await shop();
   model.script([
     (req) => call("click", { ref: refOf(req, 'link "Help"') }),
-    { delayMs: 10_000, then: call("done", { answer: "too late" }) },
+    { delayMs: 30_000, then: call("done", { answer: "too late" }) },
   ]);
   const started = Date.now();
   const res = await interact(server.url, id, { prompt: "Find the help address", timeout: 3 });
-  expect(Date.now() - started).toBeLessThan(8_000);
+  // Well before the model's late answer: the 3 s budget ended it (a loaded machine adds some).
+  expect(Date.now() - started).toBeLessThan(20_000);
   expect(res.body).toMatchObject({ success: false, killed: true, exitCode: 124 });
   expect(res.body.stdout).toMatch(/\[1\] click/);
   expect(res.body.result).toMatch(/^URL: .*\/help/);

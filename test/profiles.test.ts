@@ -125,6 +125,29 @@ describe("named profiles on standalone browser sessions", () => {
     await api.stop(reader.body.id);
   });
 
+  test("a state too large to keep is not saved: the profile keeps what it had, and is freed", async () => {
+    const api = browserApi(server);
+    const s = await api.create({ profile: { name: "huge" } });
+    await api.node(
+      s.body.id,
+      `await page.goto(${JSON.stringify(`${site.url}/`)});
+       await page.evaluate(() => new Promise((resolve) => {
+         const open = indexedDB.open('big', 1);
+         open.onupgradeneeded = () => open.result.createObjectStore('kv');
+         open.onsuccess = () => {
+           const tx = open.result.transaction('kv', 'readwrite');
+           tx.objectStore('kv').put('x'.repeat(17 * 1024 * 1024), 'blob');
+           tx.oncomplete = () => resolve(true);
+         };
+       }));`,
+    );
+    expect((await api.stop(s.body.id)).status).toBe(200);
+    const [huge] = (await server.services.store.profiles.list("self-hosted", Date.now())).filter(
+      (p) => p.name === "huge",
+    );
+    expect(huge).toMatchObject({ size: 0, updatedAt: null, inUse: false });
+  });
+
   test("a session that ends by idling saves its profile too, once", async () => {
     const api = browserApi(server);
     const s = await api.create({ activityTtl: 10, profile: { name: "idle" } });

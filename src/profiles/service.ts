@@ -12,6 +12,12 @@ export interface ProfileRequest {
 /** How long saving a browser's state may take before the session's end goes on without it. */
 const SAVE_TIMEOUT_MS = 10_000;
 
+/**
+ * Largest state a profile keeps, as JSON. Bigger ones are not saved (the profile keeps what it
+ * had): a page must not be able to fill the shared database through a profile.
+ */
+export const PROFILE_MAX_BYTES = 16 * 1024 * 1024;
+
 type StorageState = Parameters<BrowserContext["setStorageState"]>[0];
 
 /**
@@ -87,8 +93,15 @@ export class OpenProfile {
     try {
       if (context) {
         const state = await withTimeout(context.storageState({ indexedDB: true }), SAVE_TIMEOUT_MS);
-        await this.store.profiles.save({ ...key, state, at: Date.now() });
-        return;
+        const bytes = Buffer.byteLength(JSON.stringify(state));
+        if (bytes <= PROFILE_MAX_BYTES) {
+          await this.store.profiles.save({ ...key, state, at: Date.now() });
+          return;
+        }
+        this.log.warn(
+          { profile: this.request.name, bytes, max: PROFILE_MAX_BYTES },
+          "a browser profile's state is too large to keep; the profile keeps what it had",
+        );
       }
     } catch (err) {
       this.log.warn({ err, profile: this.request.name }, "could not save a browser profile");
