@@ -1,5 +1,34 @@
 import { AppError, MESSAGES } from "../errors/app-error.js";
-import type { SessionRecord } from "../store/repositories.js";
+import type { SessionClaim, SessionRecord } from "../store/repositories.js";
+import type { LiveSession } from "./live-session.js";
+
+/** Why a claim was refused, as the error the caller gets. */
+export function claimRefused(
+  claim: Exclude<SessionClaim, { outcome: "claimed" }>,
+  here: { nodeId: string; ttlMs: number; teamSessionsHere: LiveSession[] },
+): AppError {
+  switch (claim.outcome) {
+    case "taken":
+      return unusable(claim.record, here.nodeId);
+    case "credits":
+      return insufficientCredits(claim, "a browser session for its full TTL");
+    case "limit": {
+      // Other nodes' sessions are known by when they started; this node's by their own timers.
+      const byTtl = Math.min(...claim.liveStartedAt.map((t) => t + here.ttlMs));
+      return tooManySessions(claim.limit, Math.min(byTtl, soonestFreeSlot(here.teamSessionsHere)));
+    }
+  }
+}
+
+/** The soonest one of these sessions ends by itself (TTL, or idling while nothing runs). */
+export function soonestFreeSlot(sessions: LiveSession[]): number {
+  let soonest = Infinity;
+  for (const s of sessions) {
+    soonest = Math.min(soonest, s.expiresAt);
+    if (s.busy === 0) soonest = Math.min(soonest, s.lastUsedAt + s.shape.idleTtlMs);
+  }
+  return soonest;
+}
 
 /** 429, with when a slot should free up if that is known. */
 export function tooManySessions(limit: number, freeAt: number): AppError {

@@ -1,62 +1,32 @@
 import type { BrowserContext } from "playwright-core";
 import { hashToken, newToken } from "../auth/tokens.js";
-import type { Config } from "../config/config.js";
 import { randomUUID } from "node:crypto";
 import { AppError, MESSAGES } from "../errors/app-error.js";
-import { checkTeam, destroyed, insufficientCredits, tooManySessions, unusable } from "./errors.js";
-import type { ClaimTerms, SessionClaim, SessionRecord, Store } from "../store/repositories.js";
-import type { SessionFactory } from "./factory.js";
-import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
+import {
+  checkTeam,
+  claimRefused,
+  destroyed,
+  insufficientCredits,
+  soonestFreeSlot,
+  tooManySessions,
+  unusable,
+} from "./errors.js";
+import type { SessionRecord } from "../store/repositories.js";
 import { LiveSession, type SessionShape } from "./live-session.js";
 import type { SessionResources } from "./resources.js";
-import type { OpenProfile, ProfileRequest, ProfileService } from "../profiles/service.js";
-import type { SessionRegistry } from "./registry.js";
+import type { OpenProfile, ProfileRequest } from "../profiles/service.js";
+import type { AcquiredSession, SessionServiceDeps, StopResult } from "./types.js";
 
-/** Where live view tokens come from; the live view module implements it. */
-export interface LiveViewRegistrar {
-  register(sessionId: string, context: BrowserContext): { viewToken: string; controlToken: string };
-  unregister(sessionId: string): void;
-}
-
-/** A team's terms for browser sessions (limits, credits); the teams module sets them. */
-export interface SessionTerms {
-  /** What a new session of this team is held to, or undefined when nothing is. */
-  forNewSession(
-    teamId: string,
-    opts: { prompt: boolean; ttlMs: number },
-  ): Promise<ClaimTerms | undefined>;
-  /** Holds what a session needs once prompts run in it; refused with the figures if it can't. */
-  forPrompt(
-    session: LiveSession,
-  ): Promise<{ ok: true } | { ok: false; needed: number; available: number }>;
-}
-
-export interface SessionServiceDeps {
-  config: Pick<Config, "maxBrowserSessions" | "sessionTtlMs" | "sessionIdleTtlMs">;
-  store: Pick<Store, "scrapes">;
-  registry: SessionRegistry;
-  factory: SessionFactory;
-  lifetimes: SessionLifetimes;
-  liveview?: LiveViewRegistrar;
-  terms?: SessionTerms;
-  profiles?: ProfileService;
-}
+export type {
+  AcquiredSession,
+  LiveViewRegistrar,
+  SessionServiceDeps,
+  SessionTerms,
+  StopResult,
+} from "./types.js";
 
 /** A writer's hold on its profile outlasts its session's TTL by this much, for the final save. */
 const PROFILE_GRACE_MS = 60_000;
-
-/** What stopping a session reports. */
-export interface StopResult {
-  sessionDurationMs: number;
-  /** Its end as recorded; undefined when that could not be written (the next start settles it). */
-  ended: SessionEnded | undefined;
-}
-
-export interface AcquiredSession {
-  session: LiveSession;
-  viewToken: string;
-  controlToken: string;
-}
 
 /**
  * The way in to sessions: finds a scrape's live session or has one made (once, however many
@@ -341,7 +311,7 @@ export class SessionService {
     // `creating` already holds this very creation, hence ">" rather than ">=".
     const max = this.deps.config.maxBrowserSessions;
     if (this.live.size + this.creating.size > max) {
-      throw tooManySessions(max, this.freeSlotAt([...this.live.values()].map((a) => a.session)));
+      throw tooManySessions(max, soonestFreeSlot([...this.live.values()].map((a) => a.session)));
     }
     this.deps.factory.assertAvailable();
 
@@ -362,7 +332,13 @@ export class SessionService {
       },
       terms,
     );
-    if (claim.outcome !== "claimed") throw this.refusal(claim, teamId);
+    if (claim.outcome !== "claimed") {
+      throw claimRefused(claim, {
+        nodeId: this.deps.registry.nodeId,
+        ttlMs: this.deps.config.sessionTtlMs,
+        teamSessionsHere: this.list().filter((x) => x.teamId === teamId),
+      });
+    }
     const id = claim.record.id;
     let resources;
     try {
@@ -392,34 +368,6 @@ export class SessionService {
     this.deps.lifetimes.track(session);
     if (this.closed) await this.deps.lifetimes.end(session, "shutdown");
     return acquired;
-  }
-
-  /** Why a claim was refused, as the error the caller gets. */
-  private refusal(claim: Exclude<SessionClaim, { outcome: "claimed" }>, teamId: string): AppError {
-    switch (claim.outcome) {
-      case "taken":
-        return unusable(claim.record, this.deps.registry.nodeId);
-      case "credits":
-        return insufficientCredits(claim, "a browser session for its full TTL");
-      case "limit": {
-        const ttl = this.deps.config.sessionTtlMs;
-        const here = [...this.live.values()]
-          .map((a) => a.session)
-          .filter((s) => s.teamId === teamId);
-        const byTtl = Math.min(...claim.liveStartedAt.map((t) => t + ttl));
-        return tooManySessions(claim.limit, Math.min(byTtl, this.freeSlotAt(here)));
-      }
-    }
-  }
-
-  /** The soonest one of these sessions ends by itself (TTL, or idling while nothing runs). */
-  private freeSlotAt(sessions: LiveSession[]): number {
-    let soonest = Infinity;
-    for (const s of sessions) {
-      soonest = Math.min(soonest, s.expiresAt);
-      if (s.busy === 0) soonest = Math.min(soonest, s.lastUsedAt + s.shape.idleTtlMs);
-    }
-    return soonest;
   }
 
   private forget(s: LiveSession): void {

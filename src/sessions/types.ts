@@ -1,0 +1,51 @@
+import type { BrowserContext } from "playwright-core";
+import type { Config } from "../config/config.js";
+import type { ProfileService } from "../profiles/service.js";
+import type { ClaimTerms, Store } from "../store/repositories.js";
+import type { SessionFactory } from "./factory.js";
+import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
+import type { LiveSession } from "./live-session.js";
+import type { SessionRegistry } from "./registry.js";
+
+/** Where live view tokens come from; the live view module implements it. */
+export interface LiveViewRegistrar {
+  register(sessionId: string, context: BrowserContext): { viewToken: string; controlToken: string };
+  unregister(sessionId: string): void;
+}
+
+/** A team's terms for browser sessions (limits, credits); the teams module sets them. */
+export interface SessionTerms {
+  /** What a new session of this team is held to, or undefined when nothing is. */
+  forNewSession(
+    teamId: string,
+    opts: { prompt: boolean; ttlMs: number },
+  ): Promise<ClaimTerms | undefined>;
+  /** Holds what a session needs once prompts run in it; refused with the figures if it can't. */
+  forPrompt(
+    session: LiveSession,
+  ): Promise<{ ok: true } | { ok: false; needed: number; available: number }>;
+}
+
+export interface SessionServiceDeps {
+  config: Pick<Config, "maxBrowserSessions" | "sessionTtlMs" | "sessionIdleTtlMs">;
+  store: Pick<Store, "scrapes">;
+  registry: SessionRegistry;
+  factory: SessionFactory;
+  lifetimes: SessionLifetimes;
+  liveview?: LiveViewRegistrar;
+  terms?: SessionTerms;
+  profiles?: ProfileService;
+}
+
+/** What stopping a session reports. */
+export interface StopResult {
+  sessionDurationMs: number;
+  /** Its end as recorded; undefined when that could not be written (the next start settles it). */
+  ended: SessionEnded | undefined;
+}
+
+export interface AcquiredSession {
+  session: LiveSession;
+  viewToken: string;
+  controlToken: string;
+}
