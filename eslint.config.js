@@ -52,6 +52,7 @@ const DEPS = {
   agent: ["browser", "config"],
   teams: ["auth", "errors", "sessions", "store"],
   admin: ["config", "store", "teams"],
+  metrics: [],
   interact: ["agent", "errors", "sessions", "sandbox", "teams", "urls"],
   "browser-sessions": ["errors", "interact", "sessions", "store", "teams", "urls"],
 };

@@ -10,6 +10,7 @@ import { liveViewRoutes } from "./http/routes/liveview.js";
 import { interactRoutes } from "./http/routes/interact.js";
 import { teamRoutes } from "./http/routes/team.js";
 import { browserRoutes } from "./http/routes/browser.js";
+import { metricsRoutes } from "./http/routes/metrics.js";
 import type { Services } from "./services.js";
 import { UpgradeRegistry } from "./http/upgrade.js";
 
@@ -32,7 +33,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
     // Keep-alive sockets would otherwise hold close() open until the client drops them.
     forceCloseConnections: true,
   });
-  registerErrorHandler(app);
+  registerErrorHandler(app, (code) => services.metrics.errorAnswered(code));
   registerJsonBody(app);
   registerAuth(app, config, services.teams);
   app.register(healthRoutes, { services });
@@ -42,6 +43,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   app.register(interactRoutes, { services });
   app.register(teamRoutes, { services });
   app.register(browserRoutes, { services });
+  app.register(metricsRoutes, { services });
   // WebSocket endpoints (CDP proxy, live view) register here; one listener routes them.
   const upgrades = new UpgradeRegistry();
   app.decorate("upgrades", upgrades);

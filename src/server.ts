@@ -14,6 +14,7 @@ import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
 import { BrowserSessionService } from "./browser-sessions/service.js";
 import { ProfileService } from "./profiles/service.js";
+import { ServerMetrics } from "./metrics/metrics.js";
 import { AgentService } from "./agent/service.js";
 import {
   bashRuntime,
@@ -142,12 +143,21 @@ export async function startServer(
     log: sessionLog,
   });
   if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
+  // Levels are read when Prometheus asks; `sessions` and `cdp` exist by then.
+  const metrics = new ServerMetrics({
+    liveSessions: () => sessions.activeCount(),
+    warmPool: () => ({ ready: pool.readyCount, takes: pool.takes }),
+    cdpConnections: () => cdp.connectionCount,
+    liveViewViewers: () => liveview.stats().viewers,
+  });
+  lifetimes.onEnded((e) => metrics.sessionEnded(e.reason));
   const billing = new Billing({
     store,
     enabled: config.useDbAuthentication,
     sessionTtlMs: config.sessionTtlMs,
     defaultMaxSessions: config.teamMaxSessions,
     log: sessionLog,
+    onCharged: (kind, credits) => metrics.creditsCharged(kind, credits),
   });
   // Before the leftovers are ended below: their end is billed like any other.
   billing.listen(lifetimes);
@@ -170,6 +180,7 @@ export async function startServer(
     liveview,
     terms: billing,
     profiles,
+    onCreated: (s, ms) => metrics.sessionCreated(s.shape.kind, ms / 1000),
   });
   // No browser survives a restart, so neither does a session: later calls on them answer 410.
   const orphanedSessions = await lifetimes.recoverLeftovers();
@@ -184,17 +195,28 @@ export async function startServer(
     maxSteps: config.agentMaxSteps,
     snapshotTokens: config.agentSnapshotTokens,
   });
-  const interact = new InteractService(sessions, languageUnavailable, agent, billing);
+  const interact = new InteractService(sessions, languageUnavailable, agent, billing, (l, o, s) =>
+    metrics.interactRan(l, o, s),
+  );
   const services: Services = {
     config,
     store,
     files,
-    scrapes: new ScrapeService({ config, store, files, browser, credits: billing, profiles }),
+    scrapes: new ScrapeService({
+      config,
+      store,
+      files,
+      browser,
+      credits: billing,
+      profiles,
+      onDone: (outcome, seconds) => metrics.scrapeDone(outcome, seconds),
+    }),
     liveview,
     sessions,
     lifetimes,
     interact,
     browsers: new BrowserSessionService(sessions, interact, billing),
+    metrics,
     teams,
     billing,
     agent,

@@ -10,6 +10,7 @@ import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";
 import type { Language } from "./sandbox/index.js";
 import type { Billing } from "./teams/billing.js";
+import type { ServerMetrics } from "./metrics/metrics.js";
 import type { TeamService } from "./teams/service.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
@@ -23,6 +24,8 @@ export interface Services {
   /** Ends sessions; its onEnded is the one SessionEnded event. */
   lifetimes: SessionLifetimes;
   interact: InteractService;
+  /** Prometheus metrics (GET /metrics). */
+  metrics: ServerMetrics;
   /** Standalone browser sessions (/v2/browser). */
   browsers: BrowserSessionService;
   /** Teams and their API keys. */

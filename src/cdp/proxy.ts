@@ -31,6 +31,13 @@ export class CdpProxy {
     });
   }
 
+  /** Client connections open now, over every session. */
+  get connectionCount(): number {
+    let n = 0;
+    for (const set of this.open.values()) n += set.size;
+    return n;
+  }
+
   /** Upgrade handler for `/cdp/<token>`. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void => {
     const token = safeDecode(url.pathname.slice(CDP_PATH.length));

@@ -51,6 +51,7 @@ const envSchema = z.object({
     )
     .optional(),
   TEAM_MAX_SESSIONS: int(0, 100_000).default("5"),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ALLOW_PRIVATE_NETWORK: bool.optional(),
   PUBLIC_URL: z
     .string()
@@ -114,6 +115,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Concurrent sessions of a team that has no limit of its own (with authentication on). */
   readonly teamMaxSessions: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <it>`. */
+  readonly metricsToken: string | undefined;
   readonly allowPrivateNetwork: boolean;
   readonly publicUrl: string | undefined;
   readonly maxBrowserSessions: number;
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     useDbAuthentication: e.USE_DB_AUTHENTICATION,
     databaseUrl: e.DATABASE_URL,
     teamMaxSessions: e.TEAM_MAX_SESSIONS,
+    metricsToken: e.METRICS_TOKEN,
     // Open by default only while nobody has to authenticate, as on a developer's laptop.
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),

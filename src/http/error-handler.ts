@@ -17,8 +17,10 @@ export const BAD_PATH =
   "Bad Request: the URL's path is malformed (e.g. a broken percent-encoding).";
 
 /** Maps every thrown error to one JSON shape; internals of a 5xx are logged, never sent. */
-export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler(sendError);
+export function registerErrorHandler(app: FastifyInstance, onError?: (code: string) => void): void {
+  app.setErrorHandler((err: FastifyError | AppError | ZodError, req, reply) => {
+    onError?.(sendError(err, req, reply));
+  });
 
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({
@@ -41,11 +43,12 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
   );
 }
 
+/** Sends the error in our shape; returns the code it was sent with. */
 function sendError(
   err: FastifyError | AppError | ZodError,
   req: FastifyRequest,
   reply: FastifyReply,
-): void {
+): string {
   let status: number;
   let body: ErrorBody;
   // A schema parsed outside parseBody still answers like every other bad request.
@@ -68,4 +71,5 @@ function sendError(
   }
   if (status >= 500) req.log.error({ err }, "request failed");
   void reply.status(status).send(body);
+  return body.code;
 }

@@ -14,6 +14,8 @@ export class InteractService {
     private readonly languageUnavailable: (language: Language) => string | undefined,
     private readonly agent: AgentService,
     private readonly billing: Billing,
+    /** Told of every run: its language ("prompt" for the agent), outcome and seconds. */
+    private readonly onRun?: (language: string, outcome: string, seconds: number) => void,
   ) {}
 
   async interact(
@@ -45,6 +47,23 @@ export class InteractService {
 
   /** Runs the code or prompt in a live session; the interact response. */
   async run(
+    acquired: AcquiredSession,
+    req: Pick<InteractRequest, "code" | "prompt" | "language" | "timeout">,
+    baseUrl: string,
+  ): Promise<InteractResponse> {
+    const began = Date.now();
+    const language = req.prompt !== undefined ? "prompt" : req.language;
+    let outcome = "error";
+    try {
+      const res = await this.runIn(acquired, req, baseUrl);
+      outcome = res.success ? "ok" : res.killed ? "timeout" : "failed";
+      return res;
+    } finally {
+      this.onRun?.(language, outcome, (Date.now() - began) / 1000);
+    }
+  }
+
+  private async runIn(
     acquired: AcquiredSession,
     req: Pick<InteractRequest, "code" | "prompt" | "language" | "timeout">,
     baseUrl: string,

@@ -38,6 +38,8 @@ export interface ScrapeServiceDeps {
   credits?: ScrapeCredits;
   /** Named browser profiles (`profile` on a scrape). */
   profiles?: ProfileService;
+  /** Told of every scrape: "ok" or its error code, and how long it took. */
+  onDone?: (outcome: string, seconds: number) => void;
 }
 
 export interface ScrapeOptions {
@@ -59,6 +61,25 @@ export class ScrapeService {
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
+    const began = Date.now();
+    let outcome = "error";
+    try {
+      const doc = await this.scrapeOnce(teamId, req, opts);
+      outcome = "ok";
+      return doc;
+    } catch (err) {
+      if (err instanceof AppError) outcome = err.code;
+      throw err;
+    } finally {
+      this.deps.onDone?.(outcome, (Date.now() - began) / 1000);
+    }
+  }
+
+  private async scrapeOnce(
+    teamId: string,
+    req: ScrapeRequest,
+    opts: ScrapeOptions,
+  ): Promise<ScrapeDocument> {
     const scrapeId = randomUUID();
     // Before the charge: a profile another writer holds (409) costs nothing.
     const profile = await this.openProfile(teamId, scrapeId, req);

@@ -308,6 +308,7 @@ export class SessionService {
     profile?: OpenProfile;
     start: () => Promise<SessionResources>;
   }): Promise<AcquiredSession> {
+    const began = Date.now();
     // `creating` already holds this very creation, hence ">" rather than ">=".
     const max = this.deps.config.maxBrowserSessions;
     if (this.live.size + this.creating.size > max) {
@@ -366,6 +367,7 @@ export class SessionService {
     this.live.set(o.key, acquired);
     this.byCdpToken.set(hashToken(session.cdpToken), session);
     this.deps.lifetimes.track(session);
+    this.deps.onCreated?.(session, Date.now() - began);
     if (this.closed) await this.deps.lifetimes.end(session, "shutdown");
     return acquired;
   }

@@ -35,6 +35,8 @@ export interface SessionServiceDeps {
   liveview?: LiveViewRegistrar;
   terms?: SessionTerms;
   profiles?: ProfileService;
+  /** Told of every session made, with how long making it took. */
+  onCreated?: (session: LiveSession, ms: number) => void;
 }
 
 /** What stopping a session reports. */

@@ -9,6 +9,8 @@ export class WarmPool {
   private filling = 0;
   private readonly starting = new Set<Promise<unknown>>();
   private closed = false;
+  /** Takes answered from a ready entry, and those that had to start one. */
+  readonly takes = { hit: 0, miss: 0 };
 
   constructor(
     private readonly size: number,
@@ -24,7 +26,13 @@ export class WarmPool {
       void entry.release();
     }
     this.fill();
+    this.takes[entry ? "hit" : "miss"]++;
     return entry ?? this.create();
+  }
+
+  /** Entries ready now. */
+  get readyCount(): number {
+    return this.ready.length;
   }
 
   /** Starts entries until size are ready or starting. */

@@ -12,6 +12,8 @@ export interface BillingDeps {
   /** Concurrent sessions of a team without a limit of its own (TEAM_MAX_SESSIONS). */
   defaultMaxSessions: number;
   log: { warn(obj: object, msg: string): void };
+  /** Told of credits taken: a scrape's, and each session's once. */
+  onCharged?: (kind: "scrape" | "session", credits: number) => void;
 }
 
 /**
@@ -75,6 +77,7 @@ export class Billing implements SessionTerms {
       note: "scrape",
       at: Date.now(),
     });
+    if (res.ok) this.deps.onCharged?.("scrape", RATES.scrape);
     if (!res.ok) {
       throw new AppError(
         "PAYMENT_REQUIRED",
@@ -123,9 +126,17 @@ export class Billing implements SessionTerms {
   /** Settles every session as it ends; a failure is logged and settled at the next start. */
   listen(lifetimes: { onEnded(cb: (e: SessionEnded) => void): void }): void {
     lifetimes.onEnded((e) => {
-      const run = this.settle(e).catch((err: unknown) => {
-        this.deps.log.warn({ err, sessionId: e.sessionId }, "could not settle a session's credits");
-      });
+      const run = this.settle(e).then(
+        (credits) => {
+          if (this.deps.enabled) this.deps.onCharged?.("session", credits);
+        },
+        (err: unknown) => {
+          this.deps.log.warn(
+            { err, sessionId: e.sessionId },
+            "could not settle a session's credits",
+          );
+        },
+      );
       this.settling.add(run);
       void run.finally(() => this.settling.delete(run));
     });
