@@ -217,6 +217,18 @@ export async function startServer(
     interact,
     browsers: new BrowserSessionService(sessions, interact, billing),
     metrics,
+    health: {
+      chromium: () => {
+        try {
+          chromiumPath();
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+      sandbox: sandboxMode ?? "unavailable",
+      pool: () => ({ ready: pool.readyCount, size: sandboxMode ? config.browserPoolSize : 0 }),
+    },
     teams,
     billing,
     agent,

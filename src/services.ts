@@ -11,6 +11,7 @@ import type { SessionService } from "./sessions/service.js";
 import type { Language } from "./sandbox/index.js";
 import type { Billing } from "./teams/billing.js";
 import type { ServerMetrics } from "./metrics/metrics.js";
+import type { HealthSources } from "./health/checks.js";
 import type { TeamService } from "./teams/service.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
@@ -24,6 +25,8 @@ export interface Services {
   /** Ends sessions; its onEnded is the one SessionEnded event. */
   lifetimes: SessionLifetimes;
   interact: InteractService;
+  /** What /health looks at besides the disk and the database. */
+  health: HealthSources;
   /** Prometheus metrics (GET /metrics). */
   metrics: ServerMetrics;
   /** Standalone browser sessions (/v2/browser). */

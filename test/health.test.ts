@@ -17,6 +17,38 @@ test("GET /health answers 200 once the server is up", async () => {
   });
 });
 
+test("liveness and readiness: /health/live and /health/ready; /health has every check", async () => {
+  const live = await fetch(`${server.url}/health/live`);
+  expect(live.status).toBe(200);
+  expect(await live.json()).toEqual({ status: "ok" });
+  const ready = await fetch(`${server.url}/health/ready`);
+  expect(ready.status).toBe(200);
+  expect(await ready.json()).toEqual({ ready: true });
+  const full = (await (await fetch(`${server.url}/health`)).json()) as any;
+  expect(full.checks).toMatchObject({
+    database: { ok: true, writable: true },
+    chromium: { ok: true },
+    sandbox: { ok: true, mode: "bwrap" },
+    pool: { ok: true, ready: expect.any(Number), size: expect.any(Number) },
+  });
+});
+
+test("not ready names what is wrong: no Chromium is a 503 on /health/ready, live stays 200", async () => {
+  const broken = await startTestServer({ CHROMIUM_PATH: "/nonexistent/chromium" });
+  try {
+    const ready = await fetch(`${broken.url}/health/ready`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as any;
+    expect(body.ready).toBe(false);
+    expect(Object.keys(body.failing)).toEqual(["chromium"]);
+    expect(body.failing.chromium.error).toMatch(/nonexistent|Chromium/);
+    expect((await fetch(`${broken.url}/health/live`)).status).toBe(200);
+    expect((await fetch(`${broken.url}/health`)).status).toBe(503);
+  } finally {
+    await broken.close();
+  }
+});
+
 test("unknown routes answer a JSON 404", async () => {
   const res = await fetch(`${server.url}/v2/nope`);
   expect(res.status).toBe(404);

@@ -10,7 +10,21 @@ export interface DiskCheck {
 
 export interface HealthChecks {
   disk: DiskCheck;
-  database: { ok: boolean };
+  /** Answers a query, and takes a write. */
+  database: { ok: boolean; writable?: boolean };
+  /** A Chromium binary is there to launch. */
+  chromium: { ok: boolean; error?: string };
+  /** User code can run isolated (bwrap), or unisolated by the operator's choice (none). */
+  sandbox: { ok: boolean; mode: string };
+  /** Warm browsers waiting (informational: an empty pool only makes a first call slower). */
+  pool: { ok: true; ready: number; size: number };
+}
+
+/** What the health checks look at besides the disk and the database. */
+export interface HealthSources {
+  chromium(): string | undefined;
+  sandbox: string;
+  pool(): { ready: number; size: number };
 }
 
 /** Free space in dir against the configured floor. Every scrape writes there. */
@@ -24,13 +38,20 @@ export function checkDisk(dir: string, minFreeBytes: number): DiskCheck {
   }
 }
 
-/** Whether the database answers a trivial query. */
-export async function checkDatabase(store: Pick<Store, "ping">): Promise<{ ok: boolean }> {
+/** Whether the database answers a trivial query and takes a small write. */
+export async function checkDatabase(
+  store: Pick<Store, "ping" | "cache">,
+): Promise<{ ok: boolean; writable?: boolean }> {
   try {
     await store.ping();
-    return { ok: true };
   } catch {
     return { ok: false };
+  }
+  try {
+    await store.cache.put("health:write-probe", { at: Date.now() });
+    return { ok: true, writable: true };
+  } catch {
+    return { ok: false, writable: false };
   }
 }
 
@@ -38,11 +59,16 @@ export async function checkDatabase(store: Pick<Store, "ping">): Promise<{ ok: b
 export async function runHealthChecks(deps: {
   dataDir: string;
   minFreeDiskBytes: number;
-  store: Pick<Store, "ping">;
+  store: Pick<Store, "ping" | "cache">;
+  sources: HealthSources;
 }): Promise<{ healthy: boolean; checks: HealthChecks }> {
+  const chromiumError = deps.sources.chromium();
   const checks: HealthChecks = {
     disk: checkDisk(deps.dataDir, deps.minFreeDiskBytes),
     database: await checkDatabase(deps.store),
+    chromium: chromiumError ? { ok: false, error: chromiumError } : { ok: true },
+    sandbox: { ok: deps.sources.sandbox !== "unavailable", mode: deps.sources.sandbox },
+    pool: { ok: true, ...deps.sources.pool() },
   };
   return { healthy: Object.values(checks).every((c) => c.ok), checks };
 }

@@ -30,13 +30,29 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
   app,
   { services },
 ) => {
+  const check = () =>
+    runHealthChecks({
+      dataDir: services.config.dataDir,
+      minFreeDiskBytes: services.config.minFreeDiskBytes,
+      store: services.store,
+      sources: services.health,
+    });
+
+  /** Liveness: the process answers. Nothing else is checked, so a restart is never asked for. */
+  app.get("/health/live", async () => ({ status: "ok" }));
+
+  /** Readiness: every check passes; 503 naming the ones that do not. */
+  app.get("/health/ready", async (_req, reply) => {
+    const { healthy, checks } = await check();
+    const failing = Object.fromEntries(Object.entries(checks).filter(([, c]) => !c.ok));
+    return reply
+      .status(healthy ? 200 : 503)
+      .send(healthy ? { ready: true } : { ready: false, failing });
+  });
+
   app.get("/health", async (_req, reply) => {
     const { config } = services;
-    const { healthy, checks } = await runHealthChecks({
-      dataDir: config.dataDir,
-      minFreeDiskBytes: config.minFreeDiskBytes,
-      store: services.store,
-    });
+    const { healthy, checks } = await check();
     return reply.status(healthy ? 200 : 503).send({
       success: healthy,
       status: healthy ? "ok" : "degraded",
