@@ -68,7 +68,11 @@ test("with no usable Chromium, scrape and interact answer 503 and say what to in
     const res = await interact(server.url, id, { code: "1" });
     expect(res.status).toBe(503);
     expect(res.body.code).toBe("BROWSER_UNAVAILABLE");
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    // The server still answers, and its health says why it cannot work.
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as any).checks.chromium.ok).toBe(false);
+    expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
   } finally {
     await server.close();
   }
