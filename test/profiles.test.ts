@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { startFixtureSite } from "./helpers/fixture-site.js";
 import { closeAll, startTestServer, type TestServer, waitFor } from "./helpers/server.js";
-import { makeTeam } from "./helpers/team-client.js";
+import { makeTeam, teamClient } from "./helpers/team-client.js";
 
 let site: FixtureSite;
 beforeAll(async () => {
@@ -11,30 +11,7 @@ beforeAll(async () => {
 afterAll(() => closeAll(site));
 
 /** /v2/browser calls as one team (a key), or with none while authentication is off. */
-function browserApi(server: TestServer, key?: string) {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const headers: Record<string, string> = {};
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as any };
-  };
-  return {
-    create: (body: Record<string, unknown>) => call("POST", "/v2/browser", body),
-    node: async (id: string, code: string) => {
-      const res = await call("POST", `/v2/browser/${id}/execute`, { code, language: "node" });
-      if (res.status !== 200 || !res.body.success) {
-        throw new Error(`execute: ${res.status} ${JSON.stringify(res.body)}`);
-      }
-      return res.body.result as string;
-    },
-    stop: (id: string) => call("DELETE", `/v2/browser/${id}`),
-  };
-}
+const browserApi = (server: TestServer, key?: string) => teamClient(server, key).browser;
 
 /** Logs in through the fixture's form (an HttpOnly cookie) and leaves local and IndexedDB data. */
 const LOG_IN = (site: string) => `

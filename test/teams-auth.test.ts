@@ -139,33 +139,18 @@ test("the official SDK works with a team's key, and is told 401 without one", as
 test("a team's standalone browser sessions are its own: 403 to others, absent from their list", async () => {
   const a = await makeTeam(server, "auth-browser-a", 100);
   const b = await makeTeam(server, "auth-browser-b", 100);
-  const call = async (key: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const created = await call(a.key, "POST", "/v2/browser", { ttl: 60 });
+  const [ba, bb] = [teamClient(server, a.key).browser, teamClient(server, b.key).browser];
+  const created = await ba.create({ ttl: 60 });
   expect(created.status).toBe(200);
   const id = created.body.id;
   // Held for its own TTL: 60 s at 2/min.
   expect((await server.services.store.credits.balance(a.id)).reserved).toBe(2);
-  const exec = await call(b.key, "POST", `/v2/browser/${id}/execute`, {
-    code: "1",
-    language: "node",
-  });
+  const exec = await bb.execute(id, { code: "1", language: "node" });
   expect(exec).toMatchObject({ status: 403, body: { error: "Forbidden." } });
-  expect((await call(b.key, "DELETE", `/v2/browser/${id}`)).status).toBe(403);
-  expect((await call(b.key, "GET", "/v2/browser")).body.sessions).toEqual([]);
-  expect((await call(a.key, "GET", "/v2/browser")).body.sessions.map((s: any) => s.id)).toEqual([
-    id,
-  ]);
-  const stopped = await call(a.key, "DELETE", `/v2/browser/${id}`);
+  expect((await bb.stop(id)).status).toBe(403);
+  expect((await bb.list()).body.sessions).toEqual([]);
+  expect((await ba.list()).body.sessions.map((s: any) => s.id)).toEqual([id]);
+  const stopped = await ba.stop(id);
   expect(stopped).toMatchObject({ status: 200, body: { creditsBilled: 2 } });
   expect(await server.services.store.credits.balance(a.id)).toEqual({ available: 98, reserved: 0 });
 });

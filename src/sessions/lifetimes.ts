@@ -1,5 +1,6 @@
 import type { LiveSession, EndReason } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
+import type { SessionRecord } from "../store/repositories.js";
 
 /** Why a session ended, including the one only a restart can find out. */
 export type SessionEndReason = EndReason | "server_restarted";
@@ -18,6 +19,20 @@ export interface SessionEnded {
   usedPrompt: boolean;
   /** Its TTL: what it could have lived at most (billing never counts past it). */
   ttlMs: number;
+}
+
+/** The end a session's record tells (an ended row, or one a restart has just ended). */
+export function endedFromRecord(r: SessionRecord, defaultTtlMs: number): SessionEnded {
+  return {
+    sessionId: r.id,
+    scrapeId: r.scrapeId,
+    teamId: r.teamId,
+    reason: (r.destroyReason ?? "stopped") as SessionEndReason,
+    startedAt: r.createdAt,
+    endedAt: r.destroyedAt ?? r.createdAt,
+    usedPrompt: r.usedPrompt,
+    ttlMs: r.ttlMs ?? defaultTtlMs,
+  };
 }
 
 export interface LifetimesOptions {
@@ -103,18 +118,7 @@ export class SessionLifetimes {
    */
   async recoverLeftovers(): Promise<number> {
     const left = await this.opts.registry.endLeftovers("server_restarted");
-    for (const r of left) {
-      this.emit({
-        sessionId: r.id,
-        scrapeId: r.scrapeId,
-        teamId: r.teamId,
-        reason: "server_restarted",
-        startedAt: r.createdAt,
-        endedAt: r.destroyedAt ?? r.createdAt,
-        usedPrompt: r.usedPrompt,
-        ttlMs: r.ttlMs ?? this.opts.ttlMs,
-      });
-    }
+    for (const r of left) this.emit(endedFromRecord(r, this.opts.ttlMs));
     return left.length;
   }
 

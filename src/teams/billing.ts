@@ -1,7 +1,7 @@
 import { AppError, MESSAGES } from "../errors/app-error.js";
-import type { SessionEnded } from "../sessions/lifetimes.js";
+import { endedFromRecord, type SessionEnded } from "../sessions/lifetimes.js";
 import type { SessionTerms } from "../sessions/service.js";
-import type { Balance, ClaimTerms, SessionRecord, Store } from "../store/repositories.js";
+import type { Balance, ClaimTerms, Store } from "../store/repositories.js";
 import { RATES, sessionCredits } from "./rates.js";
 
 export interface BillingDeps {
@@ -22,8 +22,11 @@ export interface BillingDeps {
  * authentication) nothing is taken, and what would be billed is still reported.
  */
 export class Billing implements SessionTerms {
-  /** Settlements under way, so a shutdown can let them finish before the store closes. */
-  private readonly settling = new Set<Promise<unknown>>();
+  /**
+   * Settlements under way, by session: a DELETE joins the one its session's end started, and a
+   * shutdown lets them finish before the store closes.
+   */
+  private readonly settling = new Map<string, Promise<number>>();
 
   constructor(private readonly deps: BillingDeps) {}
 
@@ -104,15 +107,23 @@ export class Billing implements SessionTerms {
    * Settles an ended session and returns what it was billed. Safe to call more than once and
    * from several places at a time: the ledger takes the charge once.
    */
-  async settle(e: SessionEnded): Promise<number> {
+  settle(e: SessionEnded): Promise<number> {
     const charge = sessionCredits(Math.min(e.endedAt - e.startedAt, e.ttlMs), e.usedPrompt);
-    if (!this.deps.enabled) return charge;
-    return this.deps.store.credits.settle({
+    if (!this.deps.enabled) return Promise.resolve(charge);
+    const pending = this.settling.get(e.sessionId);
+    if (pending) return pending;
+    const run = this.deps.store.credits.settle({
       teamId: e.teamId,
       sessionId: e.sessionId,
       charge,
       at: Date.now(),
     });
+    this.settling.set(e.sessionId, run);
+    void run.then(
+      () => this.settling.delete(e.sessionId),
+      () => this.settling.delete(e.sessionId),
+    );
+    return run;
   }
 
   /** Settles sessions whose end was recorded but whose settling never happened (a crash). */
@@ -126,7 +137,7 @@ export class Billing implements SessionTerms {
   /** Settles every session as it ends; a failure is logged and settled at the next start. */
   listen(lifetimes: { onEnded(cb: (e: SessionEnded) => void): void }): void {
     lifetimes.onEnded((e) => {
-      const run = this.settle(e).then(
+      void this.settle(e).then(
         (credits) => {
           if (this.deps.enabled) this.deps.onCharged?.("session", credits);
         },
@@ -137,26 +148,11 @@ export class Billing implements SessionTerms {
           );
         },
       );
-      this.settling.add(run);
-      void run.finally(() => this.settling.delete(run));
     });
   }
 
   /** Resolves once every settlement started so far has finished. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.settling]);
+    await Promise.allSettled([...this.settling.values()]);
   }
-}
-
-function endedFromRecord(r: SessionRecord, defaultTtlMs: number): SessionEnded {
-  return {
-    sessionId: r.id,
-    scrapeId: r.scrapeId,
-    teamId: r.teamId,
-    reason: (r.destroyReason ?? "stopped") as SessionEnded["reason"],
-    startedAt: r.createdAt,
-    endedAt: r.destroyedAt ?? r.createdAt,
-    usedPrompt: r.usedPrompt,
-    ttlMs: r.ttlMs ?? defaultTtlMs,
-  };
 }

@@ -36,6 +36,22 @@ export function teamClient(server: { url: string }, key?: string) {
       call("POST", `/v2/scrape/${id}/interact`, body),
     stop: (id: string) => call("DELETE", `/v2/scrape/${id}/interact`),
     credits: () => call("GET", "/v2/team/credit-usage"),
+    /** The standalone browser API. */
+    browser: {
+      create: (body: Record<string, unknown> = {}) => call("POST", "/v2/browser", body),
+      execute: (id: string, body: Record<string, unknown>) =>
+        call("POST", `/v2/browser/${id}/execute`, body),
+      /** Runs node code and returns its result, failing loudly otherwise. */
+      async node(id: string, code: string): Promise<string> {
+        const res = await call("POST", `/v2/browser/${id}/execute`, { code, language: "node" });
+        if (res.status !== 200 || !res.body.success) {
+          throw new Error(`execute: ${res.status} ${JSON.stringify(res.body)}`);
+        }
+        return res.body.result as string;
+      },
+      list: (query = "") => call("GET", `/v2/browser${query}`),
+      stop: (id: string) => call("DELETE", `/v2/browser/${id}`),
+    },
   };
 }
 

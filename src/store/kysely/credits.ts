@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, LedgerTable } from "../schema.js";
 import type { Balance, CreditRepository, LedgerEntry, SessionRecord } from "../repositories.js";
 import {
@@ -9,6 +9,18 @@ import {
   sessionRef,
 } from "./ledger-ops.js";
 import { toSessionRecord } from "./sessions.js";
+
+/**
+ * The refund of the session in column `session`, if it was refunded (settled or released):
+ * from then on its reservations hold nothing.
+ */
+function refundOf(db: Kysely<Database>, session: "s.id" | "l.session_id") {
+  return db
+    .selectFrom("ledger as refund")
+    .select("refund.id")
+    .where("refund.kind", "=", "refund")
+    .whereRef("refund.session_id", "=", sql.ref<string>(session));
+}
 
 function toEntry(row: LedgerTable): LedgerEntry {
   return {
@@ -192,16 +204,7 @@ export class KyselyCreditRepository implements CreditRepository {
             .where("l.kind", "=", "reservation"),
         ),
       )
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("ledger as l")
-              .select("l.id")
-              .whereRef("l.session_id", "=", "s.id")
-              .where("l.kind", "=", "refund"),
-          ),
-        ),
-      )
+      .where(({ not, exists }) => not(exists(refundOf(this.db, "s.id"))))
       .execute();
     return rows.map(toSessionRecord);
   }
@@ -213,16 +216,7 @@ export class KyselyCreditRepository implements CreditRepository {
       .select((eb) => eb.fn.sum<number | string | null>("l.amount").as("total"))
       .where("l.team_id", "=", teamId)
       .where("l.kind", "=", "reservation")
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("ledger as r")
-              .select("r.id")
-              .whereRef("r.session_id", "=", "l.session_id")
-              .where("r.kind", "=", "refund"),
-          ),
-        ),
-      )
+      .where(({ not, exists }) => not(exists(refundOf(this.db, "l.session_id"))))
       .executeTakeFirst();
     return { available, reserved: 0 - Number(open?.total ?? 0) };
   }
