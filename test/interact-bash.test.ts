@@ -46,7 +46,7 @@ describe("bash in a live session", () => {
 
   test("agent-browser is on PATH and attached to the session's browser, with no flags", async () => {
     const res = await sh("agent-browser get title && agent-browser get url");
-    expect(res.success).toBe(true);
+    expect(res.success, JSON.stringify(res)).toBe(true);
     expect(res.stdout).toBe(`Fixture Home\n${site.url}/\n`);
   });
 
@@ -79,7 +79,7 @@ describe("bash in a live session", () => {
     expect(res).toMatchObject({ success: false, killed: true, exitCode: 124 });
     expect(res.error).toMatch(/timed out/i);
     const next = await sh("agent-browser get title");
-    expect(next.stdout).toBe("Fixture Home\n");
+    expect(next.stdout, JSON.stringify(next)).toBe("Fixture Home\n");
   });
 
   test("output is bounded and marked truncated", async () => {
@@ -104,7 +104,7 @@ describe("bash in a live session", () => {
   test("the official SDK's interact works unchanged with language bash", async () => {
     const app = new Firecrawl({ apiKey: "fc-test", apiUrl: server.url });
     const res = await app.interact(id, { code: "agent-browser get title", language: "bash" });
-    expect(res.success).toBe(true);
+    expect(res.success, JSON.stringify(res)).toBe(true);
     expect(res.stdout).toBe("Fixture Home\n");
   });
 });
@@ -145,7 +145,7 @@ describe("bash sandbox: the node sandbox's probes, from bash", () => {
 agent-browser get url`,
       60,
     );
-    expect(res.success).toBe(true);
+    expect(res.success, JSON.stringify(res)).toBe(true);
     expect(res.stdout).not.toContain("reached");
     expect(res.stdout).toBe(`${site.url}/\n`);
   });
