@@ -55,6 +55,7 @@ const DEPS = {
   metrics: [],
   interact: ["agent", "errors", "sessions", "sandbox", "teams", "urls"],
   "browser-sessions": ["errors", "interact", "sessions", "store", "teams", "urls"],
+  dashboard: ["sessions", "store", "urls"],
 };
 const FOLDERS = Object.keys(DEPS);
 /** Domain folders: everything but the HTTP layer. */

@@ -11,6 +11,8 @@ import { interactRoutes } from "./http/routes/interact.js";
 import { teamRoutes } from "./http/routes/team.js";
 import { browserRoutes } from "./http/routes/browser.js";
 import { metricsRoutes } from "./http/routes/metrics.js";
+import { sessionRoutes } from "./http/routes/sessions.js";
+import { dashboardRoutes } from "./http/routes/dashboard.js";
 import type { Services } from "./services.js";
 import { UpgradeRegistry } from "./http/upgrade.js";
 
@@ -44,6 +46,8 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   app.register(teamRoutes, { services });
   app.register(browserRoutes, { services });
   app.register(metricsRoutes, { services });
+  app.register(sessionRoutes, { services });
+  app.register(dashboardRoutes);
   // WebSocket endpoints (CDP proxy, live view) register here; one listener routes them.
   const upgrades = new UpgradeRegistry();
   app.decorate("upgrades", upgrades);

@@ -59,7 +59,11 @@ export class BrowserSessionService {
 
   async list(teamId: string, status: "active" | "destroyed" | undefined, baseUrl: string) {
     const which = status === "active" ? "live" : (status ?? "all");
-    const found = await this.sessions.listBrowsers(teamId, which);
+    const found = await this.sessions.listOfTeam(teamId, {
+      kind: "browser",
+      status: which,
+      limit: 100,
+    });
     return { success: true, sessions: found.map((f) => listing(f.record, f.live, baseUrl)) };
   }
 

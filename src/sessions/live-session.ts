@@ -47,6 +47,7 @@ export class LiveSession {
   /** The named profile it started from; saved back (if it writes) as it ends. */
   profile: OpenProfile | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly languagesRun = new Set<Language>();
   private readonly ended = new AbortController();
   private readonly endHooks: (() => void)[] = [];
 
@@ -68,9 +69,14 @@ export class LiveSession {
     return this.endedBy === undefined;
   }
 
-  /** Languages whose worker has started in this session. */
+  /** The address of the newest tab still open (the one the live view shows), for listings. */
+  get currentUrl(): string | undefined {
+    return this.resources.context.pages().at(-1)?.url();
+  }
+
+  /** Languages that have run code here, in the order first used. */
   get languages(): Language[] {
-    return this.resources.sandbox.languages();
+    return [...this.languagesRun];
   }
 
   /** Serves a client's CDP WebSocket (cdpUrl) as one more connection to this session's browser. */
@@ -82,6 +88,7 @@ export class LiveSession {
 
   /** Runs code in the language's worker (started on first use), after every earlier call. */
   exec(language: Language, code: string, timeoutMs: number): Promise<ExecResult> {
+    this.languagesRun.add(language);
     return this.enqueue(async () => {
       let worker;
       try {

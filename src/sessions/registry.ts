@@ -4,7 +4,7 @@ import type {
   ClaimTerms,
   SessionClaim,
   SessionClaimRequest,
-  SessionKind,
+  SessionQuery,
   SessionRecord,
   SessionRepository,
 } from "../store/repositories.js";
@@ -44,14 +44,9 @@ export class SessionRegistry {
     return this.repo.release(id, Date.now());
   }
 
-  /** The team's sessions of a kind, newest first (at most `limit`). */
-  list(
-    teamId: string,
-    kind: SessionKind,
-    status: "live" | "destroyed" | "all",
-    limit = 100,
-  ): Promise<SessionRecord[]> {
-    return this.repo.listOfTeam(teamId, kind, status, limit);
+  /** The team's sessions, newest first, as the query asks. */
+  list(teamId: string, query: SessionQuery): Promise<SessionRecord[]> {
+    return this.repo.listOfTeam(teamId, query);
   }
 
   /** The team's sessions still starting or active, on every node. */

@@ -11,14 +11,15 @@ import {
   tooManySessions,
   unusable,
 } from "./errors.js";
-import type { SessionRecord } from "../store/repositories.js";
+import type { SessionQuery } from "../store/repositories.js";
 import { LiveSession, type SessionShape } from "./live-session.js";
 import type { SessionResources } from "./resources.js";
 import type { OpenProfile, ProfileRequest } from "../profiles/service.js";
-import type { AcquiredSession, SessionServiceDeps, StopResult } from "./types.js";
+import type { AcquiredSession, ListedSession, SessionServiceDeps, StopResult } from "./types.js";
 
 export type {
   AcquiredSession,
+  ListedSession,
   LiveViewRegistrar,
   SessionServiceDeps,
   SessionTerms,
@@ -202,14 +203,11 @@ export class SessionService {
     throw await this.browserGone(id, teamId);
   }
 
-  /** The team's standalone browser sessions as recorded, with the live ones of this node. */
-  async listBrowsers(
-    teamId: string,
-    status: "live" | "destroyed" | "all",
-  ): Promise<{ record: SessionRecord; live: AcquiredSession | undefined }[]> {
-    const records = await this.deps.registry.list(teamId, "browser", status);
+  /** The team's sessions as recorded, each with its live session if this node holds it. */
+  async listOfTeam(teamId: string, query: SessionQuery): Promise<ListedSession[]> {
+    const records = await this.deps.registry.list(teamId, query);
     return records.map((record) => {
-      const live = this.live.get(record.id);
+      const live = this.live.get(record.scrapeId);
       return { record, live: live?.session.alive ? live : undefined };
     });
   }

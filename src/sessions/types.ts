@@ -1,7 +1,7 @@
 import type { BrowserContext } from "playwright-core";
 import type { Config } from "../config/config.js";
 import type { ProfileService } from "../profiles/service.js";
-import type { ClaimTerms, Store } from "../store/repositories.js";
+import type { ClaimTerms, SessionRecord, Store } from "../store/repositories.js";
 import type { SessionFactory } from "./factory.js";
 import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import type { LiveSession } from "./live-session.js";
@@ -50,4 +50,10 @@ export interface AcquiredSession {
   session: LiveSession;
   viewToken: string;
   controlToken: string;
+}
+
+/** A session as recorded, with its live session when this node holds it. */
+export interface ListedSession {
+  record: SessionRecord;
+  live: AcquiredSession | undefined;
 }

@@ -148,13 +148,18 @@ export interface SessionRepository {
   markUsedPrompt(id: string): Promise<void>;
   /** A team's sessions still starting or active, on any node. */
   liveOfTeam(teamId: string): Promise<SessionRecord[]>;
-  /** A team's sessions of one kind, newest first, live or ended as asked. */
-  listOfTeam(
-    teamId: string,
-    kind: SessionKind,
-    status: "live" | "destroyed" | "all",
-    limit: number,
-  ): Promise<SessionRecord[]>;
+  /** A team's sessions, newest first, as the query asks. */
+  listOfTeam(teamId: string, query: SessionQuery): Promise<SessionRecord[]>;
+}
+
+/** Which of a team's sessions a listing wants. */
+export interface SessionQuery {
+  /** One kind, or both when absent. */
+  kind?: SessionKind;
+  status: "live" | "destroyed" | "all";
+  limit: number;
+  /** Leave out sessions that ended before this time (ms since the epoch). */
+  endedSince?: number;
 }
 
 export interface TeamRepository {

@@ -4,7 +4,7 @@ import type {
   ClaimTerms,
   SessionClaim,
   SessionClaimRequest,
-  SessionKind,
+  SessionQuery,
   SessionRecord,
   SessionRepository,
 } from "../repositories.js";
@@ -225,19 +225,17 @@ export class KyselySessionRepository implements SessionRepository {
     return rows.map(toSessionRecord);
   }
 
-  async listOfTeam(
-    teamId: string,
-    kind: SessionKind,
-    status: "live" | "destroyed" | "all",
-    limit: number,
-  ): Promise<SessionRecord[]> {
-    let q = this.db
-      .selectFrom("sessions")
-      .selectAll()
-      .where("team_id", "=", teamId)
-      .where("kind", "=", kind);
+  async listOfTeam(teamId: string, query: SessionQuery): Promise<SessionRecord[]> {
+    const { kind, status, limit, endedSince } = query;
+    let q = this.db.selectFrom("sessions").selectAll().where("team_id", "=", teamId);
+    if (kind) q = q.where("kind", "=", kind);
     if (status === "live") q = q.where("status", "in", LIVE);
     if (status === "destroyed") q = q.where("status", "=", "destroyed");
+    if (endedSince !== undefined) {
+      q = q.where((eb) =>
+        eb.or([eb("destroyed_at", "is", null), eb("destroyed_at", ">=", endedSince)]),
+      );
+    }
     const rows = await q.orderBy("created_at", "desc").limit(limit).execute();
     return rows.map(toSessionRecord);
   }

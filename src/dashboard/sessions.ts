@@ -1,0 +1,111 @@
+import type { SessionService, ListedSession } from "../sessions/service.js";
+import type { ScrapeRepository } from "../store/repositories.js";
+import { sessionUrls } from "../urls/public-urls.js";
+
+/** How long an ended session stays in the list, with the reason it ended. */
+export const ENDED_SHOWN_MS = 10 * 60_000;
+const LIST_LIMIT = 200;
+
+/** One session as `GET /v2/sessions` lists it. Times are ISO strings; durations are ms. */
+export interface SessionSummary {
+  id: string;
+  kind: "interact" | "browser";
+  /** The scrape it continues (its own id for a standalone browser session). */
+  scrapeId: string;
+  /** The URL that scrape asked for; null for a standalone browser session. */
+  scrapeUrl: string | null;
+  /** The page on show now; null once ended or when another node holds it. */
+  currentUrl: string | null;
+  status: "starting" | "active" | "destroyed";
+  createdAt: string;
+  lastActivity: string;
+  ageMs: number;
+  idleMs: number;
+  /** Languages that have run code here (node, python, bash); "prompt" once the agent ran. */
+  languages: string[];
+  /** True while a call runs or waits. */
+  busy: boolean;
+  expiresAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  /** The live URLs, only for sessions this node holds while they live. */
+  cdpUrl: string | null;
+  liveViewUrl: string | null;
+  interactiveLiveViewUrl: string | null;
+}
+
+/**
+ * The team's sessions for the dashboard's list (and any client that wants the same view): live
+ * ones first with what they are doing now, then those ended in the last ten minutes with why.
+ */
+export class SessionOverview {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly scrapes: ScrapeRepository,
+  ) {}
+
+  async list(teamId: string, baseUrl: string, now = Date.now()): Promise<SessionSummary[]> {
+    const found = await this.sessions.listOfTeam(teamId, {
+      status: "all",
+      limit: LIST_LIMIT,
+      endedSince: now - ENDED_SHOWN_MS,
+    });
+    const urls = await this.scrapeUrls(found);
+    const out = found.map((f) => summarize(f, urls.get(f.record.scrapeId) ?? null, baseUrl, now));
+    return out.sort((a, b) => liveFirst(a) - liveFirst(b));
+  }
+
+  private async scrapeUrls(found: ListedSession[]): Promise<Map<string, string>> {
+    const ids = found.filter((f) => f.record.kind === "interact").map((f) => f.record.scrapeId);
+    const urls = new Map<string, string>();
+    await Promise.all(
+      [...new Set(ids)].map(async (id) => {
+        const scrape = await this.scrapes.get(id);
+        if (scrape) urls.set(id, scrape.url);
+      }),
+    );
+    return urls;
+  }
+}
+
+const liveFirst = (s: SessionSummary) => (s.status === "destroyed" ? 1 : 0);
+const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+
+function summarize(
+  { record, live }: ListedSession,
+  scrapeUrl: string | null,
+  baseUrl: string,
+  now: number,
+): SessionSummary {
+  const session = live?.session;
+  const lastActivity = session?.lastUsedAt ?? record.seenAt ?? record.createdAt;
+  const end = record.destroyedAt ?? now;
+  const ttl = session?.shape.ttlMs ?? record.ttlMs;
+  const urls = live
+    ? sessionUrls(baseUrl, {
+        cdpToken: live.session.cdpToken,
+        viewToken: live.viewToken,
+        controlToken: live.controlToken,
+      })
+    : { cdpUrl: null, liveViewUrl: null, interactiveLiveViewUrl: null };
+  const languages: string[] = session ? [...session.languages] : [];
+  if (session?.usedPrompt ?? record.usedPrompt) languages.push("prompt");
+  return {
+    id: record.id,
+    kind: record.kind,
+    scrapeId: record.scrapeId,
+    scrapeUrl,
+    currentUrl: session?.currentUrl ?? null,
+    status: record.status,
+    createdAt: iso(record.createdAt)!,
+    lastActivity: iso(lastActivity)!,
+    ageMs: Math.max(0, end - record.createdAt),
+    idleMs: session?.busy ? 0 : Math.max(0, Math.min(end, now) - lastActivity),
+    languages,
+    busy: (session?.busy ?? 0) > 0,
+    expiresAt: record.destroyedAt ? null : iso(ttl ? record.createdAt + ttl : null),
+    endedAt: iso(record.destroyedAt),
+    endReason: record.destroyReason,
+    ...urls,
+  };
+}
