@@ -8,6 +8,9 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.env.SETUP_QUIET === "1";
 const log = (msg) => quiet || console.error(`[setup] ${msg}`);
+const started = Date.now();
+/** Seconds since `t`, for "done in" lines: installs on a fresh machine take minutes. */
+const since = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 20 || (major === 20 && minor < 12)) {
@@ -28,11 +31,15 @@ const stale =
 if (stale) {
   // `npm install` rather than `npm ci`: it installs the lockfile's versions too, and it tolerates
   // registries that do not carry every platform's optional packages (which `npm ci` rejects).
-  log("installing npm packages (npm install)");
+  log("installing npm packages (npm install; a minute or two on a fresh machine)...");
+  const t = Date.now();
   if (!run("npm", ["install", "--no-audit", "--no-fund"])) {
     console.error("[setup] npm install failed; see the output above.");
     process.exit(1);
   }
+  log(`npm packages installed in ${since(t)}`);
+} else {
+  log("npm packages: up to date");
 }
 
 // agent-browser (bash's browser tool) ships every platform's native build in its package, not
@@ -95,17 +102,23 @@ if (!hasPythonVenv()) wanted.push("python3", "python3-venv");
 if (!hasCommand("bwrap")) wanted.push("bubblewrap");
 if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
 
-if (wanted.length > 0) {
+if (wanted.length === 0) {
+  log(
+    `system packages: present (Chromium, bubblewrap, Python 3 venv, util-linux${forTests ? ", PostgreSQL" : ""})`,
+  );
+} else {
   const isRoot = process.getuid?.() === 0;
   const hasApt = hasCommand("apt-get");
   const command = `apt-get update && apt-get install -y ${wanted.join(" ")}`;
   if (isRoot && hasApt) {
-    log(`installing system packages: ${wanted.join(", ")}`);
+    log(`installing system packages with apt-get: ${wanted.join(", ")} (a few minutes)...`);
+    const t = Date.now();
     try {
       execFileSync("sh", ["-c", command], {
         stdio: ["ignore", "inherit", "inherit"],
         env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
       });
+      log(`system packages installed in ${since(t)}`);
     } catch {
       console.error(`[setup] apt-get failed. Run it yourself:\n  ${command}`);
       process.exit(1);
@@ -163,24 +176,30 @@ if (!hasPythonVenv()) {
     }
   }
   if (fs.existsSync(venvPython)) {
-    log(`installing Playwright for Python ${nodePlaywright} (pip)`);
+    log(`installing Playwright for Python ${nodePlaywright} into .venv (pip)...`);
+    const t = Date.now();
     const pip = [
       "-m",
       "pip",
       "install",
       "--disable-pip-version-check",
       "--no-input",
-      "--quiet",
+      "--progress-bar",
+      "off",
       "--retries",
       "2",
       `playwright==${nodePlaywright}`,
     ];
-    if (!run(venvPython, pip)) {
+    if (run(venvPython, pip)) {
+      log(`Playwright for Python installed in ${since(t)}`);
+    } else {
       console.error(
         `[setup] pip could not install playwright==${nodePlaywright}; the python language stays ` +
           `unavailable. Try: ${venvPython} ${pip.join(" ")}`,
       );
     }
   }
+} else {
+  log(`Playwright for Python ${nodePlaywright}: present in .venv`);
 }
-log("ready");
+log(`ready in ${since(started)}`);

@@ -22,10 +22,23 @@ declare module "fastify" {
   }
 }
 
+/** Pino's settings: JSON lines, or pino-pretty's readable ones (in a worker thread) at a terminal. */
+function logger(config: Config) {
+  if (config.logLevel === "silent") return false;
+  if (config.logFormat === "json") return { level: config.logLevel };
+  return {
+    level: config.logLevel,
+    transport: {
+      target: "pino-pretty",
+      options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", singleLine: true },
+    },
+  };
+}
+
 /** Builds the HTTP app around ready services. No side effects: tests build the real thing. */
 export function buildApp(config: Config, services: Services): FastifyInstance {
   const app = Fastify({
-    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    logger: logger(config),
     bodyLimit: 2 * 1024 * 1024,
     // X-Forwarded-* decide the host in cdpUrl, live view and screenshot URLs; any client can send
     // them, so they count only when an operator says a proxy in front sets them.

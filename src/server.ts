@@ -131,7 +131,8 @@ export async function startServer(
         sandboxMode: sandboxMode ?? "none",
         runtimes,
         cdpMaxMessageBytes: config.cdpMaxMessageBytes,
-        log: (msg) => log.warn({}, msg),
+        // Worker starts and their output are routine; failures reach callers and warn elsewhere.
+        log: (msg) => log.info({}, msg),
       }),
     (err) => log.warn({ err }, "warm pool could not start a browser"),
   );

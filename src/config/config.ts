@@ -89,6 +89,11 @@ const envSchema = z.object({
       }),
     })
     .default("info"),
+  LOG_FORMAT: z
+    .enum(["auto", "pretty", "json"], {
+      errorMap: () => ({ message: "must be auto, pretty or json" }),
+    })
+    .default("auto"),
 });
 
 /** The chat-completions server prompt mode talks to. */
@@ -127,6 +132,8 @@ export interface Config {
   readonly browserPoolSize: number;
   readonly sandbox: "auto" | "bwrap" | "none";
   readonly logLevel: string;
+  /** Readable lines for a person at a terminal, or one JSON object per line for a collector. */
+  readonly logFormat: "pretty" | "json";
   /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
   readonly trustProxy: boolean;
   /** Size of each browser's writable storage (profile, caches, site data), in bytes. */
@@ -179,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     browserPoolSize: e.BROWSER_POOL_SIZE,
     sandbox: e.SANDBOX,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT === "auto" ? (process.stdout.isTTY ? "pretty" : "json") : e.LOG_FORMAT,
     trustProxy: e.TRUST_PROXY,
     browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 
 /**
@@ -30,4 +31,16 @@ export function hostAddresses(): string[] {
     .flat()
     .filter((i) => i && i.family === "IPv4" && !i.internal)
     .map((i) => i!.address);
+}
+
+/** A loopback port nothing listens on right now; start() retries if another process takes it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

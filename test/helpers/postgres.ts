@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
+
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { freePort } from "./ports.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -89,18 +90,6 @@ async function serverAccount(): Promise<Account | undefined> {
     } catch {}
   }
   throw new Error("PostgreSQL cannot run as root, and there is no postgres or nobody account");
-}
-
-/** A loopback port nothing listens on right now; start() retries if another process takes it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
