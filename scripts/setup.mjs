@@ -62,18 +62,10 @@ if (fs.existsSync(agentBrowserBin)) {
   }
 }
 
-// 2. System packages from Debian/Ubuntu: Chromium, and bubblewrap for the code sandbox.
-const chromiumCandidates = () => {
-  const found = [];
-  if (process.env.CHROMIUM_PATH) found.push(process.env.CHROMIUM_PATH);
-  found.push("/usr/lib/chromium/chromium", "/opt/google/chrome/chrome", "/usr/bin/google-chrome");
-  const pw = path.join(process.env.HOME ?? "/root", ".cache", "ms-playwright");
-  try {
-    for (const d of fs.readdirSync(pw)) found.push(path.join(pw, d, "chrome-linux64", "chrome"));
-  } catch {}
-  return found;
-};
-const hasChromium = () => chromiumCandidates().some((p) => fs.existsSync(p));
+// 2. System packages from Debian/Ubuntu: Chromium's headless shell (what browsers run: a third
+//    of full Chromium's memory), and bubblewrap for the code sandbox.
+const HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell";
+const hasChromium = () => fs.existsSync(process.env.CHROMIUM_PATH || HEADLESS_SHELL);
 const hasCommand = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
 
 // The python language runs the system's Python 3 (the sandbox holds only /usr) from a venv.
@@ -96,7 +88,7 @@ const hasPostgresServer = () => {
 };
 
 const wanted = [];
-if (!hasChromium()) wanted.push("chromium");
+if (!hasChromium()) wanted.push("chromium-headless-shell");
 if (forTests && !hasPostgresServer()) wanted.push("postgresql");
 if (!hasPythonVenv()) wanted.push("python3", "python3-venv");
 if (!hasCommand("bwrap")) wanted.push("bubblewrap");
@@ -104,7 +96,7 @@ if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
 
 if (wanted.length === 0) {
   log(
-    `system packages: present (Chromium, bubblewrap, Python 3 venv, util-linux${forTests ? ", PostgreSQL" : ""})`,
+    `system packages: present (Chromium headless shell, bubblewrap, Python 3 venv, util-linux${forTests ? ", PostgreSQL" : ""})`,
   );
 } else {
   const isRoot = process.getuid?.() === 0;

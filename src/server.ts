@@ -1,10 +1,11 @@
+import os from "node:os";
 import fs from "node:fs";
 import path from "node:path";
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
-import type { Config } from "./config/config.js";
+import { SESSION_MEMORY_BUDGET_BYTES, type Config } from "./config/config.js";
 import { profilesRoot } from "./browser/chromium-process.js";
-import { findChromium } from "./browser/find-chromium.js";
+import { findChromium, isHeadlessShell } from "./browser/find-chromium.js";
 import { reapOrphans } from "./processes/reaper.js";
 import { SharedBrowser } from "./browser/shared-browser.js";
 import { FileStore } from "./files/file-store.js";
@@ -122,9 +123,10 @@ export async function startServer(
   if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
   const browser = new SharedBrowser(launcher);
 
-  const pool = new WarmPool(
-    sandboxMode ? config.browserPoolSize : 0,
-    () =>
+  const pool: WarmPool = new WarmPool({
+    ceiling: sandboxMode ? config.browserPoolSize : 0,
+    maxLaunches: Math.max(1, os.availableParallelism()),
+    create: () =>
       createSessionResources({
         dataDir: config.dataDir,
         launcher,
@@ -134,8 +136,12 @@ export async function startServer(
         // Worker starts and their output are routine; failures reach callers and warn elsewhere.
         log: (msg) => log.info({}, msg),
       }),
-    (err) => log.warn({ err }, "warm pool could not start a browser"),
-  );
+    onError: (err) => log.warn({ err }, "warm pool could not start a browser"),
+    // Ahead of demand only while a session more would fit: under the cap and in free memory.
+    roomForOne: (): boolean =>
+      sessions.activeCount() + pool.readyCount + pool.launchingCount < config.maxBrowserSessions &&
+      os.freemem() > 2 * SESSION_MEMORY_BUDGET_BYTES,
+  });
   const sessionLog = { warn: (o: object, m: string) => log.warn(o, m) };
   const registry = new SessionRegistry(store.sessions, config.nodeId);
   const lifetimes = new SessionLifetimes({
@@ -228,7 +234,12 @@ export async function startServer(
         }
       },
       sandbox: sandboxMode ?? "unavailable",
-      pool: () => ({ ready: pool.readyCount, size: sandboxMode ? config.browserPoolSize : 0 }),
+      pool: () => ({
+        ready: pool.readyCount,
+        launching: pool.launchingCount,
+        target: pool.target,
+        size: sandboxMode ? config.browserPoolSize : 0,
+      }),
     },
     teams,
     billing,
@@ -252,6 +263,7 @@ export async function startServer(
       "sessions from before the restart are now destroyed",
     );
   }
+  logBrowserBuild(app.log, chromiumPath, config.chromiumPath !== undefined);
   if (sandboxMode === "none") {
     app.log.warn(
       "SANDBOX=none: user code runs WITHOUT isolation. Never expose this server to others.",
@@ -286,4 +298,27 @@ export async function startServer(
       await store.close();
     })());
   return { app, services, url: `http://${host}:${port}`, close };
+}
+
+/** Says which Chromium build browsers run; full Chromium when the headless shell is missing. */
+function logBrowserBuild(
+  log: FastifyBaseLogger,
+  chromiumPath: () => string,
+  configured: boolean,
+): void {
+  let executable: string;
+  try {
+    executable = chromiumPath();
+  } catch {
+    return; // /health names what to install
+  }
+  if (isHeadlessShell(executable) || configured) {
+    log.info({ chromium: executable }, "browsers run this Chromium build");
+    return;
+  }
+  log.warn(
+    { chromium: executable },
+    "browsers run full Chromium, about three times the memory of its headless shell: install " +
+      "it with apt-get install -y chromium-headless-shell (npm start's setup does as root)",
+  );
 }

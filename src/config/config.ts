@@ -62,7 +62,7 @@ const envSchema = z.object({
   MAX_CONCURRENT_SCRAPES: int(1, 10_000).optional(),
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
-  BROWSER_POOL_SIZE: int(0, 32).default("2"),
+  BROWSER_POOL_SIZE: int(0, 32).default("4"),
   TRUST_PROXY: bool.default("false"),
   BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),

@@ -17,14 +17,14 @@ export interface HealthChecks {
   /** User code can run isolated (bwrap), or unisolated by the operator's choice (none). */
   sandbox: { ok: boolean; mode: string };
   /** Warm browsers waiting (informational: an empty pool only makes a first call slower). */
-  pool: { ok: true; ready: number; size: number };
+  pool: { ok: true; ready: number; launching: number; target: number; size: number };
 }
 
 /** What the health checks look at besides the disk and the database. */
 export interface HealthSources {
   chromium(): string | undefined;
   sandbox: string;
-  pool(): { ready: number; size: number };
+  pool(): { ready: number; launching: number; target: number; size: number };
 }
 
 /** Free space in dir against the configured floor. Every scrape writes there. */
