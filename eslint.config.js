@@ -16,6 +16,8 @@ const DEPS = {
   network: [],
   files: [],
   processes: [],
+  // The API document: builds from routes' declarations; schemas import only its input-schema.
+  openapi: ["errors"],
   deadline: ["errors"],
   "page-state": ["browser"],
   store: ["page-state"],
@@ -32,6 +34,7 @@ const DEPS = {
     "store",
     "deadline",
     "urls",
+    "openapi",
   ],
   profiles: ["errors", "store"],
   sessions: [
@@ -53,7 +56,7 @@ const DEPS = {
   teams: ["auth", "errors", "sessions", "store"],
   admin: ["config", "store", "teams"],
   metrics: [],
-  interact: ["agent", "errors", "sessions", "sandbox", "teams", "urls"],
+  interact: ["agent", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
   "browser-sessions": ["errors", "interact", "sessions", "store", "teams", "urls"],
   dashboard: ["sessions", "store", "urls"],
 };

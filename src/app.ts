@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Config } from "./config/config.js";
 import { registerAuth } from "./http/auth.js";
+import { registerApiDocs } from "./http/api-docs.js";
 import { registerJsonBody } from "./http/json-body.js";
 import { frameworkErrors, registerErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/routes/health.js";
@@ -51,6 +52,7 @@ export function buildApp(config: Config, services: Services): FastifyInstance {
   registerErrorHandler(app, (code) => services.metrics.errorAnswered(code));
   registerJsonBody(app);
   registerAuth(app, config, services.teams);
+  registerApiDocs(app);
   app.register(healthRoutes, { services });
   app.register(scrapeRoutes, { services });
   app.register(fileRoutes, { services });

@@ -1,22 +1,16 @@
 import type { InteractService } from "../interact/service.js";
-import type { InteractResponse } from "../interact/request.js";
+import type { InteractResponse, StopResponse } from "../interact/request.js";
 import type { AcquiredSession, SessionService } from "../sessions/service.js";
 import type { SessionRecord } from "../store/repositories.js";
 import type { Billing } from "../teams/billing.js";
 import { sessionUrls } from "../urls/public-urls.js";
-import type { CreateBrowserRequest, ExecuteBrowserRequest } from "./request.js";
-
-/** One entry of GET /v2/browser, as Firecrawl's SDKs read it. */
-export interface BrowserListing {
-  id: string;
-  status: "active" | "destroyed";
-  cdpUrl: string;
-  liveViewUrl: string;
-  interactiveLiveViewUrl: string;
-  streamWebView: boolean;
-  createdAt: string;
-  lastActivity: string;
-}
+import type {
+  BrowserCreated,
+  BrowserList,
+  BrowserListing,
+  CreateBrowserRequest,
+  ExecuteBrowserRequest,
+} from "./request.js";
 
 /**
  * Firecrawl's standalone browser sessions (/v2/browser): the same sessions as interact's (pool,
@@ -30,7 +24,11 @@ export class BrowserSessionService {
     private readonly billing: Billing,
   ) {}
 
-  async create(teamId: string, req: CreateBrowserRequest, baseUrl: string) {
+  async create(
+    teamId: string,
+    req: CreateBrowserRequest,
+    baseUrl: string,
+  ): Promise<BrowserCreated> {
     const acquired = await this.sessions.createBrowser(teamId, {
       ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
       idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
@@ -57,7 +55,11 @@ export class BrowserSessionService {
     return this.interact.run(acquired, req, baseUrl);
   }
 
-  async list(teamId: string, status: "active" | "destroyed" | undefined, baseUrl: string) {
+  async list(
+    teamId: string,
+    status: "active" | "destroyed" | undefined,
+    baseUrl: string,
+  ): Promise<BrowserList> {
     const which = status === "active" ? "live" : (status ?? "all");
     const found = await this.sessions.listOfTeam(teamId, {
       kind: "browser",
@@ -67,7 +69,7 @@ export class BrowserSessionService {
     return { success: true, sessions: found.map((f) => listing(f.record, f.live, baseUrl)) };
   }
 
-  async stop(id: string, teamId: string) {
+  async stop(id: string, teamId: string): Promise<StopResponse> {
     const { sessionDurationMs, ended } = await this.sessions.destroyBrowser(id, teamId);
     const creditsBilled = ended ? await this.billing.settle(ended) : 0;
     return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** Stable codes for every error a client can see. Their HTTP statuses live in http/errors.ts. */
 export const ERROR_CODES = [
   "BAD_REQUEST",
@@ -33,6 +35,19 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The body of every error answer: what the error handler sends and the API document shows. */
+export const errorBodySchema = z.object({
+  success: z.literal(false),
+  code: z.enum(ERROR_CODES).describe("Stable code; the HTTP status follows from it."),
+  error: z.string().describe("What went wrong, safe to show; a 5xx never carries internals."),
+  details: z
+    .unknown()
+    .optional()
+    .describe("For a 400, each problem as {path, message}; for some others, figures or a reason."),
+});
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** An error meant for the client: its message is safe to show, its code picks the status. */
 export class AppError extends Error {

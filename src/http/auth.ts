@@ -19,10 +19,18 @@ const MISSING =
 const INVALID = "Unauthorized: invalid or revoked API key.";
 
 /**
+ * Whether a request to this path needs a team's key while authentication is on: every /v2 path
+ * but screenshot files, whose unguessable URLs are their only key so they open in a browser like
+ * Firecrawl's, and the API document, which describes the API to whoever asks.
+ */
+export function needsTeamKey(path: string): boolean {
+  return path.startsWith("/v2/") && !path.startsWith(PATHS.files) && path !== PATHS.openapi;
+}
+
+/**
  * Resolves the caller's team. With USE_DB_AUTHENTICATION off any key (or none) is accepted, like
- * Firecrawl's self-hosted server, and everything belongs to one team. On, every /v2 request
- * needs a team's key; screenshot files keep their unguessable URLs as their only key, so they
- * open in a browser like Firecrawl's.
+ * Firecrawl's self-hosted server, and everything belongs to one team. On, the requests
+ * needsTeamKey names must carry a team's key.
  */
 export function registerAuth(app: FastifyInstance, config: Config, teams: TeamService): void {
   app.decorateRequest("teamId", "");
@@ -32,7 +40,7 @@ export function registerAuth(app: FastifyInstance, config: Config, teams: TeamSe
       return;
     }
     const path = req.url.split("?")[0]!;
-    if (!path.startsWith("/v2/") || path.startsWith(PATHS.files)) return;
+    if (!needsTeamKey(path)) return;
     const header = req.headers.authorization;
     const key = bearerKey(header);
     if (!key) throw new AppError("UNAUTHORIZED", header ? INVALID : MISSING);

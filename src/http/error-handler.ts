@@ -1,16 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
-import { AppError } from "../errors/app-error.js";
+import { AppError, type ErrorBody } from "../errors/app-error.js";
 import { diskFullError, isDiskFull } from "../errors/disk-full.js";
 import { ERROR_STATUS } from "./errors.js";
 import { badRequestFromZod } from "./validate.js";
-
-interface ErrorBody {
-  success: false;
-  code: string;
-  error: string;
-  details?: unknown;
-}
 
 /** What a client sees for a URL whose path we cannot read, over plain HTTP or an upgrade. */
 export const BAD_PATH =

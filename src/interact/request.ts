@@ -1,21 +1,46 @@
 import { z } from "zod";
+import { documentInput } from "../openapi/input-schema.js";
 
 /** Path parameter check; the message is the spec's own. */
 export const jobIdSchema = z.string().uuid();
 
-/** POST /v2/scrape/{jobId}/interact body: exactly one of code or prompt. */
-export const interactRequestSchema = z
+const interactFields = z
   .object({
-    code: z.string().min(1).max(100_000).optional(),
-    prompt: z.string().min(1).max(10_000).optional(),
-    language: z.enum(["node", "python", "bash"]).default("node"),
-    timeout: z.number().int().min(1).max(300).default(30),
+    // Described before .optional(): the document's two variants make each one required.
+    code: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .describe("Code to run in the session's sandbox. Give this or prompt, not both.")
+      .optional(),
+    prompt: z
+      .string()
+      .min(1)
+      .max(10_000)
+      .describe("A task for the AI agent in natural language. Give this or code, not both.")
+      .optional(),
+    language: z
+      .enum(["node", "python", "bash"])
+      .default("node")
+      .describe(
+        "Language of code: node (Playwright), python (Playwright) or bash (agent-browser).",
+      ),
+    timeout: z.number().int().min(1).max(300).default(30).describe("Seconds the run may take."),
     /** Telemetry labels; the official SDKs and CLI send them. No effect here. */
-    origin: z.string().max(200).optional(),
-    integration: z.string().max(200).optional(),
+    origin: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
+    integration: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
   })
-  .strict()
-  .superRefine((r, ctx) => {
+  .strict();
+
+/** The two bodies the document shows: code, or a prompt. */
+const oneOfCodeOrPrompt = z.union([
+  interactFields.omit({ prompt: true }).required({ code: true }),
+  interactFields.omit({ code: true }).required({ prompt: true }),
+]);
+
+/** POST /v2/scrape/{jobId}/interact body: exactly one of code or prompt. */
+export const interactRequestSchema = documentInput(
+  interactFields.superRefine((r, ctx) => {
     if ((r.code === undefined) === (r.prompt === undefined)) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
@@ -23,23 +48,43 @@ export const interactRequestSchema = z
         message: "Provide exactly one of code or prompt.",
       });
     }
-  });
+  }),
+  oneOfCodeOrPrompt,
+);
 
 export type InteractRequest = z.output<typeof interactRequestSchema>;
 
 /** The interact response, every field of the spec plus sessionId and cdpUrl. */
-export interface InteractResponse {
-  success: boolean;
-  sessionId: string;
-  cdpUrl: string;
-  liveViewUrl: string;
-  interactiveLiveViewUrl: string;
-  output?: string;
-  stdout: string;
-  result: string;
-  stderr: string;
-  exitCode: number;
-  killed: boolean;
-  error?: string;
-  truncated?: boolean;
-}
+export const interactResponseSchema = z.object({
+  success: z.boolean().describe("The code or prompt ran to its end without an error."),
+  sessionId: z.string(),
+  cdpUrl: z
+    .string()
+    .describe("ws(s)://HOST/cdp/{token}: the session browser's DevTools Protocol WebSocket."),
+  liveViewUrl: z.string().describe("A read-only live view of the session."),
+  interactiveLiveViewUrl: z.string().describe("A live view whose viewers can control the page."),
+  output: z.string().optional().describe("The agent's answer (prompt only)."),
+  stdout: z.string(),
+  result: z
+    .string()
+    .describe("The last expression's value (node, python), stdout (bash), the page (prompt)."),
+  stderr: z.string(),
+  exitCode: z.number().int().describe("0 on success, 124 when killed at the timeout."),
+  killed: z.boolean().describe("The run was stopped at its timeout."),
+  error: z.string().optional().describe("What failed, when success is false."),
+  truncated: z.boolean().optional().describe("Output was cut to its size limit."),
+});
+
+export type InteractResponse = z.infer<typeof interactResponseSchema>;
+
+/** The answer to stopping a session (interact's DELETE and the browser API's). */
+export const stopResponseSchema = z.object({
+  success: z.literal(true),
+  status: z.literal("destroyed"),
+  sessionDurationMs: z.number(),
+  creditsBilled: z
+    .number()
+    .describe("What the session was billed; without authentication, what it would have been."),
+});
+
+export type StopResponse = z.infer<typeof stopResponseSchema>;

@@ -4,7 +4,7 @@ import { LanguageUnavailableError, type ExecResult, type Language } from "../san
 import { sessionUrls } from "../urls/public-urls.js";
 import type { AcquiredSession, SessionService } from "../sessions/service.js";
 import type { Billing } from "../teams/billing.js";
-import type { InteractRequest, InteractResponse } from "./request.js";
+import type { InteractRequest, InteractResponse, StopResponse } from "./request.js";
 
 /** Runs one interact call: gets the scrape's live session, then runs the code or prompt in it. */
 export class InteractService {
@@ -132,7 +132,7 @@ export class InteractService {
    * Stops the scrape's session; the DELETE response body, with what the session was billed
    * (or, without authentication, would have been).
    */
-  async stop(scrapeId: string, teamId: string) {
+  async stop(scrapeId: string, teamId: string): Promise<StopResponse> {
     const { sessionDurationMs, ended } = await this.sessions.destroy(scrapeId, teamId);
     const creditsBilled = ended ? await this.billing.settle(ended) : 0;
     return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };

@@ -1,7 +1,54 @@
+import { z } from "zod";
 import type { PageResult } from "./browser-scrape.js";
 import { fileUrl } from "../urls/public-urls.js";
 
 export type ScrapeDocument = Record<string, unknown> & { metadata: Record<string, unknown> };
+
+const text = z.string().optional();
+
+/**
+ * What toDocument returns, for the API document (the type above stays loose: the page's own
+ * <meta> tags make up most of `metadata`). test/openapi.test.ts holds a real scrape to it.
+ */
+export const scrapeDocumentSchema = z.object({
+  markdown: text,
+  html: text,
+  rawHtml: text,
+  links: z.array(z.string()).optional(),
+  images: z.array(z.string()).optional(),
+  screenshot: text.describe("A URL this server serves, or a data: URI under zeroDataRetention."),
+  actions: z
+    .object({
+      screenshots: z.array(z.string()),
+      scrapes: z.array(z.object({ url: z.string(), html: z.string() })),
+      javascriptReturns: z.array(z.object({ type: z.string(), value: z.unknown() })),
+      pdfs: z.array(z.string()),
+    })
+    .optional(),
+  metadata: z
+    .object({
+      title: text,
+      description: text,
+      language: text,
+      sourceURL: z.string().describe("The URL as requested."),
+      url: z.string().describe("The final URL, after redirects."),
+      statusCode: z.number().int(),
+      contentType: text,
+      scrapeId: z.string().uuid().describe("The id interact takes."),
+      proxyUsed: z.literal("basic"),
+      cacheState: z.enum(["hit", "miss"]),
+      cachedAt: text,
+      creditsUsed: z.number(),
+    })
+    .passthrough()
+    .describe("Every other <meta> tag of the page is here too, by its name."),
+});
+
+/** POST /v2/scrape answer. */
+export const scrapeResponseSchema = z.object({
+  success: z.literal(true),
+  data: scrapeDocumentSchema,
+});
 
 export interface DocumentContext {
   sourceURL: string;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { documentInput } from "../openapi/input-schema.js";
 import { parseWith, typeOf } from "./request-dispatch.js";
 
 /** The viewport a screenshot may ask for, in CSS pixels. */
@@ -73,12 +74,23 @@ function asObject(raw: unknown): unknown {
   return typeof raw === "string" ? { type: raw } : raw;
 }
 
+/** What an entry of `formats` accepts, as the API document shows it: the served formats only. */
+const acceptedFormat = z
+  .union([
+    z.enum([...PAGE_FORMATS, "screenshot", "screenshot@fullPage"]),
+    ...(Object.values(SERVED) as [z.ZodTypeAny, ...z.ZodTypeAny[]]),
+  ])
+  .describe(
+    "A format by name, or as an object with its options. Firecrawl's other formats " +
+      `(${Object.keys(REFUSED_FORMATS).join(", ")}) are refused with a 400 saying why.`,
+  );
+
 /**
  * One entry of `formats`: a name ("markdown", "screenshot@fullPage") or an object with a type.
  * Dispatched by hand rather than with a zod union, so that every failure names the format and
  * says what is wrong with it instead of zod's bare "Invalid input".
  */
-export const formatSchema = z.unknown().transform((raw, ctx): Format => {
+const dispatchFormat = z.unknown().transform((raw, ctx): Format => {
   const value = asObject(raw);
   const type = typeOf(value);
   if (typeof type !== "string") {
@@ -103,3 +115,6 @@ export const formatSchema = z.unknown().transform((raw, ctx): Format => {
   }
   return parseWith(schema, value, ctx, type) as Format;
 });
+
+/** One entry of `formats`, validated by hand and documented as what it accepts. */
+export const formatSchema = documentInput(dispatchFormat, acceptedFormat);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { documentInput } from "../openapi/input-schema.js";
 import { parseWith, typeOf } from "./request-dispatch.js";
 
 /**
@@ -33,19 +34,22 @@ const PARSERS: Record<string, z.ZodTypeAny> = {
  */
 export const parsersSchema = z
   .array(
-    z.unknown().transform((raw, ctx) => {
-      const value = typeof raw === "string" ? { type: raw } : raw;
-      const type = typeOf(value);
-      const schema = typeof type === "string" ? PARSERS[type] : undefined;
-      if (!schema) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          message: 'a parser is "pdf", "image", or an object with one of them as its type',
-        });
-        return z.NEVER;
-      }
-      return parseWith(schema, value, ctx, String(type)) as { type: "pdf" | "image" };
-    }),
+    documentInput(
+      z.unknown().transform((raw, ctx) => {
+        const value = typeof raw === "string" ? { type: raw } : raw;
+        const type = typeOf(value);
+        const schema = typeof type === "string" ? PARSERS[type] : undefined;
+        if (!schema) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: 'a parser is "pdf", "image", or an object with one of them as its type',
+          });
+          return z.NEVER;
+        }
+        return parseWith(schema, value, ctx, String(type)) as { type: "pdf" | "image" };
+      }),
+      z.union([z.enum(["pdf", "image"]), pdfParser, PARSERS.image!]),
+    ),
   )
   .max(10);
 
@@ -63,7 +67,7 @@ const redactPIIOptions = z
  * Asking for redaction is refused: without Firecrawl's models the content would come back with
  * the personal data still in it, which is worse than an error. `false` asks for nothing.
  */
-export const redactPIISchema = z.unknown().transform((v, ctx): false => {
+const refuseRedaction = z.unknown().transform((v, ctx): false => {
   if (v === false) return false;
   // A malformed value is named as such rather than refused for what it asks.
   const isObject = typeof v === "object" && v !== null && !Array.isArray(v);
@@ -81,14 +85,21 @@ export const redactPIISchema = z.unknown().transform((v, ctx): false => {
   return z.NEVER;
 });
 
+/** `redactPII`: only `false` is accepted (see refuseRedaction for why). */
+export const redactPIISchema = documentInput(
+  refuseRedaction,
+  z
+    .literal(false)
+    .describe(
+      "Only false. PII redaction (true, or {mode, entities, replaceStyle}) needs Firecrawl's " +
+        "hosted models and is refused with a 400: the content would come back unredacted.",
+    ),
+);
+
 const domainList = z.array(z.string().max(253)).max(1000).optional();
 
-/**
- * A per-request override of a team's threat-protection policy. This server scans nothing and has
- * no block lists, so an override that only relaxes or leaves out scanning changes nothing, and
- * one that asks for a block is refused rather than silently not enforced.
- */
-export const threatProtectionSchema = z
+/** The shape of Firecrawl's threat-protection override, as Firecrawl checks it. */
+const threatProtectionShape = z
   .object({
     mode: z.enum(["off", "manual-only", "normal", "zscaler"]).optional(),
     riskScoreThreshold: z.number().int().min(0).max(100).optional(),
@@ -97,21 +108,41 @@ export const threatProtectionSchema = z
     blockedTlds: domainList,
     failurePolicy: z.enum(["open", "closed"]).optional(),
   })
-  .strict()
-  .superRefine((t, ctx) => {
-    const asked = [
-      t.mode === "normal" || t.mode === "zscaler" ? `mode "${t.mode}"` : undefined,
-      t.blacklist?.length ? "a blacklist" : undefined,
-      t.blockedTlds?.length ? "blocked TLDs" : undefined,
-    ].filter((a) => a !== undefined);
-    if (asked.length === 0) return;
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message:
-        "this server does no threat scanning and keeps no block lists, so it cannot enforce " +
-        `${asked.join(" or ")}.`,
-    });
+  .strict();
+
+/** What the document shows as accepted: the same shape without the values that ask for a block. */
+const acceptedThreatProtection = threatProtectionShape
+  .extend({
+    mode: z.enum(["off", "manual-only"]).optional(),
+    blacklist: z.array(z.string().max(253)).max(0).optional(),
+    blockedTlds: z.array(z.string().max(253)).max(0).optional(),
+  })
+  .describe(
+    "Accepted with no effect: this server scans nothing. Asking for a block (mode normal or " +
+      "zscaler, a blacklist, blocked TLDs) is refused with a 400, as it could not be enforced.",
+  );
+
+const refuseBlocks = threatProtectionShape.superRefine((t, ctx) => {
+  const asked = [
+    t.mode === "normal" || t.mode === "zscaler" ? `mode "${t.mode}"` : undefined,
+    t.blacklist?.length ? "a blacklist" : undefined,
+    t.blockedTlds?.length ? "blocked TLDs" : undefined,
+  ].filter((a) => a !== undefined);
+  if (asked.length === 0) return;
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    message:
+      "this server does no threat scanning and keeps no block lists, so it cannot enforce " +
+      `${asked.join(" or ")}.`,
   });
+});
+
+/**
+ * A per-request override of a team's threat-protection policy. This server scans nothing and has
+ * no block lists, so an override that only relaxes or leaves out scanning changes nothing, and
+ * one that asks for a block is refused rather than silently not enforced.
+ */
+export const threatProtectionSchema = documentInput(refuseBlocks, acceptedThreatProtection);
 
 /** Who a request is on behalf of, for Firecrawl's audit log export; kept nowhere here. */
 export const auditMetadataSchema = z.object({ username: z.string().min(1).max(256) }).strict();

@@ -14,6 +14,9 @@ import { CACHE_RETENTION_MS } from "./scrape-cache.js";
 export { actionSchema, type Action } from "./request-actions.js";
 export type { Format } from "./request-formats.js";
 
+/** Fields Firecrawl acts on through services this server does not have (docs/scrape.md). */
+const NO_EFFECT = "Accepted with no effect here: it needs one of Firecrawl's hosted services.";
+
 /** Firecrawl's default for how old a cached result may be. */
 const DEFAULT_MAX_AGE_MS = 172_800_000;
 
@@ -89,16 +92,34 @@ export const scrapeRequestSchema = z
         if (typeof result === "string") {
           ctx.addIssue({ code: z.ZodIssueCode.custom, message: result });
         }
-      }),
-    formats: z.array(formatSchema).max(20).default(["markdown"]),
-    onlyMainContent: z.boolean().default(true),
-    includeTags: z.array(selector).max(100).optional(),
-    excludeTags: z.array(selector).max(100).optional(),
-    headers: z.record(headerName, headerValue).optional(),
-    waitFor: z.number().int().min(0).max(60_000).default(0),
-    timeout: z.number().int().min(1_000).max(300_000).default(30_000),
-    mobile: z.boolean().default(false),
-    actions: actionsSchema.optional(),
+      })
+      .describe("The page to scrape: http or https (a bare host gets http://)."),
+    formats: z.array(formatSchema).max(20).default(["markdown"]).describe("What to return."),
+    onlyMainContent: z.boolean().default(true).describe("Drop navigation, headers, footers."),
+    includeTags: z.array(selector).max(100).optional().describe("CSS selectors to keep only."),
+    excludeTags: z.array(selector).max(100).optional().describe("CSS selectors to remove."),
+    headers: z
+      .record(headerName, headerValue)
+      .optional()
+      .describe("Sent with every request the page makes; headers the browser owns are refused."),
+    waitFor: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(0)
+      .describe("Extra milliseconds after load; at most half of timeout."),
+    timeout: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(300_000)
+      .default(30_000)
+      .describe("Milliseconds for the whole scrape, waiting for a free slot included."),
+    mobile: z.boolean().default(false).describe("Mobile viewport, touch and user agent."),
+    actions: actionsSchema
+      .optional()
+      .describe("Run in order after load; a wait takes exactly one of milliseconds or selector."),
     location: z
       .object({
         country: z
@@ -113,34 +134,50 @@ export const scrapeRequestSchema = z
           .optional(),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("Emulated as locale, time zone, navigator.languages and Accept-Language."),
     skipTlsVerification: z.boolean().default(true),
     removeBase64Images: z.boolean().default(true),
     blockAds: z.boolean().default(true),
     zeroDataRetention: z.boolean().default(false),
     /** Defaults below: longer under lockdown, as in Firecrawl. */
-    maxAge: z.number().int().min(0).optional(),
+    maxAge: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Milliseconds a cached result may be old (default 2 days; 0: never the cache)."),
     /** Set: only the cache is read, for an entry at least this old. */
-    minAge: z.number().int().min(0).optional(),
+    minAge: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Only the cache answers, with a result at least this old; none is a 404."),
     storeInCache: z.boolean().default(true),
     /** Only the cache is read and nothing is kept: the site is never contacted. */
-    lockdown: z.boolean().default(false),
+    lockdown: z
+      .boolean()
+      .default(false)
+      .describe("Only the cache answers and the site is never contacted; none is a 404."),
     /** Every value loads directly: there is no proxy pool here, so `proxyUsed` stays "basic". */
-    proxy: z.string().max(100).optional(),
+    proxy: z.string().max(100).optional().describe(NO_EFFECT),
     // Hints and labels that change nothing here; docs/scrape.md says why for each.
-    fastMode: z.boolean().optional(),
-    useMock: z.string().max(200).optional(),
-    domainTools: z.boolean().optional(),
-    toolDetail: z.enum(["compact", "summary", "full"]).optional(),
-    parsers: parsersSchema.optional(),
-    auditMetadata: auditMetadataSchema.optional(),
+    fastMode: z.boolean().optional().describe(NO_EFFECT),
+    useMock: z.string().max(200).optional().describe(NO_EFFECT),
+    domainTools: z.boolean().optional().describe(NO_EFFECT),
+    toolDetail: z.enum(["compact", "summary", "full"]).optional().describe(NO_EFFECT),
+    parsers: parsersSchema.optional().describe(NO_EFFECT),
+    auditMetadata: auditMetadataSchema.optional().describe(NO_EFFECT),
     redactPII: redactPIISchema.optional(),
     threatProtection: threatProtectionSchema.optional(),
     /** A named browser profile the scrape starts from (and, as its writer, saves back to). */
-    profile: profileSchema.optional(),
+    profile: profileSchema
+      .optional()
+      .describe("A named, persistent browser state the scrape starts from and saves back to."),
     /** Telemetry labels the official SDKs add to every request. */
-    origin: z.string().max(200).optional(),
-    integration: z.string().max(200).optional(),
+    origin: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
+    integration: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
   })
   .strict()
   .superRefine((r, ctx) => {

@@ -8,6 +8,9 @@ export const PATHS = {
   cdp: "/cdp/",
   live: "/live/",
   files: "/v2/files/",
+  /** The API document (OpenAPI 3.1) and its readable reference. */
+  openapi: "/v2/openapi.json",
+  docs: "/docs",
 } as const;
 
 /**

@@ -1,11 +1,15 @@
 import type { FastifyPluginAsync } from "fastify";
-import { AppError, MESSAGES } from "../../errors/app-error.js";
+import { z } from "zod";
+import { AppError, MESSAGES, type ErrorCode } from "../../errors/app-error.js";
 import {
+  browserCreatedSchema,
+  browserListSchema,
   createBrowserSchema,
   executeBrowserSchema,
   listBrowsersSchema,
 } from "../../browser-sessions/request.js";
-import { jobIdSchema } from "../../interact/request.js";
+import { interactResponseSchema, jobIdSchema, stopResponseSchema } from "../../interact/request.js";
+import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
 import { parseBody } from "../validate.js";
@@ -19,6 +23,68 @@ function sessionId(raw: string): string {
   return raw.toLowerCase();
 }
 
+const params = z.object({ id: jobIdSchema.describe("The session's id, from its creation.") });
+
+/** Codes of a call on an existing session. */
+const SESSION_ERRORS: ErrorCode[] = [
+  "BAD_REQUEST",
+  "FORBIDDEN",
+  "SESSION_NOT_FOUND",
+  "SESSION_DESTROYED",
+  "SESSION_ON_OTHER_NODE",
+];
+
+const createDoc = routeDoc({
+  operationId: "createBrowserSession",
+  summary: "Start a browser session",
+  description:
+    "A live browser session on a blank page, with the same sandbox, CDP and live views as interact's.",
+  tags: ["Browser sessions"],
+  body: createBrowserSchema,
+  bodyOptional: true,
+  response: { description: "The session and where to reach it.", schema: browserCreatedSchema },
+  errors: [
+    "PAYMENT_REQUIRED",
+    "PROFILE_IN_USE",
+    "TOO_MANY_SESSIONS",
+    "BROWSER_FAILED",
+    "BROWSER_UNAVAILABLE",
+    "SANDBOX_UNAVAILABLE",
+    "SHUTTING_DOWN",
+    "DISK_FULL",
+  ],
+});
+
+const listDoc = routeDoc({
+  operationId: "listBrowserSessions",
+  summary: "List the team's browser sessions",
+  tags: ["Browser sessions"],
+  query: listBrowsersSchema,
+  response: { description: "The sessions, newest first (100 at most).", schema: browserListSchema },
+  errors: ["BAD_REQUEST"],
+});
+
+const executeDoc = routeDoc({
+  operationId: "executeBrowserSessionCode",
+  summary: "Run code in a browser session",
+  description:
+    "As interact's code mode; bash (agent-browser) is the default language, as in Firecrawl.",
+  tags: ["Browser sessions"],
+  params,
+  body: executeBrowserSchema,
+  response: { description: "What the run printed and returned.", schema: interactResponseSchema },
+  errors: [...SESSION_ERRORS, "SANDBOX_UNAVAILABLE"],
+});
+
+const deleteDoc = routeDoc({
+  operationId: "deleteBrowserSession",
+  summary: "Stop a browser session",
+  tags: ["Browser sessions"],
+  params,
+  response: { description: "The session is gone; what it was billed.", schema: stopResponseSchema },
+  errors: SESSION_ERRORS,
+});
+
 /** Firecrawl's standalone browser sessions: create, execute, list, delete. */
 export const browserRoutes: FastifyPluginAsync<{ services: Services }> = async (
   app,
@@ -27,23 +93,23 @@ export const browserRoutes: FastifyPluginAsync<{ services: Services }> = async (
   const base = (req: Parameters<typeof publicBaseUrl>[1]) =>
     publicBaseUrl(services.config.publicUrl, req);
 
-  app.post("/v2/browser", async (req) => {
+  app.post("/v2/browser", createDoc, async (req) => {
     const body = parseBody(createBrowserSchema, req.body ?? {});
     return services.browsers.create(req.teamId, body, base(req));
   });
 
-  app.get("/v2/browser", async (req) => {
+  app.get("/v2/browser", listDoc, async (req) => {
     const { status } = parseBody(listBrowsersSchema, req.query);
     return services.browsers.list(req.teamId, status, base(req));
   });
 
-  app.post<Params>("/v2/browser/:id/execute", async (req) => {
+  app.post<Params>("/v2/browser/:id/execute", executeDoc, async (req) => {
     const id = sessionId(req.params.id);
     const body = parseBody(executeBrowserSchema, req.body);
     return services.browsers.execute(id, req.teamId, body, base(req));
   });
 
-  app.delete<Params>("/v2/browser/:id", async (req) => {
+  app.delete<Params>("/v2/browser/:id", deleteDoc, async (req) => {
     return services.browsers.stop(sessionId(req.params.id), req.teamId);
   });
 };

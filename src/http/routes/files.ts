@@ -1,11 +1,29 @@
 import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { AppError } from "../../errors/app-error.js";
 import { PATHS } from "../../urls/public-urls.js";
 
+const fileDoc = routeDoc({
+  operationId: "getFile",
+  summary: "A screenshot or PDF a scrape produced",
+  description:
+    "Its unguessable name is its only key: no API key is asked for, so it opens in a browser.",
+  tags: ["Files"],
+  params: z.object({
+    name: z.string().describe("The random name in the URL the scrape returned."),
+  }),
+  response: {
+    description: "The file.",
+    contentTypes: ["image/png", "image/jpeg", "application/pdf"],
+  },
+  errors: ["NOT_FOUND"],
+});
+
 /** Serves stored screenshots at the URLs scrape responses hand out. */
 export const fileRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.get<{ Params: { name: string } }>(`${PATHS.files}:name`, async (req, reply) => {
+  app.get<{ Params: { name: string } }>(`${PATHS.files}:name`, fileDoc, async (req, reply) => {
     const file = await services.files.read(req.params.name);
     if (!file) throw new AppError("NOT_FOUND", "File not found.");
     return reply

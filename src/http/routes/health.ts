@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
 import { runHealthChecks } from "../../health/checks.js";
 import type { Language } from "../../sandbox/index.js";
 import type { Services } from "../../services.js";
+import { routeDoc } from "../../openapi/route-doc.js";
 
 const LANGUAGES: Language[] = ["node", "python", "bash"];
 
@@ -22,6 +24,56 @@ function promptReport({ agent, config }: Services) {
   return { available: true, provider: config.model.kind, model: config.model.model };
 }
 
+const availability = z.object({
+  available: z.boolean(),
+  reason: z.string().optional().describe("Why not, as a call would be told in its 503."),
+});
+
+/** Each check's result: `ok`, and what it measured. */
+const checks = z.record(z.object({ ok: z.boolean() }).passthrough());
+
+const healthReport = z.object({
+  success: z.boolean(),
+  status: z.enum(["ok", "degraded"]),
+  activeSessions: z.number().int(),
+  maxSessions: z.number().int(),
+  sandbox: z.string().describe("bwrap, none or unavailable."),
+  database: z.enum(["sqlite", "postgres"]),
+  authentication: z.boolean().describe("Whether /v2 needs a team's key."),
+  languages: z.record(availability).describe("node, python and bash."),
+  prompt: availability.extend({ provider: z.string().optional(), model: z.string().optional() }),
+  checks: checks.describe("disk, database, chromium, sandbox, pool."),
+});
+
+const liveDoc = routeDoc({
+  operationId: "getLiveness",
+  summary: "Liveness: the process answers",
+  description: "Nothing else is checked, so a restart is never asked for.",
+  tags: ["Health"],
+  response: { description: "Alive.", schema: z.object({ status: z.literal("ok") }) },
+});
+
+const readyDoc = routeDoc({
+  operationId: "getReadiness",
+  summary: "Readiness: every check passes",
+  tags: ["Health"],
+  response: { description: "Ready.", schema: z.object({ ready: z.literal(true) }) },
+  otherResponses: {
+    503: {
+      description: "Not ready: the failing checks.",
+      schema: z.object({ ready: z.literal(false), failing: checks }),
+    },
+  },
+});
+
+const healthDoc = routeDoc({
+  operationId: "getHealth",
+  summary: "What the server can do, and every check",
+  tags: ["Health"],
+  response: { description: "Every check passes.", schema: healthReport },
+  otherResponses: { 503: { description: "A check fails (same fields).", schema: healthReport } },
+});
+
 /**
  * 200 while the server can do its work, 503 when a check fails (a full disk, a database that
  * does not answer), so a load balancer stops sending scrapes that would only fail.
@@ -39,10 +91,10 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
     });
 
   /** Liveness: the process answers. Nothing else is checked, so a restart is never asked for. */
-  app.get("/health/live", async () => ({ status: "ok" }));
+  app.get("/health/live", liveDoc, async () => ({ status: "ok" }));
 
   /** Readiness: every check passes; 503 naming the ones that do not. */
-  app.get("/health/ready", async (_req, reply) => {
+  app.get("/health/ready", readyDoc, async (_req, reply) => {
     const { healthy, checks } = await check();
     const failing = Object.fromEntries(Object.entries(checks).filter(([, c]) => !c.ok));
     return reply
@@ -50,7 +102,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
       .send(healthy ? { ready: true } : { ready: false, failing });
   });
 
-  app.get("/health", async (_req, reply) => {
+  app.get("/health", healthDoc, async (_req, reply) => {
     const { config } = services;
     const { healthy, checks } = await check();
     return reply.status(healthy ? 200 : 503).send({

@@ -1,11 +1,68 @@
 import type { FastifyPluginAsync } from "fastify";
-import { AppError, MESSAGES } from "../../errors/app-error.js";
-import { interactRequestSchema, jobIdSchema } from "../../interact/request.js";
+import { z } from "zod";
+import { AppError, MESSAGES, type ErrorCode } from "../../errors/app-error.js";
+import {
+  interactRequestSchema,
+  interactResponseSchema,
+  jobIdSchema,
+  stopResponseSchema,
+} from "../../interact/request.js";
+import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { parseBody } from "../validate.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
 
 type Params = { Params: { jobId: string } };
+
+const params = z.object({
+  jobId: jobIdSchema.describe("The scrape's id: data.metadata.scrapeId of its response."),
+});
+
+/** Codes of a call on an existing scrape's session. */
+const SESSION_ERRORS: ErrorCode[] = [
+  "FORBIDDEN",
+  "JOB_NOT_FOUND",
+  "SESSION_DESTROYED",
+  "SESSION_ON_OTHER_NODE",
+];
+
+const interactDoc = routeDoc({
+  operationId: "interactWithScrapeBrowserSession",
+  summary: "Run code or a prompt in the scrape's browser session",
+  description:
+    "The first call creates a live browser session at the scrape's page state; later calls " +
+    "reuse it. Failures inside the code are a 200 with `success: false`; a 5xx means the code " +
+    "did not run, so a retry is safe.",
+  tags: ["Interact"],
+  params,
+  body: interactRequestSchema,
+  response: { description: "What the run printed and returned.", schema: interactResponseSchema },
+  errors: [
+    "BAD_REQUEST",
+    "PAYMENT_REQUIRED",
+    ...SESSION_ERRORS,
+    "REPLAY_CONTEXT_UNAVAILABLE",
+    "PROFILE_IN_USE",
+    "TOO_MANY_SESSIONS",
+    "BROWSER_FAILED",
+    "MODEL_FAILED",
+    "BROWSER_UNAVAILABLE",
+    "SANDBOX_UNAVAILABLE",
+    "MODEL_NOT_CONFIGURED",
+    "SHUTTING_DOWN",
+    "DISK_FULL",
+  ],
+});
+
+const stopDoc = routeDoc({
+  operationId: "stopScrapeBrowserSession",
+  summary: "Stop the scrape's browser session",
+  description: "Frees everything the session had. A second DELETE answers 410.",
+  tags: ["Interact"],
+  params,
+  response: { description: "The session is gone; what it was billed.", schema: stopResponseSchema },
+  errors: ["BAD_REQUEST", ...SESSION_ERRORS, "SESSION_NOT_FOUND"],
+});
 
 function jobId(raw: string): string {
   if (!jobIdSchema.safeParse(raw).success) throw new AppError("BAD_REQUEST", MESSAGES.invalidJobId);
@@ -17,14 +74,14 @@ export const interactRoutes: FastifyPluginAsync<{ services: Services }> = async 
   app,
   { services },
 ) => {
-  app.post<Params>("/v2/scrape/:jobId/interact", async (req) => {
+  app.post<Params>("/v2/scrape/:jobId/interact", interactDoc, async (req) => {
     const id = jobId(req.params.jobId);
     const body = parseBody(interactRequestSchema, req.body);
     const baseUrl = publicBaseUrl(services.config.publicUrl, req);
     return services.interact.interact(id, req.teamId, body, baseUrl);
   });
 
-  app.delete<Params>("/v2/scrape/:jobId/interact", async (req) => {
+  app.delete<Params>("/v2/scrape/:jobId/interact", stopDoc, async (req) => {
     return services.interact.stop(jobId(req.params.jobId), req.teamId);
   });
 };

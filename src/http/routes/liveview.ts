@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import { routeDoc } from "../../openapi/route-doc.js";
 import { NOT_FOUND_PAGE, renderViewerPage } from "../../liveview/page/render.js";
 import type { Services } from "../../services.js";
 import { PATHS } from "../../urls/public-urls.js";
@@ -6,6 +8,21 @@ import { rejectUpgrade } from "../upgrade.js";
 
 /** `/live/<token>/ws`: the viewer's WebSocket. */
 const WS_PATH = /^\/live\/([^/]+)\/ws$/;
+
+const html = ["text/html"];
+
+const liveViewDoc = routeDoc({
+  operationId: "getLiveView",
+  summary: "A session's live view page",
+  description:
+    "The page behind `liveViewUrl` (read-only) and `interactiveLiveViewUrl` (forwards mouse, " +
+    "keyboard and paste). It streams the session's current tab over the WebSocket " +
+    "`/live/{token}/ws`. The token is its only key, and dies with the session.",
+  tags: ["Live view"],
+  params: z.object({ token: z.string().describe("From liveViewUrl or interactiveLiveViewUrl.") }),
+  response: { description: "The viewer page.", contentTypes: html },
+  otherResponses: { 404: { description: "Unknown or ended session.", contentTypes: html } },
+});
 
 /**
  * The live-view page at `/live/<token>` and its WebSocket. The token alone says which session
@@ -15,7 +32,7 @@ export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async 
   app,
   { services },
 ) => {
-  app.get<{ Params: { token: string } }>(`${PATHS.live}:token`, async (req, reply) => {
+  app.get<{ Params: { token: string } }>(`${PATHS.live}:token`, liveViewDoc, async (req, reply) => {
     const grant = services.liveview.resolve(req.params.token);
     if (!grant) {
       return reply

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyPluginAsync } from "fastify";
 import { AppError } from "../../errors/app-error.js";
+import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { bearerKey } from "../../teams/keys.js";
 
@@ -12,12 +13,21 @@ function sameToken(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const metricsDoc = routeDoc({
+  operationId: "getMetrics",
+  summary: "Prometheus metrics",
+  description: "Never needs a team's key; needs `METRICS_TOKEN` when one is set.",
+  tags: ["Metrics"],
+  security: "metricsToken",
+  response: { description: "Prometheus text format.", contentTypes: ["text/plain"] },
+});
+
 /** GET /metrics: Prometheus text format; behind METRICS_TOKEN when it is set. */
 export const metricsRoutes: FastifyPluginAsync<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  app.get("/metrics", async (req, reply) => {
+  app.get("/metrics", metricsDoc, async (req, reply) => {
     const token = services.config.metricsToken;
     if (token && !sameToken(bearerKey(req.headers.authorization), token)) {
       throw new AppError(

@@ -1,15 +1,45 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../../services.js";
+import { routeDoc } from "../../openapi/route-doc.js";
+import { scrapeResponseSchema } from "../../scrape/document.js";
 import { scrapeRequestSchema } from "../../scrape/request.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
 import { parseBody } from "../validate.js";
+
+const scrapeDoc = routeDoc({
+  operationId: "scrapeAndExtractFromUrl",
+  summary: "Scrape a URL",
+  description:
+    "Loads the URL in Chromium and returns Firecrawl's v2 document; `data.metadata.scrapeId` is " +
+    "the id interact takes. Every field of Firecrawl's v2 scrape is accepted: implemented, " +
+    "accepted with no effect, or refused with a 400 saying why (docs/scrape.md has the table). " +
+    "Unknown keys are a 400.",
+  tags: ["Scraping"],
+  body: scrapeRequestSchema,
+  response: { description: "The page, in the formats asked for.", schema: scrapeResponseSchema },
+  errors: [
+    "PAYMENT_REQUIRED",
+    "PRIVATE_ADDRESS_BLOCKED",
+    "SCRAPE_NO_CACHED_DATA",
+    "SCRAPE_LOCKDOWN_CACHE_MISS",
+    "SCRAPE_TIMEOUT",
+    "PROFILE_IN_USE",
+    "TOO_MANY_SCRAPES",
+    "SCRAPE_DNS_RESOLUTION_ERROR",
+    "SCRAPE_CONNECTION_FAILED",
+    "SCRAPE_TLS_ERROR",
+    "SCRAPE_FAILED",
+    "BROWSER_UNAVAILABLE",
+    "DISK_FULL",
+  ],
+});
 
 /** POST /v2/scrape: validate, scrape, answer. */
 export const scrapeRoutes: FastifyPluginAsync<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  app.post("/v2/scrape", async (req, reply) => {
+  app.post("/v2/scrape", scrapeDoc, async (req, reply) => {
     const body = parseBody(scrapeRequestSchema, req.body);
     // The response closing before we wrote it means the client left: stop the browser work.
     const abort = new AbortController();
