@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { SessionService, ListedSession } from "../sessions/service.js";
 import type { ScrapeRepository } from "../store/repositories.js";
 import { sessionUrls } from "../urls/public-urls.js";
@@ -6,33 +7,39 @@ import { sessionUrls } from "../urls/public-urls.js";
 export const ENDED_SHOWN_MS = 10 * 60_000;
 const LIST_LIMIT = 200;
 
+const iso = z.string().describe("An ISO 8601 time.");
+const url = z.string().nullable();
+
 /** One session as `GET /v2/sessions` lists it. Times are ISO strings; durations are ms. */
-export interface SessionSummary {
-  id: string;
-  kind: "interact" | "browser";
-  /** The scrape it continues (its own id for a standalone browser session). */
-  scrapeId: string;
-  /** The URL that scrape asked for; null for a standalone browser session. */
-  scrapeUrl: string | null;
-  /** The page on show now; null once ended or when another node holds it. */
-  currentUrl: string | null;
-  status: "starting" | "active" | "destroyed";
-  createdAt: string;
-  lastActivity: string;
-  ageMs: number;
-  idleMs: number;
-  /** Languages that have run code here (node, python, bash); "prompt" once the agent ran. */
-  languages: string[];
-  /** True while a call runs or waits. */
-  busy: boolean;
-  expiresAt: string | null;
-  endedAt: string | null;
-  endReason: string | null;
-  /** The live URLs, only for sessions this node holds while they live. */
-  cdpUrl: string | null;
-  liveViewUrl: string | null;
-  interactiveLiveViewUrl: string | null;
-}
+export const sessionSummarySchema = z.object({
+  id: z.string().uuid(),
+  kind: z.enum(["interact", "browser"]),
+  scrapeId: z
+    .string()
+    .describe("The scrape it continues (its own id for a standalone browser session)."),
+  scrapeUrl: url.describe("The URL that scrape asked for; null for a standalone browser session."),
+  currentUrl: url.describe("The page on show now; null once ended or when another node holds it."),
+  status: z.enum(["starting", "active", "destroyed"]),
+  createdAt: iso,
+  lastActivity: iso,
+  ageMs: z.number().int(),
+  idleMs: z.number().int(),
+  languages: z
+    .array(z.string())
+    .describe("Languages that have run code here (node, python, bash); prompt once the agent ran."),
+  busy: z.boolean().describe("True while a call runs or waits."),
+  expiresAt: iso.nullable(),
+  endedAt: iso.nullable(),
+  endReason: z
+    .string()
+    .nullable()
+    .describe("stopped, ttl, idle, browser_crashed, shutdown or server_restarted."),
+  cdpUrl: url.describe("Only for live sessions this node holds, as are the live view URLs."),
+  liveViewUrl: url,
+  interactiveLiveViewUrl: url,
+});
+
+export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
 /**
  * The team's sessions for the dashboard's list (and any client that wants the same view): live
@@ -69,7 +76,7 @@ export class SessionOverview {
 }
 
 const liveFirst = (s: SessionSummary) => (s.status === "destroyed" ? 1 : 0);
-const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+const isoTime = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
 function summarize(
   { record, live }: ListedSession,
@@ -97,14 +104,14 @@ function summarize(
     scrapeUrl,
     currentUrl: session?.currentUrl ?? null,
     status: record.status,
-    createdAt: iso(record.createdAt)!,
-    lastActivity: iso(lastActivity)!,
+    createdAt: isoTime(record.createdAt)!,
+    lastActivity: isoTime(lastActivity)!,
     ageMs: Math.max(0, end - record.createdAt),
     idleMs: session?.busy ? 0 : Math.max(0, Math.min(end, now) - lastActivity),
     languages,
     busy: (session?.busy ?? 0) > 0,
-    expiresAt: record.destroyedAt ? null : iso(ttl ? record.createdAt + ttl : null),
-    endedAt: iso(record.destroyedAt),
+    expiresAt: record.destroyedAt ? null : isoTime(ttl ? record.createdAt + ttl : null),
+    endedAt: isoTime(record.destroyedAt),
     endReason: record.destroyReason,
     ...urls,
   };

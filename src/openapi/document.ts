@@ -19,6 +19,7 @@ export const TAGS = {
   Interact: "Code or a prompt in a live browser session at a scrape's page state.",
   "Browser sessions": "Standalone browser sessions on a blank page (Firecrawl's browser API).",
   Team: "The caller's team.",
+  Dashboard: "The page at / and the sessions list it shows.",
   Files: "Screenshots and PDFs that scrape responses link to.",
   "Live view": "Pages that show a session's browser, read-only or interactive.",
   Health: "Probes for load balancers and orchestrators.",

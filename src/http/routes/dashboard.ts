@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsync } from "fastify";
+import { routeDoc } from "../../openapi/route-doc.js";
 
 const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../dashboard/public");
 
@@ -23,6 +24,14 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+const pageDoc = routeDoc({
+  operationId: "getDashboard",
+  summary: "The dashboard and playground (HTML)",
+  description: "Its scripts and styles are under /dashboard/. Loading it needs no key.",
+  tags: ["Dashboard"],
+  response: { description: "The page.", contentTypes: ["text/html"] },
+});
+
 /** GET / (the dashboard and playground) and its assets under /dashboard/. No key needed to load. */
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   const index = fs.readFileSync(path.join(PUBLIC, "index.html"));
@@ -32,7 +41,7 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
     wildcard: false,
     decorateReply: false,
   });
-  app.get("/", async (_req, reply) =>
+  app.get("/", pageDoc, async (_req, reply) =>
     reply
       .header("content-type", "text/html; charset=utf-8")
       .header("cache-control", "no-cache")

@@ -1,7 +1,22 @@
 import type { FastifyPluginAsync } from "fastify";
-import { SessionOverview } from "../../dashboard/sessions.js";
+import { z } from "zod";
+import { SessionOverview, sessionSummarySchema } from "../../dashboard/sessions.js";
+import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
+
+const listDoc = routeDoc({
+  operationId: "listSessions",
+  summary: "The team's sessions, live and recently ended",
+  description:
+    "Every session of the caller's team (every session while authentication is off): live ones " +
+    "first, then those that ended in the last ten minutes, with why. Not part of Firecrawl's API.",
+  tags: ["Dashboard"],
+  response: {
+    description: "The sessions.",
+    schema: z.object({ success: z.literal(true), sessions: z.array(sessionSummarySchema) }),
+  },
+});
 
 /** GET /v2/sessions: the caller's team's sessions, live and recently ended (the dashboard's list). */
 export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
@@ -9,7 +24,7 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
   { services },
 ) => {
   const overview = new SessionOverview(services.sessions, services.store.scrapes);
-  app.get("/v2/sessions", async (req) => {
+  app.get("/v2/sessions", listDoc, async (req) => {
     const baseUrl = publicBaseUrl(services.config.publicUrl, req);
     return { success: true, sessions: await overview.list(req.teamId, baseUrl) };
   });
