@@ -14,6 +14,20 @@ beforeAll(async () => {
 afterAll(() => closeAll(server, site));
 
 describe("node code in a live session", () => {
+  test("a download a page starts is seen by the session's Playwright, with its name", async () => {
+    const dl = await scrapeId(server.url, { url: `${site.url}/downloads` });
+    const res = await interact(server.url, dl, {
+      code: `const [d] = await Promise.all([page.waitForEvent("download"), page.click("#dl")]);
+JSON.stringify({ name: d.suggestedFilename(), path: new URL(d.url()).pathname, failure: await d.failure() })`,
+    });
+    expect(JSON.parse(res.body.result)).toEqual({
+      name: "report.csv",
+      path: "/report.csv",
+      failure: null,
+    });
+    await stop(server.url, dl);
+  });
+
   test("the spec's example returns the page title as a JSON string, with every field", async () => {
     const res = await interact(server.url, id, {
       code: "const title = await page.title(); JSON.stringify({ title });",

@@ -40,6 +40,19 @@ test("desktop by default; mobile: true gives a phone's viewport and user agent",
   expect(mobile.body.data.markdown).toContain("iPhone");
 });
 
+test("nothing a site receives says headless: neither the User-Agent nor the client hints", async () => {
+  for (const mobile of [false, true]) {
+    const res = await scrape({ url: `${site.url}/headers`, mobile, formats: ["rawHtml"] });
+    expect(res.status).toBe(200);
+    // The page shows the request headers it received as JSON.
+    const sent = res.body.data.rawHtml.replaceAll("&quot;", '"');
+    expect(sent).toContain('"user-agent"');
+    expect(sent).not.toMatch(/headless/i);
+    expect(sent).toContain('"accept-language": "en-US,en;q=0.9"');
+    if (!mobile) expect(sent).toMatch(/"sec-ch-ua": ".*Chromium\\";v=\\"\d+/);
+  }
+});
+
 test("location sets the time zone, the browser language and Accept-Language", async () => {
   const location = { country: "DE", languages: ["de-DE"] };
   const env = await scrape({ url: `${site.url}/env`, location });

@@ -18,6 +18,15 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   "--mute-audio",
   "--password-store=basic",
   "--use-mock-keychain",
+  // The headless shell sends no Accept-Language of its own; full Chromium sends this one.
+  "--accept-lang=en-US,en;q=0.9",
+  // Fewer helper processes, each of which costs memory per browser: every session has its own
+  // browser, so these add up. GPU work (software only here) and the network service run inside
+  // the browser process; renderers start without a zygote (Chromium's own sandbox is off
+  // anyway: the jail is the sandbox).
+  "--in-process-gpu",
+  "--enable-features=NetworkServiceInProcess2",
+  "--no-zygote",
 ];
 
 /** Default window size, also the viewport a scrape and its session use unless mobile. */

@@ -65,6 +65,16 @@ describe("pageState", () => {
             architecture: "x86",
             platform: "Linux",
             platformVersion: "",
+            // Chromium's own brands for the UA's version: a headless build would add its own.
+            brands: [
+              { brand: "Not:A-Brand", version: "8" },
+              { brand: "Chromium", version: "156" },
+            ],
+            fullVersionList: [
+              { brand: "Not:A-Brand", version: "8.0.0.0" },
+              { brand: "Chromium", version: "156.0.0.0" },
+            ],
+            fullVersion: "156.0.0.0",
           },
         },
         frames: true,
@@ -123,6 +133,9 @@ describe("pageState", () => {
         architecture: "arm",
         platform: "iOS",
         platformVersion: "17_0",
+        // Safari's User-Agent: no Chromium brand to claim.
+        brands: [{ brand: "Not:A-Brand", version: "8" }],
+        fullVersionList: [{ brand: "Not:A-Brand", version: "8.0.0.0" }],
       },
     });
     expect(find(s.pageCommands, "Emulation.setLocaleOverride")).toMatchObject({

@@ -35,5 +35,24 @@ export function userAgentMetadata(userAgent: string, mobile: boolean): Record<st
     metadata.platform = "Linux";
   }
   if (userAgent.includes("ARM")) metadata.architecture = "arm";
-  return metadata;
+  return { ...metadata, ...brandsFor(userAgent) };
+}
+
+/**
+ * The browser brands Sec-CH-UA lists, as Chromium itself lists them for the User-Agent's version.
+ * Left to Chromium, a headless build adds a "HeadlessChrome" brand, which sites treat as a bot.
+ * A User-Agent of another browser (Safari on an iPhone) gets only the placeholder brand.
+ */
+function brandsFor(userAgent: string) {
+  const grease = { brand: "Not:A-Brand", version: "8" };
+  const chrome = /(?:Chrome|Chromium)\/(\d+)((?:\.\d+)*)/.exec(userAgent);
+  const greaseFull = { ...grease, version: "8.0.0.0" };
+  if (!chrome) return { brands: [grease], fullVersionList: [greaseFull] };
+  const [, major, rest] = chrome;
+  const full = `${major}${rest || ".0.0.0"}`;
+  return {
+    brands: [grease, { brand: "Chromium", version: major }],
+    fullVersionList: [greaseFull, { brand: "Chromium", version: full }],
+    fullVersion: full,
+  };
 }

@@ -249,6 +249,14 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, log: Fixture
     case "/data.json":
       res.writeHead(200, { "content-type": "application/json" });
       return void res.end('{"name":"fixture","items":[1,2]}');
+    case "/downloads":
+      return html(200, page("Downloads", `<main><a id="dl" href="/report.csv">report</a></main>`));
+    case "/report.csv":
+      res.writeHead(200, {
+        "content-type": "text/csv",
+        "content-disposition": 'attachment; filename="report.csv"',
+      });
+      return void res.end("id,name\n1,fixture\n");
     case "/signin":
       return html(200, page("Signed in", "<main><h1>Welcome back</h1></main>"));
     case "/login": {

@@ -5,9 +5,18 @@ import { fileURLToPath } from "node:url";
 import { prepareCode } from "./node-transform.js";
 import type { LanguageRuntime, PreparedRun, RunnerContext } from "./runtime.js";
 
-/** Flags for node itself: a bounded heap, and warnings go to the run's stderr, not ours. */
+/**
+ * Flags for node itself: a bounded heap, and warnings go to the run's stderr, not ours. Every
+ * session has a worker, so its memory counts: a 1 MB young generation and no V8 helper threads
+ * take about 30 MB off each (from about 100 MB) for a slower start, which the warm pool hides.
+ */
 function nodeArgs(memoryLimitMb: number): string[] {
-  return [`--max-old-space-size=${Math.max(64, Math.floor(memoryLimitMb / 2))}`, "--no-warnings"];
+  return [
+    `--max-old-space-size=${Math.max(64, Math.floor(memoryLimitMb / 2))}`,
+    "--max-semi-space-size=1",
+    "--single-threaded",
+    "--no-warnings",
+  ];
 }
 
 /**
