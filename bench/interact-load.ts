@@ -37,7 +37,7 @@ export async function backToBack(serverUrl: string, pageUrl: string, runs: numbe
 
 /** Raw Playwright on a browser that is already running: new page + goto + title + close. */
 export async function rawBaseline(pageUrl: string, runs: number, opts: { concurrent: number }) {
-  const executable = findChromium(undefined);
+  const executable = process.env.BENCH_BASELINE_CHROMIUM || findChromium(undefined);
   const browser = await chromium.launch({ executablePath: executable, args: [...CHROMIUM_FLAGS] });
   try {
     const ctx = await browser.newContext();

@@ -9,6 +9,8 @@
 //   BENCH_BURST=20        first interacts fired at once in the burst
 //   BENCH_SESSIONS=16     live sessions open for the memory figure
 //   BENCH_POOL_SIZE=n     the server's BROWSER_POOL_SIZE (default: the server's own default)
+//   BENCH_SERVER_CHROMIUM=path   the server's CHROMIUM_PATH (default: what it finds itself)
+//   BENCH_BASELINE_CHROMIUM=path the raw baseline's Chromium (default: the fastest build found)
 import os from "node:os";
 import { loadConfig } from "../src/config/config.js";
 import { startFixtureSite } from "../test/helpers/fixture-site.js";
@@ -43,7 +45,14 @@ const LOOPS = 4;
 const POOL = process.env.BENCH_POOL_SIZE ?? String(loadConfig({}).browserPoolSize);
 // High enough that no figure here is a 429 from the server's own session cap. TEAM_MAX_SESSIONS
 // only applies with authentication on (it is off here); set anyway in case that changes.
-const SERVER_ENV = { BROWSER_POOL_SIZE: POOL, MAX_BROWSER_SESSIONS: "64", TEAM_MAX_SESSIONS: "64" };
+const SERVER_ENV: Record<string, string> = {
+  BROWSER_POOL_SIZE: POOL,
+  MAX_BROWSER_SESSIONS: "64",
+  TEAM_MAX_SESSIONS: "64",
+  ...(process.env.BENCH_SERVER_CHROMIUM
+    ? { CHROMIUM_PATH: process.env.BENCH_SERVER_CHROMIUM }
+    : {}),
+};
 const MB = 2 ** 20;
 
 async function main() {

@@ -125,7 +125,8 @@ export async function startServer(
 
   const pool: WarmPool = new WarmPool({
     ceiling: sandboxMode ? config.browserPoolSize : 0,
-    maxLaunches: Math.max(1, os.availableParallelism()),
+    // Half the cores: a launch takes most of a core, and requests in flight need the rest.
+    maxLaunches: Math.max(1, Math.floor(os.availableParallelism() / 2)),
     create: () =>
       createSessionResources({
         dataDir: config.dataDir,

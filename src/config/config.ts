@@ -24,8 +24,12 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://");
 
 const MB = 1024 * 1024;
-/** Planning figure for one live session (browser + sandbox), used to derive the session cap. */
-export const SESSION_MEMORY_BUDGET_BYTES = 250 * MB;
+/**
+ * Planning figure for one live session (browser + sandbox), used to derive the session cap:
+ * measured about 106 MB with 16 sessions open on the headless shell (docs/performance.md), plus
+ * room for pages heavier than a test page and for python. Full Chromium takes about 250 MB.
+ */
+export const SESSION_MEMORY_BUDGET_BYTES = 150 * MB;
 
 /** Sessions that fit in three quarters of this machine's memory, at least one. */
 export function defaultMaxSessions(totalMemBytes = os.totalmem()): number {
