@@ -6,6 +6,7 @@ import { listeningPorts } from "./helpers/ports.js";
 import { interact, scrapeId, serverPids } from "./helpers/interact.js";
 import type { TestServer } from "./helpers/server.js";
 import { useSecretServer } from "./helpers/secret-server.js";
+import { findChromium } from "../src/browser/find-chromium.js";
 
 // Break-out attempts through the HTTP API. Each must fail; the sandbox module's own tests go
 // further (fork and memory bombs, other sessions' ports from the worker).
@@ -60,9 +61,10 @@ test("no browser has a debugging port; its pages reach only what the policy allo
   await interact(server.url, other, { code: "1" });
   // Every Chromium of ours speaks CDP over a pipe: there is no port to find.
   // Ours: started by this server (other programs on the machine may run their own Chromium).
+  const executable = findChromium(undefined);
   const ours = (await serverPids(server.dataDir))
     .map((pid) => commandLine(pid) ?? "")
-    .filter((cmd) => cmd.includes("/chromium\0"));
+    .filter((cmd) => cmd.includes(`${executable}\0`));
   expect(ours.length).toBeGreaterThan(0);
   for (const cmd of ours) expect(cmd).not.toContain("--remote-debugging-port");
   const urls = listeningPorts().map((p) => `http://127.0.0.1:${p}/json/version`);

@@ -71,20 +71,27 @@ function scrapeBody() {
   return body;
 }
 
+/** Runs `work` with `button` disabled and saying `label`, then puts it back. */
+async function whileBusy(button, label, work) {
+  const idle = button.textContent;
+  button.disabled = true;
+  button.textContent = label;
+  try {
+    await work();
+  } finally {
+    button.disabled = false;
+    button.textContent = idle;
+  }
+}
+
 async function scrape() {
   const body = scrapeBody();
-  const button = $("scrape-button");
-  button.disabled = true;
-  button.textContent = "Scraping…";
-  try {
+  await whileBusy($("scrape-button"), "Scraping…", async () => {
     const answer = await call("POST", "/v2/scrape", body, sdkScrape(body));
     if (!answer) return;
     if (answer.status !== 200 || !answer.body.success) return notify(errorText(answer));
     showScrape(answer.body.data);
-  } finally {
-    button.disabled = false;
-    button.textContent = "Scrape";
-  }
+  });
 }
 
 function showScrape(doc) {
@@ -121,10 +128,7 @@ function interactBody() {
 
 async function interact() {
   const body = interactBody();
-  const button = $("interact-button");
-  button.disabled = true;
-  button.textContent = "Running…";
-  try {
+  await whileBusy($("interact-button"), "Running…", async () => {
     const path = `/v2/scrape/${scrapeId}/interact`;
     const sdk = `const res = await app.interact(${JSON.stringify(scrapeId)}, ${JSON.stringify(body, null, 2)});`;
     const answer = await call("POST", path, body, sdk);
@@ -135,10 +139,7 @@ async function interact() {
       showLiveView();
     }
     void refreshSessions();
-  } finally {
-    button.disabled = false;
-    button.textContent = "Run";
-  }
+  });
 }
 
 function showResponse(answer) {
