@@ -22,6 +22,11 @@ export interface SandboxWorker {
   /** Runs code with a deadline. Never rejects for failures in the user's code. */
   exec(code: string, timeoutMs: number): Promise<ExecResult>;
   /**
+   * Connects to the browser, or waits for the connection the runner opens by itself once it is
+   * loaded. Not user code.
+   */
+  connect(): Promise<void>;
+  /**
    * Connects to the browser and waits (briefly) for its current page to finish loading: what
    * a worker started before a restore needs before the user's first call. Not user code.
    */

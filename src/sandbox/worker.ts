@@ -152,9 +152,17 @@ class Worker implements SandboxWorker {
     return this.starting;
   }
 
-  async attach(): Promise<void> {
+  connect(): Promise<void> {
+    return this.request("connect");
+  }
+
+  attach(): Promise<void> {
+    return this.request("attach");
+  }
+
+  private async request(op: "connect" | "attach"): Promise<void> {
     const proc = await this.start();
-    const reply = await withDeadline(proc.request({ op: "attach" }), ATTACH_TIMEOUT_MS);
+    const reply = await withDeadline(proc.request({ op }), ATTACH_TIMEOUT_MS);
     if (!reply?.ok)
       throw new Error(`sandbox worker could not reach the browser: ${reply?.error ?? "timed out"}`);
   }

@@ -60,29 +60,43 @@ export class SessionFactory {
       this.opts.log.warn({ err }, "could not start a browser for a session");
       throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
     }
-    try {
-      await prepare?.(resources.context);
-    } catch (err) {
-      await resources.release();
-      throw err;
-    }
-    try {
-      const rc = typeof replay === "function" ? replay(resources.browser.version()) : replay;
-      await restoreReplayContext(resources, rc, RESTORE_TIMEOUT_MS);
-    } catch (err) {
-      await resources.release();
-      this.opts.log.warn({ err, scrapeId }, "restoring the replay context failed");
-      throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
-    }
-    try {
-      // The worker was started with the browser; it connects to the page the restore left.
-      const node = await resources.sandbox.worker("node");
-      await node.attach();
-    } catch (err) {
-      await resources.release();
-      this.opts.log.warn({ err, scrapeId }, "the session's code worker could not attach");
-      throw new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
-    }
+    const node = () => resources.sandbox.worker("node");
+    const step = async (run: () => Promise<unknown>, fail: () => AppError, what?: string) => {
+      try {
+        await run();
+      } catch (err) {
+        await resources.release();
+        if (what) this.opts.log.warn({ err, scrapeId }, what);
+        throw err instanceof AppError || !what ? err : fail();
+      }
+    };
+    const browserFailed = () =>
+      new AppError("BROWSER_FAILED", "Failed to start a browser for this session.");
+    await step(async () => prepare?.(resources.context), browserFailed);
+    // The worker was started with the browser and connects by itself once its Playwright is
+    // loaded; a connection made before the restore sees the navigation whole, while one made
+    // during it can catch the page half loaded (Playwright then reports "Loading <url>").
+    await step(
+      async () => (await node()).connect(),
+      browserFailed,
+      "the session's code worker could not connect",
+    );
+    await step(
+      () =>
+        restoreReplayContext(
+          resources,
+          typeof replay === "function" ? replay(resources.browser.version()) : replay,
+          RESTORE_TIMEOUT_MS,
+        ),
+      () => new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable),
+      "restoring the replay context failed",
+    );
+    // Binds `page` to the tab the restore left, once loaded.
+    await step(
+      async () => (await node()).attach(),
+      browserFailed,
+      "the session's code worker could not attach",
+    );
     return resources;
   }
 }

@@ -79,8 +79,8 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
       log: opts.log,
     });
     cleanups.push(() => sandbox.close());
-    // Started now, attached after the restore: a worker attached before it can miss the
-    // restore's navigation (Playwright then reports "Loading <url>" for the page).
+    // Started now; it loads Playwright and connects by itself (the factory waits for that
+    // before the restore, and binds the restored page after it).
     await sandbox.worker("node");
     return { proc, browser, context, page, cdp, sandbox, release };
   } catch (err) {
