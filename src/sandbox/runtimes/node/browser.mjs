@@ -1,3 +1,4 @@
+/* global setImmediate */
 // The runner's way to its browser. Inside the sandbox there is no network, only a unix socket
 // that the server serves as a CDP connection to this session's browser (and no other).
 import { createRequire } from "node:module";
