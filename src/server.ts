@@ -121,7 +121,7 @@ export async function startServer(
     egress,
   });
   if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
-  const browser = new SharedBrowser(launcher);
+  const browser = new SharedBrowser(launcher, { warn: (o, m) => log.warn(o, m) });
 
   const pool: WarmPool = new WarmPool({
     ceiling: sandboxMode ? config.browserPoolSize : 0,

@@ -1,5 +1,6 @@
 import type { Browser } from "playwright-core";
 import type { EgressProxy } from "../network/egress-proxy.js";
+import { ChromiumNotFoundError } from "./find-chromium.js";
 import type { BrowserLauncher, LaunchedBrowser } from "./launcher.js";
 
 /**
@@ -11,7 +12,10 @@ export class SharedBrowser {
   private current: Promise<LaunchedBrowser> | undefined;
   private closed = false;
 
-  constructor(private readonly launcher: BrowserLauncher) {}
+  constructor(
+    private readonly launcher: BrowserLauncher,
+    private readonly log: { warn(obj: object, msg: string): void } = { warn: () => {} },
+  ) {}
 
   /** The proxy its traffic goes through, which knows why a connection failed. */
   get egress(): EgressProxy {
@@ -31,8 +35,19 @@ export class SharedBrowser {
     return (await this.current).browser;
   }
 
+  /**
+   * Launches, once more after a failed start: a start can fail for a passing reason (the machine
+   * too busy to start it within its deadline), and every scrape waiting on it would fail with it.
+   */
   private async start(): Promise<LaunchedBrowser> {
-    const mine = await this.launcher.launch();
+    let mine: LaunchedBrowser;
+    try {
+      mine = await this.launcher.launch();
+    } catch (err) {
+      if (err instanceof ChromiumNotFoundError || this.closed) throw err;
+      this.log.warn({ err }, "the scrape browser did not start; trying once more");
+      mine = await this.launcher.launch();
+    }
     mine.browser.on("disconnected", () => {
       void this.current?.then((c) => {
         if (c === mine) this.current = undefined;
