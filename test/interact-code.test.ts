@@ -28,6 +28,19 @@ JSON.stringify({ name: d.suggestedFilename(), path: new URL(d.url()).pathname, f
     await stop(server.url, dl);
   });
 
+  test("code that closes its own connection to the browser finds it again on the next call", async () => {
+    const own = await scrapeId(server.url, { url: `${site.url}/` });
+    const first = await interact(server.url, own, { code: "await page.title()" });
+    expect(first.body.result).toBe("Fixture Home");
+    const closed = await interact(server.url, own, {
+      code: "await browser.close(); browser.isConnected()",
+    });
+    expect(closed.body).toMatchObject({ exitCode: 0, result: "false" });
+    const again = await interact(server.url, own, { code: "await page.title()" });
+    expect(again.body).toMatchObject({ exitCode: 0, result: "Fixture Home" });
+    await stop(server.url, own);
+  });
+
   test("the spec's example returns the page title as a JSON string, with every field", async () => {
     const res = await interact(server.url, id, {
       code: "const title = await page.title(); JSON.stringify({ title });",

@@ -99,6 +99,8 @@ class Worker implements SandboxWorker {
   private starting: Promise<RunnerProcess> | undefined;
   private closed = false;
   private startFailures = 0;
+  /** The process that last confirmed a connection to the browser; later runs skip asking. */
+  private connected: RunnerProcess | undefined;
   private resolveExited!: () => void;
   readonly exited = new Promise<void>((r) => (this.resolveExited = r));
 
@@ -165,6 +167,7 @@ class Worker implements SandboxWorker {
     const reply = await withDeadline(proc.request({ op }), ATTACH_TIMEOUT_MS);
     if (!reply?.ok)
       throw new Error(`sandbox worker could not reach the browser: ${reply?.error ?? "timed out"}`);
+    this.connected = proc;
   }
 
   exec(code: string, timeoutMs: number): Promise<ExecResult> {
@@ -180,14 +183,19 @@ class Worker implements SandboxWorker {
     let proc: RunnerProcess;
     try {
       proc = await this.start();
-      // Connecting is the worker's cost, not the user's: it gets its own deadline.
-      const connected = await withDeadline(proc.request({ op: "connect" }), ATTACH_TIMEOUT_MS);
-      if (!connected?.ok) {
-        if (!connected) this.restart(proc);
-        return failure(
-          `Could not connect to the session's browser: ${connected?.error ?? "timed out"}`,
-          1,
-        );
+      // Connecting is the worker's cost, not the user's: it gets its own deadline. Once a
+      // process has connected, a run goes straight on (a runner reconnects by itself, before
+      // it starts the run's clock, if the connection was lost since).
+      if (this.connected !== proc) {
+        const connected = await withDeadline(proc.request({ op: "connect" }), ATTACH_TIMEOUT_MS);
+        if (!connected?.ok) {
+          if (!connected) this.restart(proc);
+          return failure(
+            `Could not connect to the session's browser: ${connected?.error ?? "timed out"}`,
+            1,
+          );
+        }
+        this.connected = proc;
       }
     } catch (err) {
       return failure(`The sandbox worker could not start: ${(err as Error).message}`, 1);
