@@ -295,6 +295,7 @@ export async function startServer(
       await app.close();
       await browser.close();
       await egress.close();
+      await runtimes.close();
       removeRunFolders(config.dataDir);
       await store.close();
     })());

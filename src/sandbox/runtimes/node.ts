@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareCode } from "./node-transform.js";
 import type { LanguageRuntime, PreparedRun, RunnerContext } from "./runtime.js";
+import { DEFAULT_MEMORY_LIMIT_MB } from "../worker.js";
 
 /**
  * Flags for node itself: a bounded heap, and warnings go to the run's stderr, not ours. Every
@@ -40,6 +41,14 @@ export const nodeRuntime: LanguageRuntime = {
     "playwright-core": "/opt/fc/node_modules/playwright-core",
   },
   sockets: ["cdp", "playwright-host"],
+  // V8 takes a code cache only from a process with the same flags: the runners' defaults.
+  warmUp: (staged) => [
+    fs.realpathSync(process.execPath),
+    ...nodeArgs(DEFAULT_MEMORY_LIMIT_MB),
+    path.join(staged.runner!, "make-code-cache.mjs"),
+    staged["playwright-core"]!,
+    path.join(staged.runner!, "code-cache"),
+  ],
   binaries: () => [fs.realpathSync(process.execPath)],
   argv(ctx: RunnerContext): string[] {
     return [

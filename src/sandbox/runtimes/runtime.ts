@@ -39,6 +39,12 @@ export interface LanguageRuntime {
   readonly sockets: SessionSocket[];
   /** Leaves a staged file out (a path relative to one of files()); default: stage everything. */
   skipWhenStaging?(relativePath: string): boolean;
+  /**
+   * A command the server runs once, in the background, when the staged runtime is first used:
+   * work that makes later runners start faster (node: compiling Playwright ahead). It writes only
+   * into the staged files.
+   */
+  warmUp?(staged: Record<string, string>): string[];
   /** Host executables the command runs (bound in when outside /usr). */
   binaries(): string[];
   /** The runner's command line, after the sandbox and its limits. */

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Language } from "../types.js";
@@ -18,7 +19,14 @@ export interface ReadyRuntime {
  * permissions; unstaged runtimes use the project's own files (tests, SANDBOX=none).
  */
 export class Runtimes {
-  private constructor(private readonly ready: Map<Language, ReadyRuntime>) {}
+  /** Staged runtimes whose warm-up has been started (or was not needed). */
+  private readonly warmed = new Set<Language>();
+  private readonly warming = new Set<ChildProcess>();
+
+  private constructor(
+    private readonly ready: Map<Language, ReadyRuntime>,
+    private readonly staged = false,
+  ) {}
 
   /** The runtimes using the project's files where they are. */
   static inPlace(list: LanguageRuntime[]): Runtimes {
@@ -62,11 +70,37 @@ export class Runtimes {
       ready.set(runtime.language, { runtime, files });
     }
     openForReading(target);
-    return new Runtimes(ready);
+    return new Runtimes(ready, true);
   }
 
+  /** The language's runtime; the first time, a staged one's warm-up starts in the background. */
   get(language: Language): ReadyRuntime | undefined {
-    return this.ready.get(language);
+    const ready = this.ready.get(language);
+    if (ready && this.staged && !ready.unavailable && !this.warmed.has(language)) {
+      this.warmed.add(language);
+      const argv = ready.runtime.warmUp?.(ready.files);
+      if (argv) this.warmUp(argv);
+    }
+    return ready;
+  }
+
+  /** Stops warm-ups still running (their output is written whole or not at all). */
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.warming].map((child) => {
+        const gone = new Promise((r) => child.once("close", r));
+        child.kill("SIGKILL");
+        return gone;
+      }),
+    );
+  }
+
+  private warmUp([file, ...args]: string[]): void {
+    // Best effort: a runtime works the same without it, only slower to start.
+    const child = spawn(file!, args, { stdio: "ignore" });
+    this.warming.add(child);
+    child.once("error", () => {});
+    child.once("close", () => this.warming.delete(child));
   }
 
   languages(): Language[] {

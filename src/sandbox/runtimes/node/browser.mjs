@@ -2,8 +2,12 @@
 // The runner's way to its browser. Inside the sandbox there is no network, only a unix socket
 // that the server serves as a CDP connection to this session's browser (and no other).
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { installCodeCache } from "./code-cache.mjs";
 
 const require = createRequire(import.meta.url);
+// Staged by the server beside this file once it has made it; absent in place (SANDBOX=none).
+installCodeCache(fileURLToPath(new URL("./code-cache/", import.meta.url)), "use");
 const CONNECT_TIMEOUT_MS = 15_000;
 const ATTACH_LOAD_TIMEOUT_MS = 4_000;
 
