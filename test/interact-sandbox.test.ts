@@ -33,6 +33,36 @@ test("code cannot read the server's environment", async () => {
   expect(res.result).not.toContain(SECRET);
 });
 
+test("code cannot change the runner or the code cache every session's runner loads", async () => {
+  // Both are shared by all sessions: a tenant that could write them would run code in others'.
+  await expect
+    .poll(
+      async () =>
+        (await run(`(await import("node:fs")).existsSync("/opt/fc/runner/code-cache")`)).result,
+      {
+        timeout: 20_000,
+      },
+    )
+    .toBe("true");
+  const res = await run(`
+    const fs = await import("node:fs");
+    const tries = {};
+    for (const f of ["/opt/fc/runner/code-cache/coreBundle.js.v8", "/opt/fc/runner/browser.mjs"]) {
+      try { fs.writeFileSync(f, "x"); tries[f] = "written"; } catch (e) { tries[f] = e.code; }
+    }
+    try { fs.renameSync("/opt/fc/runner/code-cache", "/opt/fc/runner/moved"); tries.rename = "moved"; } catch (e) { tries.rename = e.code; }
+    JSON.stringify(tries)`);
+  const tries = JSON.parse(res.result) as Record<string, string>;
+  for (const outcome of Object.values(tries))
+    expect(["EROFS", "EACCES", "EPERM"]).toContain(outcome);
+  const cache = (
+    await run(
+      `(await import("node:fs")).statSync("/opt/fc/runner/code-cache/coreBundle.js.v8").size`,
+    )
+  ).result;
+  expect(Number(cache)).toBeGreaterThan(100_000);
+});
+
 test("code cannot list or read the data directory", async () => {
   const res = await run(`
     const fs = await import("node:fs");
