@@ -9,6 +9,7 @@ import { isPrivateAddress } from "../src/network/private-address.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { scrapeId, stop } from "./helpers/interact.js";
 import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
+import { parseRaw, rawRequest } from "./helpers/raw-http.js";
 
 /** POSTs JSON with the headers given (Host included, which fetch will not let us set). */
 function postWithHeaders(
@@ -42,27 +43,6 @@ function postWithHeaders(
     req.on("error", reject);
     req.end(payload);
   });
-}
-
-/** Writes a raw HTTP request and returns everything the server answered before closing. */
-function rawRequest(serverUrl: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(serverUrl);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => socket.write(request));
-    let text = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (d) => (text += d));
-    socket.on("end", () => resolve(text));
-    socket.on("error", reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to ${request}`)));
-  });
-}
-
-/** Splits a raw HTTP response into its status code and parsed JSON body. */
-function parseRaw(raw: string): { status: number; body: any } {
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
-  const body = raw.slice(raw.indexOf("\r\n\r\n") + 4);
-  return { status, body: JSON.parse(body) };
 }
 
 const FORWARDED = { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" };

@@ -5,7 +5,7 @@ import { collectRoutes } from "../openapi/collect.js";
 import { buildDocument, type OpenApiDocument } from "../openapi/document.js";
 import { routeDoc } from "../openapi/route-doc.js";
 import { PATHS } from "../urls/public-urls.js";
-import { needsTeamKey } from "./auth.js";
+import { registerPublic } from "./auth.js";
 import { ERROR_STATUS } from "./errors.js";
 
 /**
@@ -19,13 +19,13 @@ export function registerApiDocs(app: FastifyInstance): void {
   // app is ready, and the document is written into the same object then.
   const document = {} as OpenApiDocument;
   app.addHook("onReady", async () => {
-    Object.assign(document, buildDocument(routes, { errorStatus: ERROR_STATUS, needsTeamKey }));
+    Object.assign(document, buildDocument(routes, { errorStatus: ERROR_STATUS }));
   });
   app.register(swagger, {
     mode: "static",
     specification: { document } as unknown as StaticDocumentSpec,
   });
-  app.register(swaggerUi, {
+  registerPublic(app, swaggerUi, {
     routePrefix: PATHS.docs,
     theme: { title: "firecrawl-interact-server API" },
     uiConfig: { docExpansion: "list", deepLinking: true, tryItOutEnabled: false },
@@ -38,6 +38,7 @@ export function registerApiDocs(app: FastifyInstance): void {
         summary: "This API document",
         description: `OpenAPI 3.1, generated from the schemas that validate each request. A readable reference of it is served at \`${PATHS.docs}\`. No key is needed.`,
         tags: ["Documentation"],
+        access: "public",
         response: { description: "The OpenAPI document." },
       }),
       async () => scope.swagger(),

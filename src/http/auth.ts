@@ -1,16 +1,33 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyPluginCallback,
+  FastifyPluginOptions,
+  FastifyRequest,
+  RouteOptions,
+} from "fastify";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import { bearerKey } from "../teams/keys.js";
 import type { TeamService } from "../teams/service.js";
-import { PATHS } from "../urls/public-urls.js";
 
 /** The team every request belongs to while authentication is off, as in Firecrawl self-hosted. */
 export const SELF_HOSTED_TEAM = "self-hosted";
 
+/**
+ * Who may call a route: `team`, a team's key (when authentication is on); `public`, anyone
+ * (health, the API document, screenshot files whose unguessable URLs are their key, the
+ * dashboard's files); `metricsToken`, whoever has METRICS_TOKEN (checked by the route itself).
+ */
+export type RouteAccess = "team" | "public" | "metricsToken";
+
 declare module "fastify" {
   interface FastifyRequest {
     teamId: string;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route; every route says (see registerAuth). */
+    access?: RouteAccess;
   }
 }
 
@@ -19,33 +36,54 @@ const MISSING =
 const INVALID = "Unauthorized: invalid or revoked API key.";
 
 /**
- * Whether a request to this path needs a team's key while authentication is on: every /v2 path
- * but screenshot files, whose unguessable URLs are their only key so they open in a browser like
- * Firecrawl's, and the API document, which describes the API to whoever asks.
- */
-export function needsTeamKey(path: string): boolean {
-  return path.startsWith("/v2/") && !path.startsWith(PATHS.files) && path !== PATHS.openapi;
-}
-
-/**
  * Resolves the caller's team. With USE_DB_AUTHENTICATION off any key (or none) is accepted, like
- * Firecrawl's self-hosted server, and everything belongs to one team. On, the requests
- * needsTeamKey names must carry a team's key.
+ * Firecrawl's self-hosted server, and everything belongs to one team. On, a route whose access is
+ * `team` needs a team's key. The decision rests on the route the router matched, never on how
+ * the request spelled its path (`/%762/...` is the same route as `/v2/...`), and a route that
+ * does not say who may call it stops the server from starting.
  */
 export function registerAuth(app: FastifyInstance, config: Config, teams: TeamService): void {
   app.decorateRequest("teamId", "");
+  // Checked once every route is in: a plugin's scope may declare its routes after this hook ran.
+  const routes: RouteOptions[] = [];
+  app.addHook("onRoute", (route: RouteOptions) => void routes.push(route));
+  app.addHook("onReady", async () => {
+    const silent = routes.find((route) => !route.config?.access);
+    if (!silent) return;
+    throw new Error(
+      `Route ${[silent.method].flat().join(",")} ${silent.url} does not say who may call it: ` +
+        `give it config.access ("team", "public" or "metricsToken").`,
+    );
+  });
   app.addHook("onRequest", async (req: FastifyRequest) => {
+    // Unmatched requests (404s) have no access: nothing is served to them.
+    if (req.routeOptions.config.access !== "team") return;
     if (!config.useDbAuthentication) {
       req.teamId = SELF_HOSTED_TEAM;
       return;
     }
-    const path = req.url.split("?")[0]!;
-    if (!needsTeamKey(path)) return;
     const header = req.headers.authorization;
     const key = bearerKey(header);
     if (!key) throw new AppError("UNAUTHORIZED", header ? INVALID : MISSING);
     const teamId = await teams.authenticate(key);
     if (!teamId) throw new AppError("UNAUTHORIZED", INVALID);
     req.teamId = teamId;
+  });
+}
+
+/**
+ * Registers a plugin whose own routes (static files, a reference UI) are all public, declaring
+ * so for each as the plugin adds it.
+ */
+export function registerPublic<O extends FastifyPluginOptions>(
+  app: FastifyInstance,
+  plugin: FastifyPluginCallback<O> | FastifyPluginAsync<O>,
+  opts: O,
+): void {
+  app.register(async (scope) => {
+    scope.addHook("onRoute", (route: RouteOptions) => {
+      route.config = { ...route.config, access: route.config?.access ?? "public" };
+    });
+    await scope.register(plugin as never, opts);
   });
 }

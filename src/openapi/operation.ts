@@ -9,8 +9,6 @@ import type { ResponseDoc, RouteDoc } from "./route-doc.js";
 export interface DocumentRules {
   /** Code → HTTP status: the one map the error handler answers by. */
   errorStatus: Readonly<Record<ErrorCode, number>>;
-  /** Whether the auth hook asks a request to this path for a team's key (when it is on). */
-  needsTeamKey(path: string): boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -27,7 +25,6 @@ export function openApiPath(url: string): string {
 export function toOperation(route: CollectedRoute, rules: DocumentRules): Json {
   const doc = route.doc;
   if (!doc) return undocumented(route);
-  const teamKey = rules.needsTeamKey(route.url);
   const parameters = [...pathParameters(route.url, doc.params), ...queryParameters(doc.query)];
   return {
     operationId: doc.operationId,
@@ -36,8 +33,8 @@ export function toOperation(route: CollectedRoute, rules: DocumentRules): Json {
     tags: [...doc.tags],
     ...(parameters.length ? { parameters } : {}),
     ...(doc.body ? { requestBody: requestBody(doc) } : {}),
-    responses: responses(doc, errorCodes(doc, teamKey), rules),
-    security: security(doc, teamKey),
+    responses: responses(doc, errorCodes(doc), rules),
+    security: security(doc),
   };
 }
 
@@ -86,9 +83,9 @@ function requestBody(doc: RouteDoc): Json {
 }
 
 /** The codes the route declares plus those every route of its kind can answer. */
-function errorCodes(doc: RouteDoc, teamKey: boolean): ErrorCode[] {
+function errorCodes(doc: RouteDoc): ErrorCode[] {
   const codes = new Set<ErrorCode>(doc.errors);
-  if (teamKey || doc.security) codes.add("UNAUTHORIZED");
+  if (doc.access !== "public") codes.add("UNAUTHORIZED");
   if (doc.body) codes.add("BAD_REQUEST").add("PAYLOAD_TOO_LARGE");
   codes.add("INTERNAL");
   return [...codes];
@@ -141,7 +138,7 @@ function sortedByStatus(responses: Json): Json {
   return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
 }
 
-function security(doc: RouteDoc, teamKey: boolean): Json[] {
-  if (doc.security) return [{ [doc.security]: [] }];
-  return teamKey ? [{ bearerAuth: [] }] : [];
+function security(doc: RouteDoc): Json[] {
+  if (doc.access === "metricsToken") return [{ metricsToken: [] }];
+  return doc.access === "team" ? [{ bearerAuth: [] }] : [];
 }

@@ -39,8 +39,11 @@ export interface RouteDoc {
    * a team's key is asked for, BAD_REQUEST and PAYLOAD_TOO_LARGE where there is a body.
    */
   errors?: readonly ErrorCode[];
-  /** A route guarded by a token of its own rather than by the team-key rule. */
-  security?: "metricsToken";
+  /**
+   * Who may call it: a team's key (`team`, when authentication is on), anyone (`public`), or
+   * whoever has METRICS_TOKEN. The auth hook decides on this, on the route the router matched.
+   */
+  access: "team" | "public" | "metricsToken";
 }
 
 declare module "fastify" {
@@ -50,7 +53,12 @@ declare module "fastify" {
   }
 }
 
-/** Route options carrying the route's API document entry: `app.get(url, routeDoc({...}), h)`. */
-export function routeDoc(doc: RouteDoc): { config: { doc: RouteDoc } } {
-  return { config: { doc } };
+/**
+ * Route options carrying the route's API document entry and who may call it:
+ * `app.get(url, routeDoc({...}), h)`.
+ */
+export function routeDoc(doc: RouteDoc): {
+  config: { doc: RouteDoc; access: RouteDoc["access"] };
+} {
+  return { config: { doc, access: doc.access } };
 }

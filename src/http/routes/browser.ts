@@ -35,6 +35,7 @@ const SESSION_ERRORS: ErrorCode[] = [
 ];
 
 const createDoc = routeDoc({
+  access: "team",
   operationId: "createBrowserSession",
   summary: "Start a browser session",
   description:
@@ -56,6 +57,7 @@ const createDoc = routeDoc({
 });
 
 const listDoc = routeDoc({
+  access: "team",
   operationId: "listBrowserSessions",
   summary: "List the team's browser sessions",
   tags: ["Browser sessions"],
@@ -65,6 +67,7 @@ const listDoc = routeDoc({
 });
 
 const executeDoc = routeDoc({
+  access: "team",
   operationId: "executeBrowserSessionCode",
   summary: "Run code in a browser session",
   description:
@@ -77,6 +80,7 @@ const executeDoc = routeDoc({
 });
 
 const deleteDoc = routeDoc({
+  access: "team",
   operationId: "deleteBrowserSession",
   summary: "Stop a browser session",
   tags: ["Browser sessions"],

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsync } from "fastify";
 import { routeDoc } from "../../openapi/route-doc.js";
+import { registerPublic } from "../auth.js";
 
 const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../dashboard/public");
 
@@ -25,6 +26,7 @@ const CSP = [
 ].join("; ");
 
 const pageDoc = routeDoc({
+  access: "public",
   operationId: "getDashboard",
   summary: "The dashboard and playground (HTML)",
   description: "Its scripts and styles are under /dashboard/. Loading it needs no key.",
@@ -35,11 +37,16 @@ const pageDoc = routeDoc({
 /** GET / (the dashboard and playground) and its assets under /dashboard/. No key needed to load. */
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   const index = fs.readFileSync(path.join(PUBLIC, "index.html"));
-  await app.register(fastifyStatic, {
+  registerPublic(app, fastifyStatic, {
     root: PUBLIC,
     prefix: "/dashboard/",
     wildcard: false,
     decorateReply: false,
+    // index.html is reachable here too: it gets the page's headers wherever it is loaded from.
+    setHeaders: (reply) => {
+      reply.header("content-security-policy", CSP);
+      reply.header("x-content-type-options", "nosniff");
+    },
   });
   app.get("/", pageDoc, async (_req, reply) =>
     reply

@@ -6,6 +6,7 @@ import { AppError } from "../../errors/app-error.js";
 import { PATHS } from "../../urls/public-urls.js";
 
 const fileDoc = routeDoc({
+  access: "public",
   operationId: "getFile",
   summary: "A screenshot or PDF a scrape produced",
   description:

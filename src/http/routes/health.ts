@@ -46,6 +46,7 @@ const healthReport = z.object({
 });
 
 const liveDoc = routeDoc({
+  access: "public",
   operationId: "getLiveness",
   summary: "Liveness: the process answers",
   description: "Nothing else is checked, so a restart is never asked for.",
@@ -54,6 +55,7 @@ const liveDoc = routeDoc({
 });
 
 const readyDoc = routeDoc({
+  access: "public",
   operationId: "getReadiness",
   summary: "Readiness: every check passes",
   tags: ["Health"],
@@ -67,6 +69,7 @@ const readyDoc = routeDoc({
 });
 
 const healthDoc = routeDoc({
+  access: "public",
   operationId: "getHealth",
   summary: "What the server can do, and every check",
   tags: ["Health"],

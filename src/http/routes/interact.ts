@@ -27,6 +27,7 @@ const SESSION_ERRORS: ErrorCode[] = [
 ];
 
 const interactDoc = routeDoc({
+  access: "team",
   operationId: "interactWithScrapeBrowserSession",
   summary: "Run code or a prompt in the scrape's browser session",
   description:
@@ -55,6 +56,7 @@ const interactDoc = routeDoc({
 });
 
 const stopDoc = routeDoc({
+  access: "team",
   operationId: "stopScrapeBrowserSession",
   summary: "Stop the scrape's browser session",
   description: "Frees everything the session had. A second DELETE answers 410.",

@@ -12,6 +12,7 @@ const WS_PATH = /^\/live\/([^/]+)\/ws$/;
 const html = ["text/html"];
 
 const liveViewDoc = routeDoc({
+  access: "public",
   operationId: "getLiveView",
   summary: "A session's live view page",
   description:

@@ -18,7 +18,7 @@ const metricsDoc = routeDoc({
   summary: "Prometheus metrics",
   description: "Never needs a team's key; needs `METRICS_TOKEN` when one is set.",
   tags: ["Metrics"],
-  security: "metricsToken",
+  access: "metricsToken",
   response: { description: "Prometheus text format.", contentTypes: ["text/plain"] },
 });
 

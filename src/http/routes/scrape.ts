@@ -7,6 +7,7 @@ import { publicBaseUrl } from "../../urls/public-urls.js";
 import { parseBody } from "../validate.js";
 
 const scrapeDoc = routeDoc({
+  access: "team",
   operationId: "scrapeAndExtractFromUrl",
   summary: "Scrape a URL",
   description:

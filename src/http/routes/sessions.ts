@@ -6,6 +6,7 @@ import type { Services } from "../../services.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
 
 const listDoc = routeDoc({
+  access: "team",
   operationId: "listSessions",
   summary: "The team's sessions, live and recently ended",
   description:

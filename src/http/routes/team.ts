@@ -19,6 +19,7 @@ const creditUsageSchema = z.object({
 });
 
 const creditUsageDoc = routeDoc({
+  access: "team",
   operationId: "getCreditUsage",
   summary: "The team's credits",
   tags: ["Team"],
