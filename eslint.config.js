@@ -10,6 +10,8 @@ import tseslint from "typescript-eslint";
 const DEPS = {
   config: [],
   errors: [],
+  // Strings made safe to show: control characters refused or escaped.
+  text: [],
   auth: [],
   urls: [],
   isolation: ["processes"],
@@ -36,7 +38,7 @@ const DEPS = {
     "urls",
     "openapi",
   ],
-  profiles: ["errors", "store"],
+  profiles: ["errors", "store", "text"],
   sessions: [
     "auth",
     "profiles",
@@ -54,10 +56,10 @@ const DEPS = {
   health: ["store"],
   agent: ["browser", "config"],
   teams: ["auth", "errors", "sessions", "store"],
-  admin: ["config", "store", "teams"],
+  admin: ["config", "store", "teams", "text"],
   metrics: [],
   interact: ["agent", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
-  "browser-sessions": ["errors", "interact", "sessions", "store", "teams", "urls"],
+  "browser-sessions": ["errors", "interact", "profiles", "sessions", "store", "teams", "urls"],
   dashboard: ["sessions", "store", "urls"],
 };
 const FOLDERS = Object.keys(DEPS);

@@ -2,6 +2,10 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
+import { runAdmin } from "../src/admin/commands.js";
+import { openStore } from "../src/store/open.js";
+import { hasControlCharacters } from "../src/text/printable.js";
+import { TeamService } from "../src/teams/service.js";
 import { dropTestDatabases } from "./helpers/postgres.js";
 import { tempDataDir } from "./helpers/server.js";
 import { STORE_KINDS } from "./helpers/stores.js";
@@ -50,4 +54,47 @@ test("a bad database setting is reported, not thrown", async () => {
   expect(res.code).toBe(1);
   expect(res.stderr).toContain("DATABASE_URL");
   expect(res.stderr).not.toContain("    at ");
+});
+
+test("names a tenant chose cannot drive the operator's terminal or forge rows", async () => {
+  const store = await openStore({ dataDir: tempDataDir() });
+  try {
+    const teams = new TeamService(store, { maxSessions: 5 });
+    const connect = async () => teams;
+    const team = await teams.createTeam("tty-team");
+    // As stored before names were checked at the API, or written by another way in.
+    const hostile = [
+      "clear\u001b[2J\u001b]0;owned\u0007",
+      "real\nforged  999  never  no",
+      "x\u009b31m",
+    ];
+    for (const name of hostile) {
+      await store.profiles.checkout({ teamId: team.id, name, at: Date.now() });
+    }
+    await teams.createKey("tty-team", "label\r\u001b[1Ainjected");
+
+    for (const args of [
+      ["profile", "list", "tty-team"],
+      ["key", "list", "tty-team"],
+      ["team", "show", "tty-team"],
+      ["profile", "list", "tty-team", "--json"],
+      ["profile", "delete", "tty-team", "gone\u001b[2J"],
+    ]) {
+      const res = await runAdmin(args, connect);
+      const printed = res.stdout + res.stderr;
+      // Line breaks are the command's own; nothing else in it steers a terminal.
+      expect(hasControlCharacters(printed.replace(/\n/g, "")), args.join(" ")).toBe(false);
+    }
+    const listed = (await runAdmin(["profile", "list", "tty-team"], connect)).stdout;
+    expect(listed.trim().split("\n")).toHaveLength(1 + hostile.length);
+    expect(listed).toContain("clear\\x1b[2J");
+    const json = (await runAdmin(["profile", "list", "tty-team", "--json"], connect)).stdout;
+    expect(
+      JSON.parse(json)
+        .map((p: { name: string }) => p.name)
+        .sort(),
+    ).toEqual(hostile.sort());
+  } finally {
+    await store.close();
+  }
 });

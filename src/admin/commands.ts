@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { ApiKeyRecord, LedgerEntry, TeamRecord } from "../store/repositories.js";
 import { TeamError, type TeamService } from "../teams/service.js";
+import { printable, terminalJson } from "../text/printable.js";
 
 export const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -58,7 +59,7 @@ export async function runAdmin(
       },
     });
   } catch (err) {
-    return { code: 2, stdout: "", stderr: `${(err as Error).message}\n\n${USAGE}\n` };
+    return { code: 2, stdout: "", stderr: `${printable((err as Error).message)}\n\n${USAGE}\n` };
   }
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
@@ -70,13 +71,17 @@ export async function runAdmin(
   }
   try {
     const out = await dispatch(positionals, values, connect);
-    const text = values.json ? JSON.stringify(out.json, null, 2) : out.text;
+    // Names come from tenants (profiles) and from whoever typed them: nothing they hold may
+    // drive the operator's terminal or forge a row.
+    const text = values.json ? terminalJson(out.json) : out.text;
     return { code: 0, stdout: `${text}\n`, stderr: "" };
   } catch (err) {
     if (err instanceof UsageError) {
-      return { code: 2, stdout: "", stderr: `${err.message}\n\n${USAGE}\n` };
+      return { code: 2, stdout: "", stderr: `${printable(err.message)}\n\n${USAGE}\n` };
     }
-    if (err instanceof TeamError) return { code: 1, stdout: "", stderr: `${err.message}\n` };
+    if (err instanceof TeamError) {
+      return { code: 1, stdout: "", stderr: `${printable(err.message)}\n` };
+    }
     throw err;
   }
 }
@@ -116,7 +121,7 @@ async function dispatch(
       const [name] = want(1, "<name>");
       const team = await teams.createTeam(name!);
       return {
-        text: `Created team ${team.name} (${team.id}). Next: npm run admin -- key create ${team.name}`,
+        text: t`Created team ${team.name} (${team.id}). Next: npm run admin -- key create ${team.name}`,
         json: team,
       };
     }
@@ -148,7 +153,7 @@ async function dispatch(
       const [ref] = want(1, "<team>");
       const r = await teams.report(ref!);
       const text = [
-        `Team ${r.team.name} (${r.team.id})`,
+        t`Team ${r.team.name} (${r.team.id})`,
         `Credits: ${r.balance.available} available, ${r.balance.reserved} reserved by live sessions`,
         `Session limit: ${limitText(r.team, r.maxSessions)}`,
         "",
@@ -182,7 +187,7 @@ async function dispatch(
       const max = raw === "default" ? null : wholeNumber(raw!, "limit");
       const team = await teams.setMaxSessions(ref!, max);
       return {
-        text: `Team ${team.name}: at most ${max === null ? "the server's default (TEAM_MAX_SESSIONS)" : max} concurrent sessions.`,
+        text: t`Team ${team.name}: at most ${max === null ? "the server's default (TEAM_MAX_SESSIONS)" : max} concurrent sessions.`,
         json: team,
       };
     }
@@ -191,7 +196,7 @@ async function dispatch(
       const { key, record } = await teams.createKey(ref!, values.name ?? null);
       return {
         text: [
-          `Created key ${record.id} for team ${ref}:`,
+          t`Created key ${record.id} for team ${ref}:`,
           "",
           `  ${key}`,
           "",
@@ -208,13 +213,13 @@ async function dispatch(
     case "key revoke": {
       const [id] = want(1, "<key-id>");
       await teams.revokeKey(id!);
-      return { text: `Revoked ${id}.`, json: { id, revoked: true } };
+      return { text: t`Revoked ${id}.`, json: { id, revoked: true } };
     }
     case "credits grant": {
       const [ref, raw] = want(2, "<team> <amount>");
       const balance = await teams.grant(ref!, wholeNumber(raw!, "amount"), values.note ?? null);
       return {
-        text: `Granted ${raw} credits to ${ref}: ${balance.available} available, ${balance.reserved} reserved.`,
+        text: t`Granted ${raw} credits to ${ref}: ${balance.available} available, ${balance.reserved} reserved.`,
         json: balance,
       };
     }
@@ -248,11 +253,16 @@ async function dispatch(
     case "profile delete": {
       const [ref, name] = want(2, "<team> <name>");
       await teams.deleteProfile(ref!, name!);
-      return { text: `Deleted profile ${name}.`, json: { name, deleted: true } };
+      return { text: t`Deleted profile ${name}.`, json: { name, deleted: true } };
     }
     default:
       throw new UsageError(`Unknown command: ${args.join(" ")}`);
   }
+}
+
+/** A template whose every interpolated value is shown with its control characters escaped. */
+function t(parts: TemplateStringsArray, ...values: unknown[]): string {
+  return parts.reduce((out, part, i) => out + printable(String(values[i - 1])) + part);
 }
 
 function wholeNumber(raw: string, what: string): number {
@@ -300,7 +310,8 @@ function indent(text: string): string {
   return text.replace(/^/gm, "  ");
 }
 
-function table(head: string[], rows: string[][]): string {
+function table(head: string[], cells: string[][]): string {
+  const rows = cells.map((row) => row.map(printable));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells

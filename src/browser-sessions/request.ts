@@ -1,18 +1,11 @@
 import { z } from "zod";
+import { profileSchema } from "../profiles/request.js";
 
 /** Telemetry labels the official SDKs and CLI send; no effect here. */
 const labels = {
   origin: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
   integration: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
 };
-
-/** A named, persistent browser state (Firecrawl's profiles). */
-export const profileSchema = z
-  .object({
-    name: z.string().min(1).max(128),
-    saveChanges: z.boolean().default(true),
-  })
-  .strict();
 
 /** POST /v2/browser: Firecrawl's limits (ttl 30-3600 s, activityTtl 10-3600 s). */
 export const createBrowserSchema = z

@@ -148,9 +148,4 @@ export const threatProtectionSchema = documentInput(refuseBlocks, acceptedThreat
 export const auditMetadataSchema = z.object({ username: z.string().min(1).max(256) }).strict();
 
 /** A named browser profile (cookies and storage kept between scrapes). */
-export const profileSchema = z
-  .object({
-    name: z.string().min(1).max(128),
-    saveChanges: z.boolean().default(true),
-  })
-  .strict();
+export { profileSchema } from "../profiles/request.js";

@@ -117,6 +117,13 @@ describe("scrapeRequestSchema: Firecrawl's other options", () => {
     });
     expect(problems({ profile: { name: "" } })[0]?.path).toBe("profile.name");
     expect(problems({ profile: { name: "x".repeat(129) } })[0]?.path).toBe("profile.name");
+    for (const name of ["a\u001b[2J", "two\nlines", "tab\there", "c1\u009b", "rtl\u202e"]) {
+      expect(problems({ profile: { name } })[0], name).toEqual({
+        path: "profile.name",
+        message: expect.stringContaining("control characters"),
+      });
+    }
+    expect(parse({ profile: { name: "Café 日本 👩‍💻" } }).profile?.name).toBe("Café 日本 👩‍💻");
     expect(problems({ profile: { name: "a", saveChanges: "yes" } })[0]?.path).toBe(
       "profile.saveChanges",
     );
