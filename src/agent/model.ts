@@ -26,11 +26,19 @@ export function describeModelError(err: unknown): string {
     if (last.statusCode !== undefined) {
       return `the model API answered HTTP ${last.statusCode}${body ? `: ${body}` : ` (${last.message})`}`;
     }
-    const cause = last.cause instanceof Error ? last.cause.message : "";
-    return `the model API could not be reached at ${last.url}${cause ? `: ${cause}` : ` (${last.message})`}`;
+    // Where the model API is (an address on the operator's network) is not the tenant's to know:
+    // only the kind of failure (ECONNREFUSED, ENOTFOUND, ...) is passed on.
+    const code = /\bE[A-Z]{3,}\b/.exec(`${errorCode(last.cause)} ${last.message}`)?.[0];
+    return `the model API could not be reached${code ? ` (${code})` : ""} (the server's model settings are the operator's to check)`;
   }
   const msg = last instanceof Error ? last.message : String(last);
   return `the model API gave an unusable reply: ${msg.slice(0, 300)}`;
+}
+
+function errorCode(err: unknown): string {
+  if (!(err instanceof Error)) return "";
+  const code = (err as NodeJS.ErrnoException).code;
+  return `${typeof code === "string" ? code : ""} ${err.message}`;
 }
 
 /** `{"error":{"message":...}}`, `{"error":"..."}`, `{"message":...}` or the body itself, short. */
