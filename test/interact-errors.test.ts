@@ -93,6 +93,26 @@ describe("spec error codes", () => {
     await stop(server.url, b);
   });
 
+  test("MAX_BROWSER_SESSIONS holds for browser sessions created at once, and the 429 says when to retry", async () => {
+    const post = () =>
+      fetch(`${server.url}/v2/browser`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+    const answers = await Promise.all([post(), post(), post()]);
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 429, 429]);
+    for (const r of answers.filter((r) => r.status === 429)) {
+      // Refused while the other was still being made: its making ends soon.
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    }
+    const made = (await answers.find((r) => r.status === 200)!.json()) as { id: string };
+    expect((await fetch(`${server.url}/v2/browser/${made.id}`, { method: "DELETE" })).status).toBe(
+      200,
+    );
+  });
+
   test("concurrent first calls on one scrape create exactly one session", async () => {
     const s = await scrapeId(server.url, { url: `${site.url}/` });
     const calls = await Promise.all(

@@ -28,6 +28,8 @@ export type {
 
 /** A writer's hold on its profile outlasts its session's TTL by this much, for the final save. */
 const PROFILE_GRACE_MS = 60_000;
+/** When a caller refused while sessions are still being made is told to try again. */
+const CREATING_RETRY_MS = 2_000;
 
 /**
  * The way in to sessions: finds a scrape's live session or has one made (once, however many
@@ -307,10 +309,16 @@ export class SessionService {
     start: () => Promise<SessionResources>;
   }): Promise<AcquiredSession> {
     const began = Date.now();
-    // `creating` already holds this very creation, hence ">" rather than ">=".
+    // A scrape's creation is already in `creating` by now; a browser session's is put there
+    // only once this returns, so it is counted here.
     const max = this.deps.config.maxBrowserSessions;
-    if (this.live.size + this.creating.size > max) {
-      throw tooManySessions(max, soonestFreeSlot([...this.live.values()].map((a) => a.session)));
+    const withThis = this.activeCount() + (this.creating.has(o.key) ? 0 : 1);
+    if (withThis > max) {
+      const byLive = soonestFreeSlot([...this.live.values()].map((a) => a.session));
+      // Only sessions still being made hold the slots: their making ends within seconds, and
+      // when one fails its slot is free.
+      const freeAt = Number.isFinite(byLive) ? byLive : Date.now() + CREATING_RETRY_MS;
+      throw tooManySessions(max, freeAt);
     }
     this.deps.factory.assertAvailable();
 
