@@ -4,7 +4,8 @@ import path from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { SESSION_MEMORY_BUDGET_BYTES, type Config } from "./config/config.js";
-import { profilesRoot } from "./browser/chromium-process.js";
+import { artifactsRoot, profilesRoot } from "./browser/chromium-process.js";
+import { releaseStaleUidLeases } from "./isolation/uid-pool.js";
 import { findChromium, isHeadlessShell } from "./browser/find-chromium.js";
 import { reapOrphans } from "./processes/reaper.js";
 import { SharedBrowser } from "./browser/shared-browser.js";
@@ -77,6 +78,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const marker = sandboxRoot(config.dataDir) + path.sep;
   const reaped = reapOrphans([profilesRoot(config.dataDir) + path.sep, marker]);
+  // uid leases of servers killed without a chance to release them (the lease files are shared
+  // by every server on this machine; only those whose owner is gone are freed).
+  releaseStaleUidLeases();
   // Nothing of ours runs any more: what a killed predecessor left on disk goes too.
   removeRunFolders(config.dataDir);
   const store = await openStore(config);
@@ -118,6 +122,7 @@ export async function startServer(
       : undefined,
     profilesRoot: profilesRoot(config.dataDir),
     socketDir: path.join(sandboxRoot(config.dataDir), "cdp"),
+    artifactsRoot: artifactsRoot(config.dataDir),
     egress,
   });
   if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { artifactsRoot } from "../src/browser/chromium-process.js";
+import { canSwitchUid } from "../src/isolation/uid-pool.js";
 import { sandboxRoot } from "../src/sandbox/root.js";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
@@ -62,6 +65,25 @@ function leftovers(dataDir: string): string[] {
   ];
 }
 
+/** uid lease files (machine-wide, in the temp folder) held by process `pid`. */
+function leasesOf(pid: number): string[] {
+  const dir = path.join(os.tmpdir(), "fc-sandbox-uids");
+  const held = (f: string) => {
+    try {
+      return fs.readFileSync(path.join(dir, f), "utf8") === String(pid);
+    } catch {
+      return false;
+    }
+  };
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter(held) : [];
+}
+
+/** Playwright's artifacts folders of the server on this DATA_DIR's browsers. */
+function artifacts(dataDir: string): string[] {
+  const root = artifactsRoot(dataDir);
+  return fs.existsSync(root) ? fs.readdirSync(root) : [];
+}
+
 const port = () => 20_000 + Math.floor(Math.random() * 20_000);
 
 /** How long killed processes may take to be gone (the kernel tears them down, not at once). */
@@ -85,6 +107,11 @@ test("after SIGKILL nothing is left once the next start has run", async () => {
   const { child, url } = await spawnServer(dataDir, port());
   const id = await scrapeId(url, { url: `${site.url}/` });
   expect((await interact(url, id, { code: "1" })).status).toBe(200);
+  // What the running server holds on disk outside DATA_DIR: its workers' and browsers' uid
+  // leases, and Playwright's artifacts folders (downloads) of its browsers.
+  const leases = leasesOf(child.pid!);
+  if (canSwitchUid()) expect(leases.length).toBeGreaterThan(0);
+  expect(artifacts(dataDir).length).toBeGreaterThan(0);
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGKILL");
   await exited;
@@ -96,6 +123,8 @@ test("after SIGKILL nothing is left once the next start has run", async () => {
     await expect.poll(() => serverPids(dataDir), GONE).toEqual([]);
     // Profiles and scratch folders of the killed server's sessions are gone too.
     expect(leftovers(dataDir)).toEqual([]);
+    expect(leasesOf(child.pid!)).toEqual([]);
+    expect(artifacts(dataDir)).toEqual([]);
     expect((await interact(next.url, id, { code: "1" })).status).toBe(410);
   } finally {
     await next.close();

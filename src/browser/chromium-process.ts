@@ -1,6 +1,7 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { Deadline } from "../deadline/deadline.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
@@ -15,6 +16,16 @@ import {
   type JailOptions,
 } from "./jail.js";
 import { PageScripts } from "./page-scripts.js";
+
+/**
+ * Where Playwright keeps the artifacts (downloads) of this DATA_DIR's browsers, one folder each.
+ * Under the temp folder, not DATA_DIR: a jailed browser writes downloads at the same path in its
+ * own /tmp. Named after DATA_DIR, so a start can remove what a killed predecessor left.
+ */
+export function artifactsRoot(dataDir: string): string {
+  const tag = createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 16);
+  return path.join(os.tmpdir(), `fc-artifacts-${tag}`);
+}
 
 /** The folder under DATA_DIR holding the profiles of browsers run without a jail. */
 export function profilesRoot(dataDir: string): string {

@@ -13,6 +13,8 @@ export interface BrowserLauncherOptions {
   profilesRoot: string;
   /** A folder only this server may enter: its own CDP sockets go there. */
   socketDir: string;
+  /** Playwright's artifacts (downloads) go in a folder per browser here (artifactsRoot). */
+  artifactsRoot: string;
   egress: EgressProxy;
 }
 
@@ -54,7 +56,12 @@ export class BrowserLauncher {
       }
       const socket = path.join(this.opts.socketDir, `${proc.id}.sock`);
       const endpoint = await proc.cdp.listen(socket, { maxMessageBytes: SERVER_MAX_MESSAGE_BYTES });
-      const browser = await chromium.connectOverCDP(endpoint.url);
+      // A folder of ours rather than Playwright's own temporary one, which a killed server
+      // would leave behind with nothing to say whose it was.
+      const artifactsDir = path.join(this.opts.artifactsRoot, proc.id);
+      fs.mkdirSync(artifactsDir, { recursive: true, mode: 0o700 });
+      void proc.exited.then(() => fs.rmSync(artifactsDir, { recursive: true, force: true }));
+      const browser = await chromium.connectOverCDP(endpoint.url, { artifactsDir });
       return { proc, browser };
     } catch (err) {
       await proc.kill();

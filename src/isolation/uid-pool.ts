@@ -40,7 +40,7 @@ export function acquireWorkerUid(opts: UidPoolOptions = {}): UidLease | undefine
   if (!canSwitchUid()) return undefined;
   const base = opts.base ?? DEFAULT_BASE;
   const size = opts.size ?? DEFAULT_SIZE;
-  const dir = opts.lockDir ?? path.join(os.tmpdir(), "fc-sandbox-uids");
+  const dir = opts.lockDir ?? defaultLockDir();
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   // Start at a random slot so concurrent servers rarely race for the same file.
@@ -64,6 +64,43 @@ export function acquireWorkerUid(opts: UidPoolOptions = {}): UidLease | undefine
     };
   }
   throw new Error(`No free sandbox uid in ${base}..${base + size - 1}`);
+}
+
+/**
+ * Frees every lease whose owner process is gone (a server killed with SIGKILL), ending whatever
+ * still runs as its uid. Leases of live servers are left alone. Returns how many were freed.
+ */
+export function releaseStaleUidLeases(opts: Pick<UidPoolOptions, "lockDir"> = {}): number {
+  if (!canSwitchUid()) return 0;
+  const dir = opts.lockDir ?? defaultLockDir();
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0; // no lease was ever taken here
+  }
+  let freed = 0;
+  for (const name of names) {
+    const uid = Number(name);
+    if (!Number.isInteger(uid)) continue;
+    const lock = path.join(dir, name);
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(lock, "utf8"));
+    } catch {
+      continue; // being released right now
+    }
+    // Empty: being written by its taker this very moment. Never freed on a guess.
+    if (!(Number.isInteger(owner) && owner > 0) || pidAlive(owner)) continue;
+    killUidProcesses(uid);
+    fs.rmSync(lock, { force: true });
+    freed++;
+  }
+  return freed;
+}
+
+function defaultLockDir(): string {
+  return path.join(os.tmpdir(), "fc-sandbox-uids");
 }
 
 function tryLock(lock: string): boolean {

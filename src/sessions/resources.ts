@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
-import { profilesRoot, type ChromiumProcess } from "../browser/chromium-process.js";
+import { artifactsRoot, profilesRoot, type ChromiumProcess } from "../browser/chromium-process.js";
 import { serveCdpPort } from "../browser/cdp-port.js";
 import type { BrowserLauncher } from "../browser/launcher.js";
 import { sandboxRoot, SessionSandbox, type Runtimes } from "../sandbox/index.js";
@@ -35,7 +35,7 @@ export interface ResourceOptions {
  * reaping a killed predecessor's processes, and at shutdown, once everything is stopped.
  */
 export function removeRunFolders(dataDir: string): void {
-  for (const dir of [sandboxRoot(dataDir), profilesRoot(dataDir)]) {
+  for (const dir of [sandboxRoot(dataDir), profilesRoot(dataDir), artifactsRoot(dataDir)]) {
     fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   }
 }

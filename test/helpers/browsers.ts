@@ -30,6 +30,7 @@ export function testLauncher(
           },
     profilesRoot: path.join(root, "profiles"),
     socketDir: path.join(root, "cdp"),
+    artifactsRoot: path.join(root, "artifacts"),
     egress: EgressProxy.create({ isBlocked: opts.isBlocked ?? (() => undefined) }),
   });
 }
