@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import Firecrawl from "@mendable/firecrawl-js";
@@ -101,6 +104,35 @@ describe("bash in a live session", () => {
     for (const c of commands) expect(c).toMatch(/agent-browser|for p in|tr |^$/);
   });
 
+  test("a program dressed as agent-browser's daemon does not outlive its call", async () => {
+    // The real binary, told it is a daemon: once plainly, once with a library of the caller's
+    // preloaded into it that starts a thread of its own (here it only waits; it could do anything).
+    const lib = preloadLibrary(
+      "#include <pthread.h>\n" +
+        "static void *own(void *arg) { for (;;) pause(); return arg; }\n" +
+        "__attribute__((constructor)) static void start(void) " +
+        "{ pthread_t t; pthread_create(&t, 0, own, 0); }",
+    );
+    const started = await sh(
+      (lib ? `echo ${lib.toString("base64")} | base64 -d > /work/mine.so; ` : "") +
+        "AGENT_BROWSER_DAEMON=1 AGENT_BROWSER_SESSION=mine setsid agent-browser >/dev/null 2>&1 & echo $!; " +
+        (lib
+          ? "AGENT_BROWSER_DAEMON=1 AGENT_BROWSER_SESSION=lib LD_PRELOAD=/work/mine.so " +
+            "setsid agent-browser >/dev/null 2>&1 & echo $!; "
+          : "") +
+        "sleep 0.3",
+    );
+    expect(started.success, JSON.stringify(started)).toBe(true);
+    const pids = started.stdout.trim().split("\n");
+    expect(pids.length).toBe(lib ? 2 : 1);
+    for (const pid of pids) {
+      const later = await sh(`[ -d /proc/${pid} ] && echo alive || echo gone`);
+      expect(later.stdout.trim(), pid).toBe("gone");
+    }
+    // The runner's own daemon still serves agent-browser.
+    expect((await sh("agent-browser get title")).stdout).toBe("Fixture Home\n");
+  });
+
   test("the official SDK's interact works unchanged with language bash", async () => {
     const app = new Firecrawl({ apiKey: "fc-test", apiUrl: server.url });
     const res = await app.interact(id, { code: "agent-browser get title", language: "bash" });
@@ -108,6 +140,27 @@ describe("bash in a live session", () => {
     expect(res.stdout).toBe("Fixture Home\n");
   });
 });
+
+/** A shared library built from `source` with the host's C compiler; undefined without one. */
+function preloadLibrary(source: string): Buffer | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fc-preload-"));
+  try {
+    fs.writeFileSync(path.join(dir, "lib.c"), `#include <unistd.h>\n${source}\n`);
+    execFileSync(
+      "cc",
+      ["-shared", "-fPIC", "-o", path.join(dir, "lib.so"), path.join(dir, "lib.c")],
+      {
+        stdio: "ignore",
+      },
+    );
+    return fs.readFileSync(path.join(dir, "lib.so"));
+  } catch {
+    console.warn("no C compiler: the preloaded library is not tried");
+    return undefined;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe("bash sandbox: the node sandbox's probes, from bash", () => {
   test("no server environment, in its own pid namespace", async () => {

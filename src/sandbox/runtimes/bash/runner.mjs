@@ -5,7 +5,10 @@
 //
 // Nothing a script starts outlives its call, except agent-browser's daemon: it holds the refs of
 // the last snapshot, so `agent-browser click @e3` in one call works on a snapshot taken in an
-// earlier one. It dies with the session's sandbox.
+// earlier one. That daemon is the one this runner has agent-browser start, with the runner's own
+// environment, before the first script; it is known by its pid from then on: a script's own
+// program dressed as a daemon (the same binary, told it is one, with a library preloaded into
+// it) is ended with the call like anything else. It dies with the session's sandbox.
 //
 // Requests: {op:"connect"} and {op:"attach"} (nothing to do: agent-browser connects on its first
 // command), {op:"exec", code, timeoutMs}.
@@ -63,6 +66,47 @@ function scriptEnv() {
   return env;
 }
 const env = scriptEnv();
+
+/** Where agent-browser's daemon for the default session says who it is (its own files). */
+const DAEMON_PID_FILE = path.join(env.HOME ?? os.homedir(), ".agent-browser", "default.pid");
+/** How long the command that starts the daemon may take. */
+const DAEMON_START_MS = 10_000;
+/** The pid of the daemon this runner had started, while it runs. */
+let daemonPid;
+
+/**
+ * Has agent-browser start its daemon for the session, as its own commands do, when none of
+ * ours runs (the first call, or one after a script ended it), and notes its pid before any
+ * script can touch its files. Without it a script's command starts a daemon of its own, which
+ * is ended with the call (its refs with it).
+ */
+async function ensureDaemon() {
+  if (daemonPid !== undefined && isAgentBrowser(daemonPid)) return;
+  daemonPid = undefined;
+  await new Promise((resolve) => {
+    const child = spawn(agentBrowser, ["get", "url"], { env, stdio: "ignore" });
+    const timer = setTimeout(() => child.kill("SIGKILL"), DAEMON_START_MS);
+    child.once("error", resolve);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    const pid = Number(fs.readFileSync(DAEMON_PID_FILE, "utf8").trim());
+    if (Number.isInteger(pid) && isAgentBrowser(pid)) daemonPid = pid;
+  } catch {
+    // no daemon came up: scripts start their own
+  }
+}
+
+function isAgentBrowser(pid) {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`) === agentBrowser;
+  } catch {
+    return false;
+  }
+}
 
 /** Runs one script; resolves with the interact fields. */
 function exec({ code, timeoutMs }) {
@@ -160,13 +204,13 @@ function signalNumber(signal) {
 
 /**
  * Ends every process the run started, in the sandbox's own pid namespace (the runner is pid 2),
- * except agent-browser's daemons: a daemon is the agent-browser binary itself, run as a daemon.
+ * except the agent-browser daemon this runner started.
  */
 async function reapChildren() {
   if (process.pid > 2) return;
   const end = Date.now() + 2_000;
   while (Date.now() < end) {
-    const others = otherPids().filter((pid) => !isAgentBrowserDaemon(pid));
+    const others = otherPids().filter((pid) => pid !== daemonPid);
     if (others.length === 0) return;
     for (const pid of others) {
       try {
@@ -187,20 +231,12 @@ function otherPids() {
     .filter((pid) => pid > 2 && pid !== process.pid);
 }
 
-function isAgentBrowserDaemon(pid) {
-  try {
-    if (fs.readlinkSync(`/proc/${pid}/exe`) !== agentBrowser) return false;
-    return fs.readFileSync(`/proc/${pid}/environ`, "latin1").includes("AGENT_BROWSER_DAEMON=1");
-  } catch {
-    return false;
-  }
-}
-
 // ---- protocol ----
 async function handle(req, send) {
   if (req.op === "connect" || req.op === "attach") {
     send({ id: req.id, ok: true });
   } else if (req.op === "exec") {
+    if (reap) await ensureDaemon();
     const result = await exec(req);
     if (reap) await reapChildren();
     send({ id: req.id, ok: true, result });
