@@ -41,6 +41,7 @@ const DEPS = {
   profiles: ["errors", "store", "text"],
   sessions: [
     "auth",
+    "health",
     "profiles",
     "browser",
     "page-state",

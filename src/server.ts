@@ -8,6 +8,7 @@ import { artifactsRoot, profilesRoot } from "./browser/chromium-process.js";
 import { releaseStaleUidLeases } from "./isolation/uid-pool.js";
 import { findChromium, isHeadlessShell } from "./browser/find-chromium.js";
 import { reapOrphans } from "./processes/reaper.js";
+import { availableMemoryBytes } from "./health/memory.js";
 import { SharedBrowser } from "./browser/shared-browser.js";
 import { FileStore } from "./files/file-store.js";
 import { LiveViewService } from "./liveview/service.js";
@@ -146,7 +147,7 @@ export async function startServer(
     // Ahead of demand only while a session more would fit: under the cap and in free memory.
     roomForOne: (): boolean =>
       sessions.activeCount() + pool.readyCount + pool.launchingCount < config.maxBrowserSessions &&
-      os.freemem() > 2 * SESSION_MEMORY_BUDGET_BYTES,
+      availableMemoryBytes() > config.minFreeMemoryBytes + 2 * SESSION_MEMORY_BUDGET_BYTES,
   });
   const sessionLog = { warn: (o: object, m: string) => log.warn(o, m) };
   const registry = new SessionRegistry(store.sessions, config.nodeId);

@@ -20,7 +20,7 @@ test("every way a session ends is reported once, with its team, reason and durat
   const events: SessionEnded[] = [];
   const dataDir = tempDataDir();
   const server = await startTestServer(
-    { DATA_DIR: dataDir, SESSION_IDLE_TTL_SECONDS: "3", BROWSER_POOL_SIZE: "3" },
+    { DATA_DIR: dataDir, SESSION_IDLE_TTL_SECONDS: "60", BROWSER_POOL_SIZE: "3" },
     { onSessionEnded: (e) => events.push(e) },
   );
   const ids: Record<string, string> = {};
@@ -34,6 +34,9 @@ test("every way a session ends is reported once, with its team, reason and durat
     expect(stopped.status).toBe(200);
     const crashed = server.services.sessions.get(ids.crashed!)!;
     process.kill(-crashed.resources.proc.pid, "SIGKILL");
+    // Idle since a minute ago, as far as the sweep can tell: the test moves the clock, not the
+    // machine's speed (the other sessions never come near their idle time).
+    server.services.sessions.get(ids.idle!)!.lastUsedAt -= 60_000;
     expect(await waitFor(() => events.length === 3, 20_000)).toBe(true);
 
     ids.shutdown = await scrapeId(server.url, { url: `${site.url}/` });

@@ -71,6 +71,7 @@ const envSchema = z.object({
   BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
   MIN_FREE_DISK_MB: int(0, 1_048_576).default("256"),
+  MIN_FREE_MEMORY_MB: int(0, 1_000_000_000).default("256"),
   NODE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
@@ -146,6 +147,8 @@ export interface Config {
   readonly cdpMaxMessageBytes: number;
   /** Below this much free space in DATA_DIR the server reports itself unhealthy, in bytes. */
   readonly minFreeDiskBytes: number;
+  /** Below this much available memory, new sessions are refused (503 LOW_MEMORY). */
+  readonly minFreeMemoryBytes: number;
   /**
    * This server's name among the nodes sharing one database: sessions are recorded as its own,
    * and at start it ends only its own. Defaults to the host name.
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,
     minFreeDiskBytes: e.MIN_FREE_DISK_MB * MB,
+    minFreeMemoryBytes: e.MIN_FREE_MEMORY_MB * MB,
     nodeId:
       e.NODE_ID ??
       (os

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type { Store } from "../store/repositories.js";
+import { checkMemory, type MemoryCheck } from "./memory.js";
 
 export interface DiskCheck {
   ok: boolean;
@@ -18,6 +19,8 @@ export interface HealthChecks {
   sandbox: { ok: boolean; mode: string };
   /** Warm browsers waiting (informational: an empty pool only makes a first call slower). */
   pool: { ok: true; ready: number; launching: number; target: number; size: number };
+  /** Enough memory left for a new session before the kernel's OOM killer would pick a process. */
+  memory: MemoryCheck;
 }
 
 /** What the health checks look at besides the disk and the database. */
@@ -59,6 +62,7 @@ export async function checkDatabase(
 export async function runHealthChecks(deps: {
   dataDir: string;
   minFreeDiskBytes: number;
+  minFreeMemoryBytes: number;
   store: Pick<Store, "ping" | "cache">;
   sources: HealthSources;
 }): Promise<{ healthy: boolean; checks: HealthChecks }> {
@@ -69,6 +73,7 @@ export async function runHealthChecks(deps: {
     chromium: chromiumError ? { ok: false, error: chromiumError } : { ok: true },
     sandbox: { ok: deps.sources.sandbox !== "unavailable", mode: deps.sources.sandbox },
     pool: { ok: true, ...deps.sources.pool() },
+    memory: checkMemory(deps.minFreeMemoryBytes),
   };
   return { healthy: Object.values(checks).every((c) => c.ok), checks };
 }

@@ -32,6 +32,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   SANDBOX_UNAVAILABLE: 503,
   MODEL_NOT_CONFIGURED: 503,
   SHUTTING_DOWN: 503,
+  LOW_MEMORY: 503,
   SESSION_ON_OTHER_NODE: 503,
   // A write failed for lack of space: the server's storage, not the request, is at fault.
   DISK_FULL: 507,

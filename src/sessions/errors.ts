@@ -1,6 +1,10 @@
 import { AppError, MESSAGES } from "../errors/app-error.js";
 import type { SessionClaim, SessionRecord } from "../store/repositories.js";
+import type { MemoryCheck } from "../health/memory.js";
 import type { LiveSession } from "./live-session.js";
+
+/** When a caller refused for want of memory is told to try again: sessions end every minute. */
+const LOW_MEMORY_RETRY_SECONDS = 30;
 
 /** Why a claim was refused, as the error the caller gets. */
 export function claimRefused(
@@ -40,6 +44,18 @@ export function tooManySessions(limit: number, freeAt: number): AppError {
     MESSAGES.tooManySessions,
     { limit, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) },
     { retryAfterSeconds },
+  );
+}
+
+/** 503: this node is short of memory for another browser; another node (or later) may not be. */
+export function lowMemory(check: MemoryCheck): AppError {
+  const mb = (bytes: number) => Math.floor(bytes / (1024 * 1024));
+  return new AppError(
+    "LOW_MEMORY",
+    `This server is short of memory for a new browser session: ${mb(check.availableBytes)} MB available, ` +
+      `and it keeps at least ${mb(check.minFreeBytes)} MB free (MIN_FREE_MEMORY_MB). Retry later.`,
+    { availableBytes: check.availableBytes, minFreeBytes: check.minFreeBytes },
+    { retryAfterSeconds: LOW_MEMORY_RETRY_SECONDS },
   );
 }
 

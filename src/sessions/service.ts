@@ -7,10 +7,12 @@ import {
   claimRefused,
   destroyed,
   insufficientCredits,
+  lowMemory,
   soonestFreeSlot,
   tooManySessions,
   unusable,
 } from "./errors.js";
+import { checkMemory } from "../health/memory.js";
 import type { SessionQuery } from "../store/repositories.js";
 import { LiveSession, type SessionShape } from "./live-session.js";
 import type { SessionResources } from "./resources.js";
@@ -320,6 +322,9 @@ export class SessionService {
       const freeAt = Number.isFinite(byLive) ? byLive : Date.now() + CREATING_RETRY_MS;
       throw tooManySessions(max, freeAt);
     }
+    // Before the kernel's OOM killer would have to pick a process (perhaps another session's).
+    const memory = checkMemory(this.deps.config.minFreeMemoryBytes);
+    if (!memory.ok) throw lowMemory(memory);
     this.deps.factory.assertAvailable();
 
     const { shape, teamId } = o;

@@ -27,7 +27,10 @@ export interface SessionTerms {
 }
 
 export interface SessionServiceDeps {
-  config: Pick<Config, "maxBrowserSessions" | "sessionTtlMs" | "sessionIdleTtlMs">;
+  config: Pick<
+    Config,
+    "maxBrowserSessions" | "sessionTtlMs" | "sessionIdleTtlMs" | "minFreeMemoryBytes"
+  >;
   store: Pick<Store, "scrapes">;
   registry: SessionRegistry;
   factory: SessionFactory;

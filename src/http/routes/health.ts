@@ -42,7 +42,7 @@ const healthReport = z.object({
   authentication: z.boolean().describe("Whether /v2 needs a team's key."),
   languages: z.record(availability).describe("node, python and bash."),
   prompt: availability.extend({ provider: z.string().optional(), model: z.string().optional() }),
-  checks: checks.describe("disk, database, chromium, sandbox, pool."),
+  checks: checks.describe("disk, database, chromium, sandbox, pool, memory."),
 });
 
 const liveDoc = routeDoc({
@@ -89,6 +89,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
     runHealthChecks({
       dataDir: services.config.dataDir,
       minFreeDiskBytes: services.config.minFreeDiskBytes,
+      minFreeMemoryBytes: services.config.minFreeMemoryBytes,
       store: services.store,
       sources: services.health,
     });
