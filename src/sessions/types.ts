@@ -27,7 +27,14 @@ export interface SessionTerms {
 }
 
 export interface SessionServiceDeps {
-  config: Pick<Config, "maxBrowserSessions" | "sessionTtlMs" | "sessionIdleTtlMs">;
+  config: Pick<
+    Config,
+    | "maxBrowserSessions"
+    | "sessionTtlMs"
+    | "sessionIdleTtlMs"
+    | "maxQueuedCallsPerSession"
+    | "teamMaxQueuedCalls"
+  >;
   store: Pick<Store, "scrapes">;
   registry: SessionRegistry;
   factory: SessionFactory;
