@@ -3,6 +3,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { pidsMentioning, processStat } from "../src/processes/process-table.js";
 import type { LiveSession } from "../src/sessions/live-session.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { closeAll, startTestServer, type TestServer, waitFor } from "./helpers/server.js";
@@ -265,4 +266,38 @@ test("a team's calls waiting across its sessions are bounded; another team's are
   expect((await a2.exec({ code: "typeof globalThis.refused" })).body.result).toBe("undefined");
   // Once the queue has drained the team may queue again.
   for (const s of [a1, a2, b1]) await (s === b1 ? b : a).browser.stop(s.sid);
+});
+
+test("a code worker that died between calls is restarted for the next one, which says so in stderr", async () => {
+  const team = await makeTeam(server, "queue-worker", 1_000);
+  const client = teamClient(server, team.key);
+  const created = await client.browser.create();
+  const sid = created.body.id as string;
+  expect(await client.browser.node(sid, "globalThis.kept = 41; kept + 1")).toBe("42");
+
+  // Killed from outside, as the kernel's OOM killer or an operator would: wait until the
+  // server has reaped the process it started, so the next call meets the death, not a race.
+  const dir = live(sid).resources.sandbox.dir;
+  const pids = pidsMentioning([dir]);
+  const ours = pids.filter((pid) => processStat(pid)?.ppid === process.pid);
+  expect(ours.length).toBeGreaterThan(0);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+  expect(await waitFor(() => ours.every((pid) => processStat(pid) === undefined))).toBe(true);
+
+  const next = await client.browser.execute(sid, {
+    code: "typeof globalThis.kept",
+    language: "node",
+  });
+  expect(next.body).toMatchObject({ success: true, exitCode: 0, result: "undefined" });
+  expect(next.body.stderr).toMatch(
+    /node interpreter .*restarted.*variables from earlier calls are gone/i,
+  );
+  // Said once: the call after that has nothing to report.
+  const again = await client.browser.execute(sid, { code: "1", language: "node" });
+  expect(again.body).toMatchObject({ success: true, stderr: "" });
+  await client.browser.stop(sid);
 });
