@@ -49,10 +49,11 @@ export class BrowserSessionService {
     teamId: string,
     req: ExecuteBrowserRequest,
     baseUrl: string,
+    signal?: AbortSignal,
   ): Promise<InteractResponse> {
     this.interact.assertRunnable(req);
     const acquired = await this.sessions.browser(id, teamId);
-    return this.interact.run(acquired, req, baseUrl);
+    return this.interact.run(acquired, req, baseUrl, signal);
   }
 
   async list(

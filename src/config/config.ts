@@ -55,6 +55,8 @@ const envSchema = z.object({
     )
     .optional(),
   TEAM_MAX_SESSIONS: int(0, 100_000).default("5"),
+  SESSION_MAX_QUEUED_CALLS: int(0, 1_000).default("8"),
+  TEAM_MAX_QUEUED_CALLS: int(0, 100_000).default("16"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ALLOW_PRIVATE_NETWORK: bool.optional(),
   PUBLIC_URL: z
@@ -125,6 +127,10 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Concurrent sessions of a team that has no limit of its own (with authentication on). */
   readonly teamMaxSessions: number;
+  /** Calls that may wait behind the running one in a session; past it a call answers 429. */
+  readonly maxQueuedCallsPerSession: number;
+  /** Calls a team may have waiting across all its sessions; past it a call answers 429. */
+  readonly teamMaxQueuedCalls: number;
   /** When set, GET /metrics needs `Authorization: Bearer <it>`. */
   readonly metricsToken: string | undefined;
   readonly allowPrivateNetwork: boolean;
@@ -182,6 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     useDbAuthentication: e.USE_DB_AUTHENTICATION,
     databaseUrl: e.DATABASE_URL,
     teamMaxSessions: e.TEAM_MAX_SESSIONS,
+    maxQueuedCallsPerSession: e.SESSION_MAX_QUEUED_CALLS,
+    teamMaxQueuedCalls: e.TEAM_MAX_QUEUED_CALLS,
     metricsToken: e.METRICS_TOKEN,
     // Open by default only while nobody has to authenticate, as on a developer's laptop.
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,

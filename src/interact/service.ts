@@ -3,6 +3,7 @@ import { AppError } from "../errors/app-error.js";
 import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import { sessionUrls } from "../urls/public-urls.js";
 import type { AcquiredSession, SessionService } from "../sessions/service.js";
+import { CallAbandonedError } from "../sessions/call-queue.js";
 import type { Billing } from "../teams/billing.js";
 import type { InteractRequest, InteractResponse, StopResponse } from "./request.js";
 
@@ -18,17 +19,19 @@ export class InteractService {
     private readonly onRun?: (language: string, outcome: string, seconds: number) => void,
   ) {}
 
+  /** `signal` aborts when the client has gone: a call still waiting for its turn never runs. */
   async interact(
     scrapeId: string,
     teamId: string,
     req: InteractRequest,
     baseUrl: string,
+    signal?: AbortSignal,
   ): Promise<InteractResponse> {
     this.assertRunnable(req);
     const acquired = await this.sessions.acquire(scrapeId, teamId, {
       prompt: req.prompt !== undefined,
     });
-    return this.run(acquired, req, baseUrl);
+    return this.run(acquired, req, baseUrl, signal);
   }
 
   /**
@@ -45,17 +48,21 @@ export class InteractService {
     }
   }
 
-  /** Runs the code or prompt in a live session; the interact response. */
+  /**
+   * Runs the code or prompt in a live session, after the calls before it; the interact
+   * response. Its timeout counts from now; if `signal` aborts before its turn, it never runs.
+   */
   async run(
     acquired: AcquiredSession,
     req: Pick<InteractRequest, "code" | "prompt" | "language" | "timeout">,
     baseUrl: string,
+    signal?: AbortSignal,
   ): Promise<InteractResponse> {
     const began = Date.now();
     const language = req.prompt !== undefined ? "prompt" : req.language;
     let outcome = "error";
     try {
-      const res = await this.runIn(acquired, req, baseUrl);
+      const res = await this.runIn(acquired, req, baseUrl, signal);
       outcome = res.success ? "ok" : res.killed ? "timeout" : "failed";
       return res;
     } finally {
@@ -67,14 +74,15 @@ export class InteractService {
     acquired: AcquiredSession,
     req: Pick<InteractRequest, "code" | "prompt" | "language" | "timeout">,
     baseUrl: string,
+    signal: AbortSignal | undefined,
   ): Promise<InteractResponse> {
     const { session, viewToken, controlToken } = acquired;
     const urls = sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
     const timeoutMs = req.timeout * 1000;
     const run =
       req.prompt !== undefined
-        ? await this.prompt(acquired, req.prompt, timeoutMs)
-        : await this.code(acquired, req.language, req.code ?? "", timeoutMs);
+        ? await this.prompt(acquired, req.prompt, timeoutMs, signal)
+        : await this.code(acquired, req.language, req.code ?? "", timeoutMs, signal);
     const success = run.exitCode === 0 && !run.killed;
     return {
       success,
@@ -98,8 +106,9 @@ export class InteractService {
     language: Language,
     code: string,
     timeoutMs: number,
+    signal: AbortSignal | undefined,
   ): Promise<ExecResult> {
-    return session.exec(language, code, timeoutMs).catch((err) => {
+    return session.exec(language, code, timeoutMs, signal).catch((err) => {
       if (err instanceof LanguageUnavailableError) {
         throw new AppError("SANDBOX_UNAVAILABLE", err.message);
       }
@@ -111,7 +120,10 @@ export class InteractService {
     { session }: AcquiredSession,
     prompt: string,
     timeoutMs: number,
+    signal: AbortSignal | undefined,
   ): Promise<ExecResult & { output: string }> {
+    // A client already gone does not move the session to the prompt rate.
+    if (signal?.aborted) throw new CallAbandonedError();
     await this.sessions.markUsedPrompt(session);
     const progress = new AgentProgress();
     try {
@@ -119,6 +131,7 @@ export class InteractService {
         (ctx) => this.agent.run(session.resources.context, prompt, ctx, progress),
         timeoutMs,
         () => progress.partial(true),
+        signal,
       );
     } catch (err) {
       if (err instanceof ModelFailedError) {

@@ -101,6 +101,11 @@ class Worker implements SandboxWorker {
   private startFailures = 0;
   /** The process that last confirmed a connection to the browser; later runs skip asking. */
   private connected: RunnerProcess | undefined;
+  /**
+   * The process that ran the caller's code last and holds what it left (variables, agent-browser's
+   * daemon), until we replace it ourselves: a call that finds it dead has lost all of that.
+   */
+  private holdsState: RunnerProcess | undefined;
   private resolveExited!: () => void;
   readonly exited = new Promise<void>((r) => (this.resolveExited = r));
 
@@ -179,7 +184,15 @@ class Worker implements SandboxWorker {
     const prepared = this.runtime.prepare(code);
     if (!prepared.ok) return failure(prepared.error, 1, `${prepared.error}\n`);
     if (this.closed) return failure("The sandbox worker was stopped", KILLED);
+    // Died since the last call (killed from outside, a timer that ran it out of memory): the
+    // caller hears it in this call's stderr, as it would hear of a death during a run.
+    const lost = this.holdsState !== undefined && !this.holdsState.alive;
+    if (lost) this.holdsState = undefined;
+    const result = await this.runOnce(prepared.request, timeoutMs);
+    return lost ? { ...result, stderr: restartNotice(this.language) + result.stderr } : result;
+  }
 
+  private async runOnce(request: Record<string, unknown>, timeoutMs: number): Promise<ExecResult> {
     let proc: RunnerProcess;
     try {
       proc = await this.start();
@@ -201,7 +214,8 @@ class Worker implements SandboxWorker {
       return failure(`The sandbox worker could not start: ${(err as Error).message}`, 1);
     }
 
-    const msg = { ...prepared.request, op: "exec", timeoutMs };
+    const msg = { ...request, op: "exec", timeoutMs };
+    this.holdsState = proc;
     const reply = await withDeadline(proc.request(msg), timeoutMs + GRACE_MS);
     if (!reply) {
       // The runner's own deadline did not fire: its event loop is blocked (a loop after an await).
@@ -226,6 +240,8 @@ class Worker implements SandboxWorker {
   private restart(proc: RunnerProcess): void {
     proc.kill();
     if (this.proc === proc) this.proc = undefined;
+    // The answer that called this already says what was lost.
+    if (this.holdsState === proc) this.holdsState = undefined;
     // Start and connect the replacement now, so the next call does not wait for it.
     void proc.exited.then(async () => {
       if (this.closed) return;
@@ -252,6 +268,16 @@ function describeDeath(proc: RunnerProcess, reply: RunnerReply): string {
     ? "ran out of memory"
     : `stopped (${how}${reply.error && reply.error !== "exited" ? `: ${reply.error}` : ""})`;
   return `The sandbox worker ${why} while running this code and was restarted; earlier variables are gone`;
+}
+
+/** The first line of a call's stderr when its worker died after the previous call. */
+function restartNotice(language: Language): string {
+  const lost =
+    language === "bash"
+      ? "what earlier calls left running (agent-browser's daemon and its refs) is gone"
+      : "variables from earlier calls are gone";
+  const what = language === "bash" ? "bash worker" : `${language} interpreter`;
+  return `The ${what} stopped after the previous call and was restarted: ${lost}.\n`;
 }
 
 function failure(error: string, exitCode: number, stderr = "", killed = false): ExecResult {

@@ -3,6 +3,7 @@ import type { OpenProfile } from "../profiles/service.js";
 import type { SessionKind } from "../store/repositories.js";
 import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import type { SessionResources } from "./resources.js";
+import { CallQueue, type TeamCallQueues, type Turn } from "./call-queue.js";
 
 export type EndReason = "stopped" | "ttl" | "idle" | "browser_crashed" | "shutdown";
 
@@ -21,6 +22,12 @@ export interface SessionShape {
   streamWebView: boolean;
 }
 
+/** How many calls may wait in one session, and the team's count across its sessions. */
+export interface CallLimits {
+  perSession: number;
+  team: TeamCallQueues;
+}
+
 /** What a long task (not user code: the AI agent) gets: its deadline's signal. */
 export interface TaskContext {
   /** Aborts when the task's time is up or the session ends. */
@@ -31,8 +38,9 @@ export interface TaskContext {
 
 /**
  * A live browser session bound to one scrape. Everything that touches its browser on behalf of
- * a caller (code in any language, a long task) runs through one ordered queue, one at a time.
- * It never comes back once ended; ending is Lifetimes' job (see lifetimes.ts).
+ * a caller (code in any language, a long task) runs through one ordered queue, one at a time
+ * (call-queue.ts: bounded, and a call's timeout counts from its arrival). It never comes back
+ * once ended; ending is Lifetimes' job (see lifetimes.ts).
  */
 export class LiveSession {
   /** When the browser was ready for the caller: what a session's duration counts from. */
@@ -46,7 +54,7 @@ export class LiveSession {
   endedBy: EndReason | undefined;
   /** The named profile it started from; saved back (if it writes) as it ends. */
   profile: OpenProfile | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly calls: CallQueue;
   private readonly languagesRun = new Set<Language>();
   private readonly ended = new AbortController();
   private readonly endHooks: (() => void)[] = [];
@@ -58,7 +66,10 @@ export class LiveSession {
     readonly cdpToken: string,
     readonly resources: SessionResources,
     readonly shape: SessionShape,
-  ) {}
+    limits: CallLimits,
+  ) {
+    this.calls = new CallQueue(teamId, limits.perSession, limits.team);
+  }
 
   /** When its TTL ends it (ms since the epoch). */
   get expiresAt(): number {
@@ -86,10 +97,26 @@ export class LiveSession {
     this.resources.proc.cdp.attach(ws);
   }
 
-  /** Runs code in the language's worker (started on first use), after every earlier call. */
-  exec(language: Language, code: string, timeoutMs: number): Promise<ExecResult> {
-    this.languagesRun.add(language);
-    return this.enqueue(async () => {
+  /**
+   * Runs code in the language's worker (started on first use), after every earlier call, within
+   * `timeoutMs` of now. A call whose `signal` aborts (its client left) while it waits never runs.
+   */
+  exec(
+    language: Language,
+    code: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExecResult> {
+    const expired = (): ExecResult => ({
+      stdout: "",
+      stderr: "",
+      result: "",
+      exitCode: TIMED_OUT,
+      killed: true,
+      error: timedOutWaiting(timeoutMs, "code"),
+    });
+    return this.enqueue(timeoutMs, signal, expired, async (turn) => {
+      this.languagesRun.add(language);
       let worker;
       try {
         worker = await this.resources.sandbox.worker(language);
@@ -105,11 +132,13 @@ export class LiveSession {
           error: `The ${language} worker could not start in this session's sandbox; try again.`,
         };
       }
-      const result = await worker.exec(code, timeoutMs);
+      const result = await worker.exec(code, turn.remainingMs);
       // The run is over, but a page script it started (an endless loop in page.evaluate) would
       // keep a renderer busy at full CPU and every later call on that page waiting.
       if (result.killed) this.resources.proc.scripts.stopAll();
-      return result;
+      return result.killed && turn.waitedMs > 0 && result.error
+        ? { ...result, error: timedOutAfterWait(result.error, timeoutMs, turn.waitedMs) }
+        : result;
     });
   }
 
@@ -123,12 +152,19 @@ export class LiveSession {
     run: (ctx: TaskContext) => Promise<R>,
     timeoutMs: number,
     partial: () => R,
+    signal?: AbortSignal,
   ): Promise<R> {
-    return this.enqueue(async () => {
+    const expired = (): R => ({
+      ...partial(),
+      exitCode: TIMED_OUT,
+      killed: true,
+      error: timedOutWaiting(timeoutMs, "prompt"),
+    });
+    return this.enqueue(timeoutMs, signal, expired, async (turn) => {
       const controller = new AbortController();
       const stop = () => controller.abort();
       this.ended.signal.addEventListener("abort", stop, { once: true });
-      const timer = setTimeout(stop, timeoutMs);
+      const timer = setTimeout(stop, turn.remainingMs);
       let late: NodeJS.Timeout | undefined;
       try {
         const abandoned = new Promise<undefined>((resolve) => {
@@ -138,7 +174,7 @@ export class LiveSession {
             { once: true },
           );
         });
-        const deadline = Date.now() + timeoutMs;
+        const deadline = Date.now() + turn.remainingMs;
         const result = await Promise.race([
           run({ signal: controller.signal, deadline }),
           abandoned,
@@ -150,7 +186,11 @@ export class LiveSession {
           exitCode: TIMED_OUT,
           killed: true,
           error: this.alive
-            ? `Execution timed out after ${timeoutMs} ms`
+            ? timedOutAfterWait(
+                `Execution timed out after ${timeoutMs} ms`,
+                timeoutMs,
+                turn.waitedMs,
+              )
             : "The session ended while the task ran",
         };
       } finally {
@@ -191,16 +231,52 @@ export class LiveSession {
     else cb();
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+  /** Calls waiting behind the running one. */
+  get waitingCalls(): number {
+    return this.calls.waitingCount;
+  }
+
+  /**
+   * Runs `fn` in its turn, with what its timeout leaves; `expired` answers a call whose time ran
+   * out while it waited. Refuses (429) at once when no waiting place is free.
+   */
+  private async enqueue<T>(
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    expired: (waitedMs: number) => T,
+    fn: (turn: Turn) => Promise<T>,
+  ): Promise<T> {
+    const entered = this.calls.enter(timeoutMs, signal);
     this.busy++;
-    const run = this.queue.then(async () => {
-      this.touch();
-      return fn();
-    });
-    this.queue = run.catch(() => undefined);
-    return run.finally(() => {
+    try {
+      const turn = await entered;
+      if (turn.expired) return expired(turn.waitedMs);
+      try {
+        this.touch();
+        return await fn(turn);
+      } finally {
+        turn.done();
+      }
+    } finally {
       this.busy--;
       this.touch();
-    });
+    }
   }
+}
+
+/** The answer to a call whose timeout ran out while it waited for earlier calls. */
+function timedOutWaiting(timeoutMs: number, what: "code" | "prompt"): string {
+  return (
+    `Execution timed out after ${timeoutMs} ms while waiting for earlier calls in this session; ` +
+    `the ${what} did not run (a call's timeout counts from its arrival).`
+  );
+}
+
+/** A run's timeout message, restated from the call's arrival: the runner only saw what was left. */
+function timedOutAfterWait(error: string, timeoutMs: number, waitedMs: number): string {
+  if (waitedMs <= 0) return error;
+  return error.replace(
+    /^Execution timed out after \d+ ms/,
+    `Execution timed out after ${timeoutMs} ms (${waitedMs} ms of it waiting for earlier calls in this session)`,
+  );
 }

@@ -14,7 +14,8 @@ import {
 } from "./errors.js";
 import { checkMemory } from "../health/memory.js";
 import type { SessionQuery } from "../store/repositories.js";
-import { LiveSession, type SessionShape } from "./live-session.js";
+import { LiveSession, type CallLimits, type SessionShape } from "./live-session.js";
+import { TeamCallQueues } from "./call-queue.js";
 import type { SessionResources } from "./resources.js";
 import type { OpenProfile, ProfileRequest } from "../profiles/service.js";
 import type { AcquiredSession, ListedSession, SessionServiceDeps, StopResult } from "./types.js";
@@ -48,8 +49,14 @@ export class SessionService {
    */
   private readonly endedHere = new Map<string, string>();
   private closed = false;
+  /** The bounds on calls waiting in each session and across each team's sessions. */
+  private readonly callLimits: CallLimits;
 
   constructor(private readonly deps: SessionServiceDeps) {
+    this.callLimits = {
+      perSession: deps.config.maxQueuedCallsPerSession,
+      team: new TeamCallQueues(deps.config.teamMaxQueuedCalls),
+    };
     deps.lifetimes.onEnding((s) => this.forget(s));
     deps.lifetimes.onEnded((e) => this.endedHere.delete(e.scrapeId));
   }
@@ -359,7 +366,15 @@ export class SessionService {
       await this.deps.registry.release(id).catch(() => undefined);
       throw err;
     }
-    const session = new LiveSession(id, o.key, teamId, newToken(), resources, shape);
+    const session = new LiveSession(
+      id,
+      o.key,
+      teamId,
+      newToken(),
+      resources,
+      shape,
+      this.callLimits,
+    );
     session.profile = o.profile;
     try {
       if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {

@@ -29,7 +29,12 @@ export interface SessionTerms {
 export interface SessionServiceDeps {
   config: Pick<
     Config,
-    "maxBrowserSessions" | "sessionTtlMs" | "sessionIdleTtlMs" | "minFreeMemoryBytes"
+    | "maxBrowserSessions"
+    | "sessionTtlMs"
+    | "sessionIdleTtlMs"
+    | "maxQueuedCallsPerSession"
+    | "teamMaxQueuedCalls"
+    | "minFreeMemoryBytes"
   >;
   store: Pick<Store, "scrapes">;
   registry: SessionRegistry;

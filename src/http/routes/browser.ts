@@ -12,6 +12,7 @@ import { interactResponseSchema, jobIdSchema, stopResponseSchema } from "../../i
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
+import { whileClientWaits } from "../client-gone.js";
 import { parseBody } from "../validate.js";
 
 type Params = { Params: { id: string } };
@@ -71,12 +72,14 @@ const executeDoc = routeDoc({
   operationId: "executeBrowserSessionCode",
   summary: "Run code in a browser session",
   description:
-    "As interact's code mode; bash (agent-browser) is the default language, as in Firecrawl.",
+    "As interact's code mode; bash (agent-browser) is the default language, as in Firecrawl. " +
+    "Calls on one session run one at a time, in order; a few may wait (429 `TOO_MANY_CALLS` " +
+    "past that), and a call's timeout counts from its arrival.",
   tags: ["Browser sessions"],
   params,
   body: executeBrowserSchema,
   response: { description: "What the run printed and returned.", schema: interactResponseSchema },
-  errors: [...SESSION_ERRORS, "SANDBOX_UNAVAILABLE"],
+  errors: [...SESSION_ERRORS, "TOO_MANY_CALLS", "SANDBOX_UNAVAILABLE"],
 });
 
 const deleteDoc = routeDoc({
@@ -107,10 +110,12 @@ export const browserRoutes: FastifyPluginAsync<{ services: Services }> = async (
     return services.browsers.list(req.teamId, status, base(req));
   });
 
-  app.post<Params>("/v2/browser/:id/execute", executeDoc, async (req) => {
+  app.post<Params>("/v2/browser/:id/execute", executeDoc, async (req, reply) => {
     const id = sessionId(req.params.id);
     const body = parseBody(executeBrowserSchema, req.body);
-    return services.browsers.execute(id, req.teamId, body, base(req));
+    return whileClientWaits(req, reply, (signal) =>
+      services.browsers.execute(id, req.teamId, body, base(req), signal),
+    );
   });
 
   app.delete<Params>("/v2/browser/:id", deleteDoc, async (req) => {

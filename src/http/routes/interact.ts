@@ -9,6 +9,7 @@ import {
 } from "../../interact/request.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
+import { whileClientWaits } from "../client-gone.js";
 import { parseBody } from "../validate.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
 
@@ -33,7 +34,8 @@ const interactDoc = routeDoc({
   description:
     "The first call creates a live browser session at the scrape's page state; later calls " +
     "reuse it. Failures inside the code are a 200 with `success: false`; a 5xx means the code " +
-    "did not run, so a retry is safe.",
+    "did not run, so a retry is safe. Calls on one session run one at a time, in order; a few " +
+    "may wait (429 `TOO_MANY_CALLS` past that), and a call's timeout counts from its arrival.",
   tags: ["Interact"],
   params,
   body: interactRequestSchema,
@@ -45,6 +47,7 @@ const interactDoc = routeDoc({
     "REPLAY_CONTEXT_UNAVAILABLE",
     "PROFILE_IN_USE",
     "TOO_MANY_SESSIONS",
+    "TOO_MANY_CALLS",
     "BROWSER_FAILED",
     "MODEL_FAILED",
     "BROWSER_UNAVAILABLE",
@@ -76,11 +79,13 @@ export const interactRoutes: FastifyPluginAsync<{ services: Services }> = async 
   app,
   { services },
 ) => {
-  app.post<Params>("/v2/scrape/:jobId/interact", interactDoc, async (req) => {
+  app.post<Params>("/v2/scrape/:jobId/interact", interactDoc, async (req, reply) => {
     const id = jobId(req.params.jobId);
     const body = parseBody(interactRequestSchema, req.body);
     const baseUrl = publicBaseUrl(services.config.publicUrl, req);
-    return services.interact.interact(id, req.teamId, body, baseUrl);
+    return whileClientWaits(req, reply, (signal) =>
+      services.interact.interact(id, req.teamId, body, baseUrl, signal),
+    );
   });
 
   app.delete<Params>("/v2/scrape/:jobId/interact", stopDoc, async (req) => {
