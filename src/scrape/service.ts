@@ -18,9 +18,6 @@ import { ScrapeSlots } from "./scrape-slots.js";
 
 export type { ScrapeDocument } from "./document.js";
 
-/** Scrapes allowed to wait for a slot, per slot. */
-const QUEUE_PER_SLOT = 4;
-
 /** Pays for scrapes; the teams module implements it (a no-op without authentication). */
 export interface ScrapeCredits {
   /** Takes a scrape's price before it runs, or throws (402). */
@@ -51,13 +48,12 @@ export interface ScrapeOptions {
 /** Loads a URL in Chromium and returns Firecrawl's v2 document; keeps a replay context. */
 export class ScrapeService {
   private readonly cache: ScrapeCache;
-  /** Bounds the scrapes using the browser at once; the rest wait in line, up to a bound. */
+  /** Bounds the scrapes using the browser at once, shared fairly between teams. */
   readonly slots: ScrapeSlots;
 
   constructor(private readonly deps: ScrapeServiceDeps) {
     this.cache = new ScrapeCache(deps.store.cache);
-    const max = deps.config.maxConcurrentScrapes;
-    this.slots = new ScrapeSlots(max, max * QUEUE_PER_SLOT);
+    this.slots = new ScrapeSlots(deps.config.maxConcurrentScrapes, deps.config.teamMaxScrapes);
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
@@ -152,7 +148,7 @@ export class ScrapeService {
     const deadline = new ScrapeDeadline(req.timeout, opts.signal, hostOf(req.url));
     let scraped;
     try {
-      const release = await this.slots.acquire(deadline);
+      const release = await this.slots.acquire(teamId, deadline);
       try {
         scraped = await scrapeInBrowser(
           { browser: this.deps.browser, files: this.deps.files },
