@@ -63,6 +63,12 @@ test("MAX_CONCURRENT_SCRAPES: two per CPU and at least 4 by default, or as set",
   expect(() => loadConfig({ MAX_CONCURRENT_SCRAPES: "0" })).toThrow(/MAX_CONCURRENT_SCRAPES/);
 });
 
+test("TEAM_MAX_SCRAPES: five per scrape slot by default, or as set", () => {
+  expect(loadConfig({ MAX_CONCURRENT_SCRAPES: "3" }).teamMaxScrapes).toBe(15);
+  expect(loadConfig({ TEAM_MAX_SCRAPES: "7" }).teamMaxScrapes).toBe(7);
+  expect(() => loadConfig({ TEAM_MAX_SCRAPES: "0" })).toThrow(/TEAM_MAX_SCRAPES/);
+});
+
 test("the model provider: Firecrawl self-hosted's variables", () => {
   expect(testConfig({}).model).toBeUndefined();
   expect(testConfig({ OPENAI_API_KEY: "sk-x" }).model).toEqual({

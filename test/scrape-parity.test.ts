@@ -234,7 +234,7 @@ describe("every request field of the official SDK is known to scrapeRequestSchem
 test("a profile another writer holds is refused before anything is charged", async () => {
   const charged: string[] = [];
   const deps = {
-    config: { maxConcurrentScrapes: 1 } as Config,
+    config: { maxConcurrentScrapes: 1, teamMaxScrapes: 5 } as Config,
     store: { cache: {} } as Store,
     files: {} as FileStore,
     browser: {} as ScrapeServiceDeps["browser"],

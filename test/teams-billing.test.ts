@@ -3,6 +3,7 @@ import { openStore } from "../src/store/open.js";
 import type { SessionEnded } from "../src/sessions/lifetimes.js";
 import { call, startFakeModel, type FakeModel } from "./helpers/fake-model.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { freePort } from "./helpers/ports.js";
 import { closeAll, startTestServer, tempDataDir, type TestServer } from "./helpers/server.js";
 import { closeStoresAfterEach, STORE_KINDS } from "./helpers/stores.js";
 import { makeTeam, teamClient } from "./helpers/team-client.js";
@@ -52,17 +53,27 @@ describe.each(STORE_KINDS)("credits and limits on $name", (kind) => {
     expect((await c.credits()).body.data).toMatchObject({ remainingCredits: 0, metered: true });
   });
 
-  test("a scrape that fails gives its credit back", async () => {
+  test("a scrape the target fails is paid, and the ledger says why; one refused before it ran is refunded", async () => {
     const t = await makeTeam(server, "bill-fail", 3);
-    const res = await teamClient(server, t.key).scrape("http://127.0.0.1:1/");
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect((await server.services.store.credits.balance(t.id)).available).toBe(3);
+    const c = teamClient(server, t.key);
+    // The site refuses the connection: the slot was held for the tenant's choice of URL.
+    const closed = `http://127.0.0.1:${await freePort()}/`;
+    const res = await c.scrape(closed);
+    expect(res.status).toBe(502);
+    expect(res.body.code).toBe("SCRAPE_CONNECTION_FAILED");
+    expect((await server.services.store.credits.balance(t.id)).available).toBe(2);
     expect(await ledger(t.id)).toEqual(
       expect.arrayContaining([
         ["charge", -1],
-        ["refund", 1],
+        ["refund", 0],
       ]),
     );
+    const notes = (await server.services.teams.report(t.id, 100)).ledger.map((e) => e.note);
+    expect(notes).toContainEqual(expect.stringMatching(/SCRAPE_CONNECTION_FAILED.*at the target/));
+    // Nothing cached for a cache-only scrape: it never took a slot, so it costs nothing.
+    const miss = await c.scrape(closed, { minAge: 1 });
+    expect(miss.status).toBe(404);
+    expect((await server.services.store.credits.balance(t.id)).available).toBe(2);
   });
 
   test("concurrent scrapes on the last credits never overdraw", async () => {

@@ -66,6 +66,7 @@ const envSchema = z.object({
     .optional(),
   MAX_BROWSER_SESSIONS: int(1, 100_000).optional(),
   MAX_CONCURRENT_SCRAPES: int(1, 10_000).optional(),
+  TEAM_MAX_SCRAPES: int(1, 100_000).optional(),
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("4"),
@@ -136,8 +137,10 @@ export interface Config {
   readonly allowPrivateNetwork: boolean;
   readonly publicUrl: string | undefined;
   readonly maxBrowserSessions: number;
-  /** Scrapes using the browser at once; up to 4 times as many more wait, the rest get 429. */
+  /** Scrapes using the browser at once, shared fairly between teams; the rest wait in line. */
   readonly maxConcurrentScrapes: number;
+  /** Scrapes one team may have running or waiting for a slot at once; past it 429. */
+  readonly teamMaxScrapes: number;
   readonly sessionTtlMs: number;
   readonly sessionIdleTtlMs: number;
   readonly browserPoolSize: number;
@@ -180,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const model = modelProvider(e);
+  const maxConcurrentScrapes = e.MAX_CONCURRENT_SCRAPES ?? defaultMaxConcurrentScrapes();
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
@@ -195,7 +199,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     maxBrowserSessions: e.MAX_BROWSER_SESSIONS ?? defaultMaxSessions(),
-    maxConcurrentScrapes: e.MAX_CONCURRENT_SCRAPES ?? defaultMaxConcurrentScrapes(),
+    maxConcurrentScrapes,
+    // The whole server's old line (a slot's worth running, four waiting, per slot), now a team's.
+    teamMaxScrapes: e.TEAM_MAX_SCRAPES ?? 5 * maxConcurrentScrapes,
     sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
     sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
     browserPoolSize: e.BROWSER_POOL_SIZE,

@@ -77,7 +77,6 @@ export const MESSAGES = {
   tooManySessions: "You have reached the maximum number of active browser sessions.",
   insufficientSessionCredits: "Insufficient credits for a browser session",
   insufficientScrapeCredits: "Insufficient credits to perform this request",
-  tooManyScrapes:
-    "Too many scrapes at once: every scrape slot on this server is busy and its queue is full. Retry in a moment.",
+  tooManyScrapes: "Too many scrapes at once for this team.",
   browserFailed: "Failed to execute code in browser session.",
 } as const;

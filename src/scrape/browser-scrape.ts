@@ -3,6 +3,7 @@ import { ChromiumNotFoundError } from "../browser/find-chromium.js";
 import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
+import { serverFault } from "./fault.js";
 import type { Deadline } from "../deadline/deadline.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
 import { pageState } from "../page-state/page-state.js";
@@ -129,9 +130,11 @@ export async function scrapeInBrowser(
     return { result, replay };
   } catch (err) {
     // Every Playwright wait here is bounded by the deadline, so its timeout is ours.
-    throw (
-      deadline.abortError() ?? (isTimeout(err) ? deadline.timeoutError() : unexpected(err, req.url))
-    );
+    const failure =
+      deadline.abortError() ??
+      (isTimeout(err) ? deadline.timeoutError() : unexpected(err, req.url));
+    // The browser died under the scrape (a crash, the server shutting down): not the site's doing.
+    throw browser.isConnected() ? failure : serverFault(failure);
   } finally {
     deadline.signal.removeEventListener("abort", stop);
     // Everything is read: the answer need not wait for Chromium to tear the context down.

@@ -58,6 +58,8 @@ export interface DocumentContext {
   cachedAt?: string;
   /** Where this server is reached, for screenshot URLs. */
   baseUrl: string;
+  /** What the scrape cost (see price.ts). */
+  creditsUsed: number;
 }
 
 /**
@@ -92,7 +94,7 @@ export function toDocument(r: PageResult, ctx: DocumentContext): ScrapeDocument 
     proxyUsed: "basic",
     cacheState: ctx.cacheState,
     ...(ctx.cachedAt ? { cachedAt: ctx.cachedAt } : {}),
-    creditsUsed: 1,
+    creditsUsed: ctx.creditsUsed,
   };
   return doc;
 }

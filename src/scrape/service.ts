@@ -10,6 +10,7 @@ import { cacheKey } from "./cache-key.js";
 import { ScrapeDeadline } from "./deadline.js";
 import { toDocument, type ScrapeDocument } from "./document.js";
 import { hostOf } from "./navigation-errors.js";
+import { ScrapeMeter, type ScrapeSettlement } from "./price.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
@@ -17,16 +18,18 @@ import { ScrapeCache } from "./scrape-cache.js";
 import { ScrapeSlots } from "./scrape-slots.js";
 
 export type { ScrapeDocument } from "./document.js";
-
-/** Scrapes allowed to wait for a slot, per slot. */
-const QUEUE_PER_SLOT = 4;
+export type { ScrapeSettlement } from "./price.js";
 
 /** Pays for scrapes; the teams module implements it (a no-op without authentication). */
 export interface ScrapeCredits {
-  /** Takes a scrape's price before it runs, or throws (402). */
-  chargeScrape(teamId: string, scrapeId: string): Promise<void>;
-  /** Gives it back when the scrape produced no document. */
-  refundScrape(teamId: string, scrapeId: string): Promise<void>;
+  /** Takes the most a scrape may cost (`credits`, for its timeout) before it runs, or throws (402). */
+  chargeScrape(
+    teamId: string,
+    scrapeId: string,
+    hold: { credits: number; timeoutMs: number },
+  ): Promise<void>;
+  /** Gives back what the scrape did not cost, once it is over (see price.ts for the rule). */
+  refundScrape(teamId: string, scrapeId: string, s: ScrapeSettlement): Promise<void>;
 }
 
 export interface ScrapeServiceDeps {
@@ -51,13 +54,12 @@ export interface ScrapeOptions {
 /** Loads a URL in Chromium and returns Firecrawl's v2 document; keeps a replay context. */
 export class ScrapeService {
   private readonly cache: ScrapeCache;
-  /** Bounds the scrapes using the browser at once; the rest wait in line, up to a bound. */
+  /** Bounds the scrapes using the browser at once, shared fairly between teams. */
   readonly slots: ScrapeSlots;
 
   constructor(private readonly deps: ScrapeServiceDeps) {
     this.cache = new ScrapeCache(deps.store.cache);
-    const max = deps.config.maxConcurrentScrapes;
-    this.slots = new ScrapeSlots(max, max * QUEUE_PER_SLOT);
+    this.slots = new ScrapeSlots(deps.config.maxConcurrentScrapes, deps.config.teamMaxScrapes);
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
@@ -84,15 +86,25 @@ export class ScrapeService {
     // Before the charge: a profile another writer holds (409) costs nothing.
     const profile = await this.openProfile(teamId, scrapeId, req);
     const credits = this.deps.credits;
+    const meter = new ScrapeMeter(req.timeout);
     try {
-      // Paid up front, under the team's lock: concurrent scrapes never spend one credit twice.
-      await credits?.chargeScrape(teamId, scrapeId);
+      // The most it may cost, paid up front under the team's lock: concurrent scrapes never
+      // spend one credit twice.
+      await credits?.chargeScrape(teamId, scrapeId, {
+        credits: meter.held,
+        timeoutMs: req.timeout,
+      });
+      let doc: ScrapeDocument;
       try {
-        return await this.run(scrapeId, teamId, req, opts, profile);
+        doc = await this.run(scrapeId, teamId, req, opts, profile, meter);
       } catch (err) {
-        await credits?.refundScrape(teamId, scrapeId).catch(() => undefined);
+        // Refunded unless it held a slot and the failure was the tenant's (price.ts).
+        await credits?.refundScrape(teamId, scrapeId, meter.settle(true, err)).catch(() => {});
         throw err;
       }
+      // What it did not use of its hold comes back.
+      await credits?.refundScrape(teamId, scrapeId, meter.settle(false)).catch(() => {});
+      return doc;
     } finally {
       // A writer that failed before saving gives the profile back unchanged.
       await profile?.finish(undefined);
@@ -118,6 +130,7 @@ export class ScrapeService {
     req: ScrapeRequest,
     opts: ScrapeOptions,
     profile: OpenProfile | undefined,
+    meter: ScrapeMeter,
   ): Promise<ScrapeDocument> {
     const { config } = this.deps;
     // minAge and lockdown let only the cache answer. Zero data retention writes nothing to the
@@ -143,6 +156,7 @@ export class ScrapeService {
           cacheState: "hit",
           cachedAt: hit.cachedAt,
           baseUrl: opts.baseUrl,
+          creditsUsed: meter.price(),
         });
       }
       if (cacheOnly) throw noCachedData(req);
@@ -152,7 +166,8 @@ export class ScrapeService {
     const deadline = new ScrapeDeadline(req.timeout, opts.signal, hostOf(req.url));
     let scraped;
     try {
-      const release = await this.slots.acquire(deadline);
+      const release = await this.slots.acquire(teamId, deadline);
+      meter.slotTaken();
       try {
         scraped = await scrapeInBrowser(
           { browser: this.deps.browser, files: this.deps.files },
@@ -162,6 +177,7 @@ export class ScrapeService {
         );
       } finally {
         release();
+        meter.slotReleased();
       }
     } finally {
       deadline.dispose();
@@ -177,6 +193,7 @@ export class ScrapeService {
       scrapeId,
       cacheState: "miss",
       baseUrl: opts.baseUrl,
+      creditsUsed: meter.price(),
     });
   }
 

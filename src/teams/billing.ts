@@ -69,38 +69,58 @@ export class Billing implements SessionTerms {
     return this.deps.store.credits.balance(teamId);
   }
 
-  /** Pays for a scrape before it runs; 402 when the team cannot. */
-  async chargeScrape(teamId: string, scrapeId: string): Promise<void> {
+  /**
+   * Takes the most a scrape may cost before it runs (1 credit per started minute of its
+   * timeout; scrape/price.ts); 402 when the team cannot.
+   */
+  async chargeScrape(
+    teamId: string,
+    scrapeId: string,
+    hold: { credits: number; timeoutMs: number },
+  ): Promise<void> {
     if (!this.deps.enabled) return;
     const res = await this.deps.store.credits.spend({
       teamId,
-      amount: RATES.scrape,
+      amount: hold.credits,
       scrapeId,
       ref: `scrape:${scrapeId}`,
-      note: "scrape",
+      note: hold.credits > 1 ? `scrape (held for a timeout of ${hold.timeoutMs} ms)` : "scrape",
       at: Date.now(),
     });
-    if (res.ok) this.deps.onCharged?.("scrape", RATES.scrape);
     if (!res.ok) {
+      const needs =
+        hold.credits > 1
+          ? `a scrape with a timeout of ${hold.timeoutMs} ms holds ${hold.credits} credits (1 per started minute; what it does not use comes back)`
+          : `a scrape needs ${hold.credits} credit`;
       throw new AppError(
         "PAYMENT_REQUIRED",
-        `${MESSAGES.insufficientScrapeCredits}: a scrape needs ${RATES.scrape} credit and the team has ${res.available}.`,
-        { needed: RATES.scrape, available: res.available },
+        `${MESSAGES.insufficientScrapeCredits}: ${needs} and the team has ${res.available}.`,
+        { needed: hold.credits, available: res.available },
       );
     }
   }
 
-  /** Gives a scrape's credit back: it produced no document. */
-  async refundScrape(teamId: string, scrapeId: string): Promise<void> {
+  /**
+   * Gives back what a scrape did not cost once it is over. A failed scrape always gets a ledger
+   * entry, 0 when its price was kept, saying why: every charge then has an outcome on record.
+   */
+  async refundScrape(
+    teamId: string,
+    scrapeId: string,
+    s: { refund: number; price: number; failed: boolean; note: string },
+  ): Promise<void> {
     if (!this.deps.enabled) return;
-    await this.deps.store.credits.refund({
-      teamId,
-      amount: RATES.scrape,
-      scrapeId,
-      ref: `scrape-refund:${scrapeId}`,
-      note: "scrape failed",
-      at: Date.now(),
-    });
+    if (s.refund > 0 || s.failed) {
+      await this.deps.store.credits.refund({
+        teamId,
+        amount: s.refund,
+        scrapeId,
+        ref: `scrape-refund:${scrapeId}`,
+        note: s.note,
+        at: Date.now(),
+      });
+    }
+    if (s.price > 0) this.deps.onCharged?.("scrape", s.price);
   }
 
   /**

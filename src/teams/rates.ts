@@ -1,9 +1,9 @@
 /**
- * Firecrawl's published prices, in credits: a scrape, and browser time per minute, higher once
- * an AI prompt has run in the session.
+ * Firecrawl's published prices, in credits: browser time per minute, higher once an AI prompt
+ * has run in the session. A scrape's price (1 credit, per started minute it holds a scrape slot)
+ * is in scrape/price.ts.
  */
 export const RATES = {
-  scrape: 1,
   codePerMinute: 2,
   promptPerMinute: 7,
 } as const;

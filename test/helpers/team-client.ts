@@ -25,7 +25,8 @@ export function teamClient(server: { url: string }, key?: string) {
     return { status: res.status, headers: res.headers, body: parsed };
   };
   return {
-    scrape: (url: string) => call("POST", "/v2/scrape", { url }),
+    scrape: (url: string, opts: Record<string, unknown> = {}) =>
+      call("POST", "/v2/scrape", { url, ...opts }),
     /** Scrapes url and returns the scrape id, failing loudly otherwise. */
     async scrapeId(url: string): Promise<string> {
       const res = await call("POST", "/v2/scrape", { url });
