@@ -119,6 +119,7 @@ export async function startServer(
     profilesRoot: profilesRoot(config.dataDir),
     socketDir: path.join(sandboxRoot(config.dataDir), "cdp"),
     egress,
+    cdpBacklog: { maxBytes: config.cdpMaxBacklogBytes, stallMs: config.cdpStallMs },
   });
   if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
   const browser = new SharedBrowser(launcher, { warn: (o, m) => log.warn(o, m) });

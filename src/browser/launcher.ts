@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import type { EgressProxy } from "../network/egress-proxy.js";
+import type { BacklogLimits } from "./cdp-backlog.js";
 import { launchChromium, type ChromiumProcess } from "./chromium-process.js";
 import type { JailOptions } from "./jail.js";
 
@@ -14,6 +15,8 @@ export interface BrowserLauncherOptions {
   /** A folder only this server may enter: its own CDP sockets go there. */
   socketDir: string;
   egress: EgressProxy;
+  /** What tenants' CDP clients of each browser may leave unread, and for how long. */
+  cdpBacklog?: BacklogLimits;
 }
 
 /** A running browser and this server's own Playwright connection to it. */
@@ -46,6 +49,7 @@ export class BrowserLauncher {
       jail,
       profilesRoot: this.opts.profilesRoot,
       proxyServer: jail ? undefined : await egress.tcpUrl(),
+      cdpBacklog: this.opts.cdpBacklog,
     });
     try {
       if (proc.egress) {
@@ -53,7 +57,10 @@ export class BrowserLauncher {
         void proc.exited.then(() => proc.egress?.close());
       }
       const socket = path.join(this.opts.socketDir, `${proc.id}.sock`);
-      const endpoint = await proc.cdp.listen(socket, { maxMessageBytes: SERVER_MAX_MESSAGE_BYTES });
+      const endpoint = await proc.cdp.listen(socket, {
+        maxMessageBytes: SERVER_MAX_MESSAGE_BYTES,
+        trusted: true,
+      });
       const browser = await chromium.connectOverCDP(endpoint.url);
       return { proc, browser };
     } catch (err) {

@@ -70,6 +70,8 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default("false"),
   BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
+  CDP_MAX_BACKLOG_MB: int(1, 1024).default("64"),
+  CDP_STALL_SECONDS: int(1, 3600).default("30"),
   MIN_FREE_DISK_MB: int(0, 1_048_576).default("256"),
   NODE_ID: z
     .string()
@@ -144,6 +146,13 @@ export interface Config {
   readonly browserProfileBytes: number;
   /** Largest CDP message a client may send through cdpUrl, in bytes. */
   readonly cdpMaxMessageBytes: number;
+  /**
+   * Bytes the server holds that one session's CDP clients (cdpUrl and its sandbox's) have not
+   * read yet, all of them together; past it the clients holding them are cut off.
+   */
+  readonly cdpMaxBacklogBytes: number;
+  /** How long a CDP client may hold unread bytes without reading any before it is cut off, in ms. */
+  readonly cdpStallMs: number;
   /** Below this much free space in DATA_DIR the server reports itself unhealthy, in bytes. */
   readonly minFreeDiskBytes: number;
   /**
@@ -194,6 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,
+    cdpMaxBacklogBytes: e.CDP_MAX_BACKLOG_MB * MB,
+    cdpStallMs: e.CDP_STALL_SECONDS * 1000,
     minFreeDiskBytes: e.MIN_FREE_DISK_MB * MB,
     nodeId:
       e.NODE_ID ??
