@@ -3,6 +3,7 @@ import http from "node:http";
 import type { Readable, Writable } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
 import { CdpBacklog, DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from "./cdp-backlog.js";
+import type { ConnectionCap } from "./connection-cap.js";
 import { PipeReader } from "./pipe-reader.js";
 
 /**
@@ -169,8 +170,12 @@ export class CdpMux {
       server,
       maxPayload: opts.maxMessageBytes,
       perMessageDeflate: false,
+      verifyClient: opts.cap?.verify,
     });
-    wss.on("connection", (ws) => this.attach(ws, { trusted: opts.trusted }));
+    wss.on("connection", (ws) => {
+      opts.cap?.take(ws);
+      this.attach(ws, { trusted: opts.trusted });
+    });
     fs.rmSync(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -329,6 +334,8 @@ export interface ListenOptions {
   maxMessageBytes: number;
   /** The server's own connections: not held to the tenant's unread limit. */
   trusted?: boolean;
+  /** Counts the listener's connections (with others sharing it) and refuses past its limit. */
+  cap?: ConnectionCap;
 }
 
 /** How the mux talks to one client, whatever carries it. */

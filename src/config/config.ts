@@ -72,6 +72,9 @@ const envSchema = z.object({
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
   CDP_MAX_BACKLOG_MB: int(1, 1024).default("64"),
   CDP_STALL_SECONDS: int(1, 3600).default("30"),
+  CDP_MAX_CONNECTIONS: int(1, 1000).default("8"),
+  TEAM_MAX_CDP_CONNECTIONS: int(1, 100_000).default("32"),
+  TEAM_MAX_LIVE_VIEWERS: int(1, 100_000).default("32"),
   MIN_FREE_DISK_MB: int(0, 1_048_576).default("256"),
   NODE_ID: z
     .string()
@@ -153,6 +156,12 @@ export interface Config {
   readonly cdpMaxBacklogBytes: number;
   /** How long a CDP client may hold unread bytes without reading any before it is cut off, in ms. */
   readonly cdpStallMs: number;
+  /** cdpUrl connections one session accepts at once; its sandbox has as many of its own. */
+  readonly cdpMaxConnectionsPerSession: number;
+  /** cdpUrl connections one team may have open over all its sessions (authentication on). */
+  readonly teamMaxCdpConnections: number;
+  /** Live view viewers one team may have open over all its sessions (authentication on). */
+  readonly teamMaxLiveViewers: number;
   /** Below this much free space in DATA_DIR the server reports itself unhealthy, in bytes. */
   readonly minFreeDiskBytes: number;
   /**
@@ -205,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,
     cdpMaxBacklogBytes: e.CDP_MAX_BACKLOG_MB * MB,
     cdpStallMs: e.CDP_STALL_SECONDS * 1000,
+    cdpMaxConnectionsPerSession: e.CDP_MAX_CONNECTIONS,
+    teamMaxCdpConnections: e.TEAM_MAX_CDP_CONNECTIONS,
+    teamMaxLiveViewers: e.TEAM_MAX_LIVE_VIEWERS,
     minFreeDiskBytes: e.MIN_FREE_DISK_MB * MB,
     nodeId:
       e.NODE_ID ??
