@@ -53,7 +53,7 @@ const DEPS = {
     "deadline",
   ],
   liveview: ["auth", "urls"],
-  cdp: ["sessions", "urls"],
+  cdp: ["errors", "sessions", "urls"],
   health: ["store"],
   agent: ["browser", "config"],
   teams: ["auth", "errors", "sessions", "store"],

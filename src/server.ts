@@ -13,7 +13,7 @@ import { SharedBrowser } from "./browser/shared-browser.js";
 import { FileStore } from "./files/file-store.js";
 import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
-import { CDP_PATH, CdpProxy } from "./cdp/proxy.js";
+import { CDP_PATH, CdpProxy, tooManyCdpConnections } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
 import { BrowserSessionService } from "./browser-sessions/service.js";
 import { ProfileService } from "./profiles/service.js";
@@ -38,7 +38,7 @@ import { SessionRegistry } from "./sessions/registry.js";
 import { createSessionResources, removeRunFolders } from "./sessions/resources.js";
 import { SessionService } from "./sessions/service.js";
 import { WarmPool } from "./sessions/warm-pool.js";
-import { rejectUpgrade } from "./http/upgrade.js";
+import { rejectUpgrade, upgradeRefusal } from "./http/upgrade.js";
 import type { Services } from "./services.js";
 import { openStore } from "./store/open.js";
 import { Billing } from "./teams/billing.js";
@@ -89,8 +89,14 @@ export async function startServer(
   let chromium: string | undefined;
   const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
   const files = new FileStore(config.dataDir);
-  // Input in an interactive live view counts as activity for the session's idle timer.
-  const liveview = new LiveViewService({ onInput: (id) => sessions.touchSession(id) });
+  // Team limits mean something only where there are teams: with authentication on.
+  const teamLimit = (n: number) => (config.useDbAuthentication ? n : Infinity);
+  const liveview = new LiveViewService({
+    // Input in an interactive live view counts as activity for the session's idle timer.
+    onInput: (id) => sessions.touchSession(id),
+    maxViewersPerTeam: teamLimit(config.teamMaxLiveViewers),
+    teamOf: (id): string | undefined => sessions.list().find((s) => s.id === id)?.teamId,
+  });
   let log: { warn(o: object, m: string): void; info(o: object, m: string): void } = console;
   const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
   const sandbox = detector.detect(config.sandbox);
@@ -125,6 +131,7 @@ export async function startServer(
     socketDir: path.join(sandboxRoot(config.dataDir), "cdp"),
     artifactsRoot: artifactsRoot(config.dataDir),
     egress,
+    cdpBacklog: { maxBytes: config.cdpMaxBacklogBytes, stallMs: config.cdpStallMs },
   });
   if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
   const browser = new SharedBrowser(launcher, { warn: (o, m) => log.warn(o, m) });
@@ -140,6 +147,12 @@ export async function startServer(
         sandboxMode: sandboxMode ?? "none",
         runtimes,
         cdpMaxMessageBytes: config.cdpMaxMessageBytes,
+        cdpConnections: {
+          max: config.cdpMaxConnectionsPerSession,
+          refusal: upgradeRefusal(
+            tooManyCdpConnections("sandbox", config.cdpMaxConnectionsPerSession),
+          ),
+        },
         // Worker starts and their output are routine; failures reach callers and warn elsewhere.
         log: (msg) => log.info({}, msg),
       }),
@@ -260,6 +273,8 @@ export async function startServer(
     findByToken: (t) => sessions.findByCdpToken(t),
     reject: rejectUpgrade,
     maxMessageBytes: config.cdpMaxMessageBytes,
+    maxPerSession: config.cdpMaxConnectionsPerSession,
+    maxPerTeam: teamLimit(config.teamMaxCdpConnections),
   });
   app.upgrades.add(CDP_PATH, cdp.handleUpgrade);
   if (reaped > 0) app.log.warn({ reaped }, "killed processes left by an earlier run");

@@ -2,6 +2,8 @@ import fs from "node:fs";
 import http from "node:http";
 import type { Readable, Writable } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
+import { CdpBacklog, DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from "./cdp-backlog.js";
+import type { ConnectionCap } from "./connection-cap.js";
 import { PipeReader } from "./pipe-reader.js";
 
 /**
@@ -12,8 +14,10 @@ import { PipeReader } from "./pipe-reader.js";
  * clients never see each other's, and lets a client address only the sessions it attached.
  *
  * Limits: a client's messages are bounded by the WebSocket server that accepted it (maxPayload,
- * close 1009); when the pipe to the browser is full every client is paused until it drains; a
- * client that does not read what the browser sends it is cut off past MAX_CLIENT_BACKLOG.
+ * close 1009); when the pipe to the browser is full every client is paused until it drains, and
+ * a new client is read from only once its browser session exists. What the browser sends the
+ * tenant's clients (every WebSocket but the server's own) is held to one limit of unread bytes
+ * and a deadline for reading them (see cdp-backlog.ts), counted while a reply still arrives.
  */
 export class CdpMux {
   private nextId = 1;
@@ -24,26 +28,38 @@ export class CdpMux {
   private readonly clients = new Set<MuxClient>();
   private readonly listeners = new Set<() => Promise<void>>();
   private readonly reader: PipeReader;
+  private readonly backlog: CdpBacklog;
   private blocked = false;
   private closedFlag = false;
 
   constructor(
     private readonly toBrowser: Writable,
     fromBrowser: Readable,
+    limits: BacklogLimits = DEFAULT_BACKLOG_LIMITS,
   ) {
-    this.reader = new PipeReader((text) => this.fromBrowser(text));
+    this.backlog = new CdpBacklog(limits);
+    this.reader = new PipeReader(
+      (text) => this.fromBrowser(text),
+      undefined,
+      (head, bytes) => this.admit(head, bytes),
+    );
     fromBrowser.on("data", (chunk: Buffer) => this.reader.push(chunk));
     fromBrowser.on("close", () => this.close());
     fromBrowser.on("error", () => this.close());
     toBrowser.on("error", () => this.close());
     toBrowser.on("drain", () => {
       this.blocked = false;
-      for (const c of this.clients) c.port.resume();
+      for (const c of this.clients) this.flow(c);
     });
   }
 
   get closed(): boolean {
     return this.closedFlag;
+  }
+
+  /** Clients connected now, the server's own included. */
+  get clientCount(): number {
+    return this.clients.size;
   }
 
   /** Resolves once the browser answers on its pipe: it has started. */
@@ -52,23 +68,36 @@ export class CdpMux {
     if (!reply.result) throw new Error("the browser closed its CDP pipe during start");
   }
 
-  /** Serves an already-open WebSocket as one CDP client. */
-  attach(ws: WebSocket): void {
+  /**
+   * Serves an already-open WebSocket as one CDP client: a tenant's, held to the unread limit,
+   * unless `trusted` (the server's own Playwright connection, which always reads).
+   */
+  attach(ws: WebSocket, opts: { trusted?: boolean } = {}): void {
     if (this.closedFlag) return void ws.close(1001, "browser closed");
+    const tenant = !opts.trusted;
+    if (tenant) this.backlog.add(ws);
+    const room = (bytes: number): boolean => {
+      if (this.backlog.makeRoom(ws, bytes)) return true;
+      this.backlog.tooLarge(ws, bytes);
+      return false;
+    };
     const client = this.addClient({
       deliver: (text) => {
         if (ws.readyState !== WebSocket.OPEN) return;
-        if (ws.bufferedAmount > MAX_CLIENT_BACKLOG) {
-          return void ws.close(1008, "client does not read fast enough");
-        }
-        ws.send(text);
+        if (!tenant) return ws.send(text);
+        const bytes = Buffer.byteLength(text);
+        if (room(bytes)) this.backlog.send(ws, text, bytes);
       },
+      room: tenant ? room : undefined,
       pause: () => ws.pause(),
       resume: () => ws.resume(),
       end: () => ws.terminate(),
     });
     ws.on("message", (data: WebSocket.RawData) => this.receive(client, String(data)));
-    ws.on("close", () => this.detach(client));
+    ws.on("close", () => {
+      this.backlog.remove(ws);
+      this.detach(client);
+    });
     ws.on("error", () => ws.terminate());
   }
 
@@ -98,7 +127,8 @@ export class CdpMux {
   private addClient(port: ClientPort): MuxClient {
     const client: MuxClient = { port, browserSession: undefined, queue: [] };
     this.clients.add(client);
-    if (this.blocked) port.pause();
+    // What it sends before its browser session exists waits in its own socket, not here.
+    port.pause();
     this.rootCall("Target.attachToBrowserTarget").then(
       (reply) => {
         const sessionId = reply.result?.sessionId as string | undefined;
@@ -109,10 +139,17 @@ export class CdpMux {
         client.browserSession = sessionId;
         this.owners.set(sessionId, client);
         for (const text of client.queue.splice(0)) this.fromClient(client, text);
+        this.flow(client);
       },
       () => port.end(),
     );
     return client;
+  }
+
+  /** Reads from a client while the pipe has room and its browser session exists. */
+  private flow(client: MuxClient): void {
+    if (this.blocked || !client.browserSession) client.port.pause();
+    else client.port.resume();
   }
 
   private receive(client: MuxClient, text: string): void {
@@ -126,15 +163,19 @@ export class CdpMux {
    */
   async listen(
     socketPath: string,
-    opts: { maxMessageBytes: number },
+    opts: ListenOptions,
   ): Promise<{ url: string; close(): Promise<void> }> {
     const server = http.createServer((_req, res) => res.writeHead(404).end());
     const wss = new WebSocketServer({
       server,
       maxPayload: opts.maxMessageBytes,
       perMessageDeflate: false,
+      verifyClient: opts.cap?.verify,
     });
-    wss.on("connection", (ws) => this.attach(ws));
+    wss.on("connection", (ws) => {
+      opts.cap?.take(ws);
+      this.attach(ws, { trusted: opts.trusted });
+    });
     fs.rmSync(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -161,6 +202,7 @@ export class CdpMux {
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    this.backlog.stop();
     for (const c of this.clients) c.port.end();
     this.clients.clear();
     for (const close of this.listeners) void close();
@@ -235,6 +277,20 @@ export class CdpMux {
     this.reply(owner, sessionId === owner.browserSession ? stripTail(text, tail[0]) : text);
   }
 
+  /**
+   * Whether a reply still arriving from the browser, `bytes` so far, may go on being read: its
+   * recipient must have room for it (a tenant's WebSocket; see CdpBacklog), and someone must
+   * still wait for it. Events say whose they are only at their end, and are taken whole.
+   */
+  private admit(head: string, bytes: number): boolean {
+    const id = ID_HEAD.exec(head);
+    if (!id) return true;
+    const n = Number(id[1]);
+    if (this.rootCalls.has(n)) return true;
+    const p = this.pending.get(n);
+    return p ? (p.client.port.room?.(bytes) ?? true) : false;
+  }
+
   private own(client: MuxClient, sessionId: unknown): void {
     if (typeof sessionId === "string" && this.clients.has(client)) {
       this.owners.set(sessionId, client);
@@ -272,9 +328,24 @@ interface CdpMessage {
   sessionId?: string;
 }
 
+/** How a WebSocket listener of the mux serves its clients. */
+export interface ListenOptions {
+  /** Largest message a client may send; a bigger one closes its connection with 1009. */
+  maxMessageBytes: number;
+  /** The server's own connections: not held to the tenant's unread limit. */
+  trusted?: boolean;
+  /** Counts the listener's connections (with others sharing it) and refuses past its limit. */
+  cap?: ConnectionCap;
+}
+
 /** How the mux talks to one client, whatever carries it. */
 interface ClientPort {
   deliver(text: string): void;
+  /**
+   * Whether a message of `bytes` still arriving for it may be held; a tenant's WebSocket says
+   * no (and is cut off) past its unread limit. Absent: always.
+   */
+  room?(bytes: number): boolean;
   pause(): void;
   resume(): void;
   /** Drops the client (protocol error, browser gone). */
@@ -300,8 +371,6 @@ interface Pending {
 const ATTACHING = new Set(["Target.attachToTarget", "Target.attachToBrowserTarget"]);
 /** Messages a client may send before its browser session exists (a few ms after connecting). */
 const MAX_EARLY_MESSAGES = 1_000;
-/** What a browser's replied message to the client may hold unread before it is cut off. */
-const MAX_CLIENT_BACKLOG = 64 * 1024 * 1024;
 // Chromium writes "id" first and "sessionId" last, which lets replies be routed (and a
 // screenshot's megabytes passed on) without parsing them.
 const ID_HEAD = /^\{"id":(\d+),/;

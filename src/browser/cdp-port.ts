@@ -1,7 +1,7 @@
 import http from "node:http";
 import type net from "node:net";
 import { WebSocketServer } from "ws";
-import type { CdpMux } from "./cdp-mux.js";
+import type { CdpMux, ListenOptions } from "./cdp-mux.js";
 
 /**
  * Serves one browser the way Chromium's own debugging port would, on a listener made elsewhere
@@ -13,7 +13,7 @@ import type { CdpMux } from "./cdp-mux.js";
 export function serveCdpPort(
   mux: CdpMux,
   listener: net.Server,
-  opts: { maxMessageBytes: number },
+  opts: ListenOptions,
 ): { close(): void } {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "");
@@ -37,8 +37,12 @@ export function serveCdpPort(
     server,
     maxPayload: opts.maxMessageBytes,
     perMessageDeflate: false,
+    verifyClient: opts.cap?.verify,
   });
-  wss.on("connection", (ws) => mux.attach(ws));
+  wss.on("connection", (ws) => {
+    opts.cap?.take(ws);
+    mux.attach(ws, { trusted: opts.trusted });
+  });
   listener.on("connection", (socket) => server.emit("connection", socket));
   let closed = false;
   return {

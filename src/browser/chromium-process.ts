@@ -7,6 +7,7 @@ import { Deadline } from "../deadline/deadline.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import { launchProcess } from "../processes/launcher.js";
 import { HANDOFF_FD, receiveListener } from "../isolation/handoff.js";
+import type { BacklogLimits } from "./cdp-backlog.js";
 import { CdpMux } from "./cdp-mux.js";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
 import {
@@ -61,6 +62,8 @@ export interface LaunchOptions {
   profilesRoot?: string;
   /** Unjailed: the egress proxy URL, e.g. http://127.0.0.1:PORT. */
   proxyServer?: string;
+  /** What tenants' CDP clients may leave unread; the defaults when not given. */
+  cdpBacklog?: BacklogLimits;
 }
 
 /**
@@ -112,7 +115,7 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
     // Chromium logs a lot to stderr: a tail is kept for a failed start's message.
     tailChars: 2_000,
   });
-  const cdp = new CdpMux(proc.pipe(3), proc.pipe(4));
+  const cdp = new CdpMux(proc.pipe(3), proc.pipe(4), opts.cdpBacklog);
   const exited = proc.exited.then(() => {});
   const cleanup = () => {
     cdp.close();

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import type { EgressProxy } from "../network/egress-proxy.js";
+import type { BacklogLimits } from "./cdp-backlog.js";
 import { launchChromium, type ChromiumProcess } from "./chromium-process.js";
 import type { JailOptions } from "./jail.js";
 
@@ -16,6 +17,8 @@ export interface BrowserLauncherOptions {
   /** Playwright's artifacts (downloads) go in a folder per browser here (artifactsRoot). */
   artifactsRoot: string;
   egress: EgressProxy;
+  /** What tenants' CDP clients of each browser may leave unread, and for how long. */
+  cdpBacklog?: BacklogLimits;
 }
 
 /** A running browser and this server's own Playwright connection to it. */
@@ -48,6 +51,7 @@ export class BrowserLauncher {
       jail,
       profilesRoot: this.opts.profilesRoot,
       proxyServer: jail ? undefined : await egress.tcpUrl(),
+      cdpBacklog: this.opts.cdpBacklog,
     });
     try {
       if (proc.egress) {
@@ -55,7 +59,10 @@ export class BrowserLauncher {
         void proc.exited.then(() => proc.egress?.close());
       }
       const socket = path.join(this.opts.socketDir, `${proc.id}.sock`);
-      const endpoint = await proc.cdp.listen(socket, { maxMessageBytes: SERVER_MAX_MESSAGE_BYTES });
+      const endpoint = await proc.cdp.listen(socket, {
+        maxMessageBytes: SERVER_MAX_MESSAGE_BYTES,
+        trusted: true,
+      });
       // A folder of ours rather than Playwright's own temporary one, which a killed server
       // would leave behind with nothing to say whose it was.
       const artifactsDir = path.join(this.opts.artifactsRoot, proc.id);

@@ -73,6 +73,11 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default("false"),
   BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
+  CDP_MAX_BACKLOG_MB: int(1, 1024).default("64"),
+  CDP_STALL_SECONDS: int(1, 3600).default("30"),
+  CDP_MAX_CONNECTIONS: int(1, 1000).default("8"),
+  TEAM_MAX_CDP_CONNECTIONS: int(1, 100_000).default("32"),
+  TEAM_MAX_LIVE_VIEWERS: int(1, 100_000).default("32"),
   MIN_FREE_DISK_MB: int(0, 1_048_576).default("256"),
   MIN_FREE_MEMORY_MB: int(0, 1_000_000_000).default("256"),
   NODE_ID: z
@@ -154,6 +159,19 @@ export interface Config {
   readonly browserProfileBytes: number;
   /** Largest CDP message a client may send through cdpUrl, in bytes. */
   readonly cdpMaxMessageBytes: number;
+  /**
+   * Bytes the server holds that one session's CDP clients (cdpUrl and its sandbox's) have not
+   * read yet, all of them together; past it the clients holding them are cut off.
+   */
+  readonly cdpMaxBacklogBytes: number;
+  /** How long a CDP client may hold unread bytes without reading any before it is cut off, in ms. */
+  readonly cdpStallMs: number;
+  /** cdpUrl connections one session accepts at once; its sandbox has as many of its own. */
+  readonly cdpMaxConnectionsPerSession: number;
+  /** cdpUrl connections one team may have open over all its sessions (authentication on). */
+  readonly teamMaxCdpConnections: number;
+  /** Live view viewers one team may have open over all its sessions (authentication on). */
+  readonly teamMaxLiveViewers: number;
   /** Below this much free space in DATA_DIR the server reports itself unhealthy, in bytes. */
   readonly minFreeDiskBytes: number;
   /** Below this much available memory, new sessions are refused (503 LOW_MEMORY). */
@@ -211,6 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,
+    cdpMaxBacklogBytes: e.CDP_MAX_BACKLOG_MB * MB,
+    cdpStallMs: e.CDP_STALL_SECONDS * 1000,
+    cdpMaxConnectionsPerSession: e.CDP_MAX_CONNECTIONS,
+    teamMaxCdpConnections: e.TEAM_MAX_CDP_CONNECTIONS,
+    teamMaxLiveViewers: e.TEAM_MAX_LIVE_VIEWERS,
     minFreeDiskBytes: e.MIN_FREE_DISK_MB * MB,
     minFreeMemoryBytes: e.MIN_FREE_MEMORY_MB * MB,
     nodeId:

@@ -20,6 +20,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TOO_MANY_SESSIONS: 429,
   TOO_MANY_SCRAPES: 429,
   TOO_MANY_CALLS: 429,
+  TOO_MANY_CONNECTIONS: 429,
   INTERNAL: 500,
   // The target site failed, not us: a gateway error, with a code that names the cause.
   SCRAPE_DNS_RESOLUTION_ERROR: 502,

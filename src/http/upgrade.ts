@@ -1,8 +1,9 @@
-import { STATUS_CODES, type IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import type { ErrorCode } from "../errors/app-error.js";
+import { AppError } from "../errors/app-error.js";
 import { BAD_PATH } from "./error-handler.js";
+import { ERROR_STATUS } from "./errors.js";
 
 /**
  * A handler for WebSocket upgrades under one path prefix. It owns the socket from then on:
@@ -23,14 +24,14 @@ export class UpgradeRegistry {
     app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on("error", () => socket.destroy());
       const url = parseUpgradeUrl(req.url);
-      if (!url) return rejectUpgrade(socket, 400, BAD_PATH);
+      if (!url) return rejectUpgrade(socket, new AppError("BAD_REQUEST", BAD_PATH));
       const match = this.handlers.find((h) => url.pathname.startsWith(h.prefix));
-      if (!match) return rejectUpgrade(socket, 404, "Not Found");
+      if (!match) return rejectUpgrade(socket, new AppError("NOT_FOUND", "Not Found"));
       try {
         match.handler(req, socket, head, url);
       } catch (err) {
         app.log.error({ err }, "upgrade handler failed");
-        rejectUpgrade(socket, 500, "Internal Server Error");
+        rejectUpgrade(socket, new AppError("INTERNAL", "Internal Server Error"));
       }
     });
   }
@@ -51,20 +52,35 @@ function parseUpgradeUrl(raw: string | undefined): URL | undefined {
   }
 }
 
-/** The code an upgrade refusal carries, for the statuses handlers refuse with. */
-const UPGRADE_CODES: Partial<Record<number, ErrorCode>> = {
-  400: "BAD_REQUEST",
-  404: "NOT_FOUND",
-  500: "INTERNAL",
-};
+/**
+ * The HTTP answer to a refused upgrade, as for any other request: the error's status, the usual
+ * JSON body with its code, and Retry-After when a retry can succeed.
+ */
+export function upgradeRefusal(err: AppError): {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  body: string;
+} {
+  const body = JSON.stringify({
+    success: false,
+    code: err.code,
+    error: err.message,
+    ...(err.details === undefined ? {} : { details: err.details }),
+  });
+  const headers: OutgoingHttpHeaders = { "Content-Type": "application/json" };
+  const retry = err.hints.retryAfterSeconds;
+  if (retry !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(retry)));
+  return { status: ERROR_STATUS[err.code], headers, body };
+}
 
-/** Answers an upgrade request with an HTTP error in the usual JSON shape and closes it. */
-export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+/** Answers an upgrade request with the error, in the usual JSON shape, and closes it. */
+export function rejectUpgrade(socket: Duplex, err: AppError): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ success: false, code: UPGRADE_CODES[status], error: message });
+  const { status, headers, body } = upgradeRefusal(err);
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${String(value)}\r\n`);
   // The reason phrase is the standard one: the message may hold anything, the status line not.
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nContent-Type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n${lines.join("")}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

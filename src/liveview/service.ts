@@ -11,17 +11,27 @@ import { Viewer } from "./viewer.js";
 export interface LiveViewOptions {
   /** Viewers one session accepts at once; more are refused. */
   maxViewersPerSession?: number;
+  /** Viewers one team may have over all its sessions; more are refused. */
+  maxViewersPerTeam?: number;
+  /** The team a session belongs to, for the team's limit. */
+  teamOf?: (sessionId: string) => string | undefined;
   /** Called for every input a control viewer sends, e.g. to keep the session from idling out. */
   onInput?: (sessionId: string) => void;
 }
 
 /** Why a viewer's WebSocket was not accepted, for the HTTP layer to answer with. */
-export type ConnectResult = "accepted" | "not-found" | "too-many-viewers";
+export type ConnectResult =
+  | "accepted"
+  | "not-found"
+  /** One viewer too many for the session, or for its team over all its sessions. */
+  | { tooMany: "session" | "team"; limit: number };
 
 interface Entry {
   stream: SessionStream;
   context: BrowserContext;
   onClose: () => void;
+  /** Its team, once asked (a session's team never changes). */
+  team?: string;
 }
 
 /**
@@ -39,11 +49,15 @@ export class LiveViewService {
     maxPayload: MAX_PASTE_CHARS * 4 + 1024,
   });
   private readonly maxViewers: number;
+  private readonly maxTeamViewers: number;
+  private readonly teamOf: (sessionId: string) => string | undefined;
   private readonly onInput: (sessionId: string) => void;
   private closed = false;
 
   constructor(opts: LiveViewOptions = {}) {
     this.maxViewers = opts.maxViewersPerSession ?? 20;
+    this.maxTeamViewers = opts.maxViewersPerTeam ?? Infinity;
+    this.teamOf = opts.teamOf ?? (() => undefined);
     this.onInput = opts.onInput ?? (() => {});
   }
 
@@ -99,7 +113,13 @@ export class LiveViewService {
     const grant = this.resolve(token);
     const entry = grant && this.entries.get(grant.sessionId);
     if (!grant || !entry) return "not-found";
-    if (entry.stream.viewerCount >= this.maxViewers) return "too-many-viewers";
+    if (entry.stream.viewerCount >= this.maxViewers) {
+      return { tooMany: "session", limit: this.maxViewers };
+    }
+    if (this.teamViewers(grant.sessionId, entry) >= this.maxTeamViewers) {
+      return { tooMany: "team", limit: this.maxTeamViewers };
+    }
+    // The upgrade completes within this call: the counts above still hold when it is added.
     const settings = parseSettings(params);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = this.entries.get(grant.sessionId)?.stream ?? entry.stream;
@@ -112,6 +132,19 @@ export class LiveViewService {
       stream.addViewer(viewer);
     });
     return "accepted";
+  }
+
+  /** Viewers of every session of the team `entry`'s session belongs to. */
+  private teamViewers(sessionId: string, entry: Entry): number {
+    if (this.maxTeamViewers === Infinity) return 0;
+    entry.team ??= this.teamOf(sessionId);
+    if (entry.team === undefined) return 0;
+    let n = 0;
+    for (const [id, other] of this.entries) {
+      other.team ??= this.teamOf(id);
+      if (other.team === entry.team) n += other.stream.viewerCount;
+    }
+    return n;
   }
 
   /** Counts for health checks and tests. */

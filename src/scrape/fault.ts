@@ -42,6 +42,7 @@ const FAULT: Record<ErrorCode, "tenant" | "server"> = {
   MODEL_FAILED: "server",
   // Interact's, never a scrape's: placed for completeness.
   TOO_MANY_CALLS: "server",
+  TOO_MANY_CONNECTIONS: "server",
   LOW_MEMORY: "server",
 };
 

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import { artifactsRoot, profilesRoot, type ChromiumProcess } from "../browser/chromium-process.js";
 import { serveCdpPort } from "../browser/cdp-port.js";
+import { ConnectionCap, type ConnectionRefusal } from "../browser/connection-cap.js";
 import type { BrowserLauncher } from "../browser/launcher.js";
 import { sandboxRoot, SessionSandbox, type Runtimes } from "../sandbox/index.js";
 
@@ -26,6 +27,8 @@ export interface ResourceOptions {
   runtimes: Runtimes;
   /** Largest CDP message code in the sandbox may send its browser. */
   cdpMaxMessageBytes: number;
+  /** CDP connections the sandbox may have open to its browser (socket and port together). */
+  cdpConnections: { max: number; refusal: ConnectionRefusal };
   log?: (msg: string) => void;
 }
 
@@ -67,13 +70,15 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     for (const other of context.pages()) if (other !== page) await other.close();
     const cdp = await context.newCDPSession(page);
 
+    // One count for every way the sandbox has to its browser, its runners' own included.
+    const cap = new ConnectionCap(opts.cdpConnections.max, opts.cdpConnections.refusal);
     const sandbox = await SessionSandbox.create({
       root: sandboxRoot(opts.dataDir),
       mode: opts.sandboxMode,
       runtimes: opts.runtimes,
       browser: {
-        listen: (socket, o) => proc.cdp.listen(socket, o),
-        serve: (listener, o) => serveCdpPort(proc.cdp, listener, o),
+        listen: (socket, o) => proc.cdp.listen(socket, { ...o, cap }),
+        serve: (listener, o) => serveCdpPort(proc.cdp, listener, { ...o, cap }),
       },
       cdpMaxMessageBytes: opts.cdpMaxMessageBytes,
       log: opts.log,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
+import { AppError } from "../../errors/app-error.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import { NOT_FOUND_PAGE, renderViewerPage } from "../../liveview/page/render.js";
 import type { Services } from "../../services.js";
@@ -51,7 +52,23 @@ export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async 
     const result = token
       ? services.liveview.connect(token, url.searchParams, req, socket, head)
       : "not-found";
-    if (result === "not-found") rejectUpgrade(socket, 404, "Not Found");
-    else if (result === "too-many-viewers") rejectUpgrade(socket, 429, "Too Many Requests");
+    if (result === "not-found") rejectUpgrade(socket, new AppError("NOT_FOUND", "Not Found"));
+    else if (result !== "accepted") rejectUpgrade(socket, tooManyViewers(result));
   });
 };
+
+/** When a viewer refused for being one too many may try again. */
+const VIEWER_RETRY_AFTER_SECONDS = 5;
+
+function tooManyViewers({ tooMany, limit }: { tooMany: "session" | "team"; limit: number }) {
+  const message =
+    tooMany === "session"
+      ? `This session's live view already has ${limit} viewers, the most it accepts. Close one and retry.`
+      : `Your team already has ${limit} live view viewers open over its sessions, the most it may (TEAM_MAX_LIVE_VIEWERS). Close one and retry.`;
+  return new AppError(
+    "TOO_MANY_CONNECTIONS",
+    message,
+    { limit, scope: tooMany },
+    { retryAfterSeconds: VIEWER_RETRY_AFTER_SECONDS },
+  );
+}
