@@ -31,6 +31,7 @@ const scrapeDoc = routeDoc({
     "SCRAPE_FAILED",
     "BROWSER_UNAVAILABLE",
     "DISK_FULL",
+    "DATABASE_UNAVAILABLE",
   ],
 });
 
