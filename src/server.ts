@@ -169,7 +169,15 @@ export async function startServer(
   });
   // Before the leftovers are ended below: their end is billed like any other.
   billing.listen(lifetimes);
-  const teams = new TeamService(store, { maxSessions: config.teamMaxSessions });
+  const teams = new TeamService(
+    store,
+    { maxSessions: config.teamMaxSessions },
+    {
+      cacheTtlMs: config.apiKeyCacheMs,
+      // Through an outage, a known key keeps working for the calls of its live sessions.
+      hasLiveSession: (teamId) => sessions.list().some((s) => s.teamId === teamId),
+    },
+  );
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
     // The reason in general terms only: the probe's own output stays in the log.

@@ -55,6 +55,7 @@ const envSchema = z.object({
     )
     .optional(),
   TEAM_MAX_SESSIONS: int(0, 100_000).default("5"),
+  API_KEY_CACHE_SECONDS: int(0, 300).default("10"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ALLOW_PRIVATE_NETWORK: bool.optional(),
   PUBLIC_URL: z
@@ -124,6 +125,11 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Concurrent sessions of a team that has no limit of its own (with authentication on). */
   readonly teamMaxSessions: number;
+  /**
+   * How long an API key the database confirmed is trusted without asking it again: what a
+   * revocation by the admin command takes to reach this server. 0 asks every time.
+   */
+  readonly apiKeyCacheMs: number;
   /** When set, GET /metrics needs `Authorization: Bearer <it>`. */
   readonly metricsToken: string | undefined;
   readonly allowPrivateNetwork: boolean;
@@ -179,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     useDbAuthentication: e.USE_DB_AUTHENTICATION,
     databaseUrl: e.DATABASE_URL,
     teamMaxSessions: e.TEAM_MAX_SESSIONS,
+    apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
     metricsToken: e.METRICS_TOKEN,
     // Open by default only while nobody has to authenticate, as on a developer's laptop.
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,
