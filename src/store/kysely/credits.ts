@@ -70,6 +70,7 @@ export class KyselyCreditRepository implements CreditRepository {
     teamId: string;
     amount: number;
     scrapeId: string;
+    nodeId: string;
     ref: string;
     note: string;
     at: number;
@@ -78,17 +79,94 @@ export class KyselyCreditRepository implements CreditRepository {
       if (!(await lockTeam(trx, e.teamId))) return { ok: false, available: 0 };
       const available = await availableCredits(trx, e.teamId);
       if (available < e.amount) return { ok: false, available };
+      if (
+        await appendEntry(trx, {
+          team_id: e.teamId,
+          kind: "charge",
+          amount: -e.amount,
+          scrape_id: e.scrapeId,
+          ref: e.ref,
+          note: e.note,
+          at: e.at,
+        })
+      ) {
+        // Open until the scrape is stored or refunded (resolveScrapeCharge).
+        await trx
+          .insertInto("scrape_charges")
+          .values({
+            scrape_id: e.scrapeId,
+            team_id: e.teamId,
+            node_id: e.nodeId,
+            amount: e.amount,
+            at: e.at,
+          })
+          .execute();
+      }
+      return { ok: true };
+    });
+  }
+
+  async resolveScrapeCharge(e: {
+    scrapeId: string;
+    ref: string;
+    note: string;
+    at: number;
+  }): Promise<"none" | "stored" | "refunded"> {
+    const open = () =>
+      this.db
+        .selectFrom("scrape_charges")
+        .selectAll()
+        .where("scrape_id", "=", e.scrapeId)
+        .executeTakeFirst();
+    const first = await open();
+    if (!first) return "none";
+    return this.db.transaction().execute(async (trx) => {
+      await lockTeam(trx, first.team_id);
+      // Under the team's lock: another node may have resolved it meanwhile.
+      const charge = await trx
+        .selectFrom("scrape_charges")
+        .selectAll()
+        .where("scrape_id", "=", e.scrapeId)
+        .executeTakeFirst();
+      if (!charge) return "none";
+      await trx.deleteFrom("scrape_charges").where("scrape_id", "=", e.scrapeId).execute();
+      const stored = await trx
+        .selectFrom("scrapes")
+        .select("id")
+        .where("id", "=", e.scrapeId)
+        .executeTakeFirst();
+      if (stored) return "stored";
       await appendEntry(trx, {
-        team_id: e.teamId,
-        kind: "charge",
-        amount: -e.amount,
+        team_id: charge.team_id,
+        kind: "refund",
+        amount: Number(charge.amount),
         scrape_id: e.scrapeId,
         ref: e.ref,
         note: e.note,
         at: e.at,
       });
-      return { ok: true };
+      return "refunded";
     });
+  }
+
+  async openScrapeCharges(q: {
+    nodeId?: string;
+    before: number;
+    limit: number;
+  }): Promise<string[]> {
+    const { nodeId, before } = q;
+    const rows = await this.db
+      .selectFrom("scrape_charges")
+      .select("scrape_id")
+      .where((eb) =>
+        nodeId === undefined
+          ? eb("at", "<", before)
+          : eb.or([eb("node_id", "=", nodeId), eb("at", "<", before)]),
+      )
+      .orderBy("at")
+      .limit(q.limit)
+      .execute();
+    return rows.map((r) => r.scrape_id);
   }
 
   async refund(e: {
