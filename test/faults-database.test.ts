@@ -5,14 +5,11 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { openStore } from "../src/store/open.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { sessionCredits } from "../src/teams/rates.js";
-import { TeamService } from "../src/teams/service.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { startPostgresCluster, type PostgresCluster } from "./helpers/postgres.js";
-import { closeAll, startTestServer, tempDataDir, type TestServer } from "./helpers/server.js";
-import { closeStoresAfterEach, STORE_KINDS } from "./helpers/stores.js";
+import { closeAll, startTestServer, type TestServer } from "./helpers/server.js";
 import { makeTeam, teamClient, type Reply } from "./helpers/team-client.js";
 
 /**
@@ -137,8 +134,6 @@ async function fullDiskOutage(): Promise<Outage> {
     dispose: async () => unmount(mountPoint),
   };
 }
-
-closeStoresAfterEach();
 
 let site: FixtureSite;
 beforeAll(async () => {
@@ -343,94 +338,4 @@ describe.each(KINDS)("an outage of $name", ({ make, skip }) => {
     },
     180_000,
   );
-});
-
-describe.each(STORE_KINDS)("a start on $name", (kind) => {
-  test("refunds, once, what an earlier run charged for scrapes that never finished", async () => {
-    const env: Record<string, string> = {
-      USE_DB_AUTHENTICATION: "true",
-      ...(await kind.env()),
-      DATA_DIR: tempDataDir(),
-      NODE_ID: "node-f",
-    };
-    const store = await openStore({ dataDir: env.DATA_DIR!, databaseUrl: env.DATABASE_URL });
-    const team = (await store.teams.create({ id: "team-f", name: "f", at: 1 }))!;
-    await store.credits.grant(team.id, 10, "test", 1);
-    const now = Date.now();
-    const charge = (scrapeId: string, nodeId: string, at: number) =>
-      store.credits.spend({
-        teamId: team.id,
-        amount: 1,
-        scrapeId,
-        nodeId,
-        ref: `scrape:${scrapeId}`,
-        note: "scrape",
-        at,
-      });
-    // This node's earlier run was killed with one scrape charged and under way...
-    await charge("own-dead", "node-f", now);
-    // ...and one that finished and was stored.
-    await charge("own-stored", "node-f", now);
-    await store.scrapes.insert({
-      id: "own-stored",
-      teamId: team.id,
-      url: "https://example.com/",
-      finalUrl: "https://example.com/",
-      statusCode: 200,
-      zeroDataRetention: false,
-      replayContext: null,
-      createdAt: now,
-      profile: null,
-    });
-    // Another node's, charged long ago and left open: that node died too.
-    await charge("other-dead", "node-g", now - 20 * 60_000);
-    // Another node's, charged just now: it may still be running there.
-    await charge("other-running", "node-g", now);
-    await store.close();
-
-    for (let run = 0; run < 2; run++) {
-      const server = await startTestServer(env);
-      try {
-        const refunds = (await server.services.store.credits.entries(team.id, 100))
-          .filter((e) => e.kind === "refund")
-          .map((e) => e.scrapeId)
-          .sort();
-        expect(refunds).toEqual(["other-dead", "own-dead"]);
-        expect((await server.services.store.credits.balance(team.id)).available).toBe(8);
-      } finally {
-        await server.close();
-      }
-    }
-  });
-});
-
-test("a key revoked by the admin command stops working within API_KEY_CACHE_SECONDS; through this server's own service, at once", async () => {
-  const server = await startTestServer({
-    USE_DB_AUTHENTICATION: "true",
-    API_KEY_CACHE_SECONDS: "5",
-  });
-  const admin = await openStore({ dataDir: server.dataDir });
-  try {
-    const a = await makeTeam(server, "cache-a", 10);
-    const b = await makeTeam(server, "cache-b", 10);
-    const usage = async (key: string) => (await teamClient(server, key).credits()).status;
-    expect(await usage(a.key)).toBe(200);
-    // The admin command is another process, with its own connection to the same database.
-    await new TeamService(admin, { maxSessions: 5 }).revokeKey(a.keyId);
-    vi.useFakeTimers({ toFake: ["Date"] });
-    try {
-      vi.setSystemTime(Date.now() + 4_000);
-      expect(await usage(a.key)).toBe(200);
-      vi.setSystemTime(Date.now() + 1_500);
-      expect(await usage(a.key)).toBe(401);
-    } finally {
-      vi.useRealTimers();
-    }
-    expect(await usage(b.key)).toBe(200);
-    await server.services.teams.revokeKey(b.keyId);
-    expect(await usage(b.key)).toBe(401);
-  } finally {
-    await admin.close();
-    await server.close();
-  }
 });

@@ -8,6 +8,7 @@ import {
   lockTeam,
   sessionRef,
 } from "./ledger-ops.js";
+import { openScrapeCharge, openScrapeCharges, resolveScrapeCharge } from "./scrape-charges.js";
 import { toSessionRecord } from "./sessions.js";
 
 /**
@@ -90,83 +91,23 @@ export class KyselyCreditRepository implements CreditRepository {
           at: e.at,
         })
       ) {
-        // Open until the scrape is stored or refunded (resolveScrapeCharge).
-        await trx
-          .insertInto("scrape_charges")
-          .values({
-            scrape_id: e.scrapeId,
-            team_id: e.teamId,
-            node_id: e.nodeId,
-            amount: e.amount,
-            at: e.at,
-          })
-          .execute();
+        await openScrapeCharge(trx, e);
       }
       return { ok: true };
     });
   }
 
-  async resolveScrapeCharge(e: {
+  resolveScrapeCharge(e: {
     scrapeId: string;
     ref: string;
     note: string;
     at: number;
   }): Promise<"none" | "stored" | "refunded"> {
-    const open = () =>
-      this.db
-        .selectFrom("scrape_charges")
-        .selectAll()
-        .where("scrape_id", "=", e.scrapeId)
-        .executeTakeFirst();
-    const first = await open();
-    if (!first) return "none";
-    return this.db.transaction().execute(async (trx) => {
-      await lockTeam(trx, first.team_id);
-      // Under the team's lock: another node may have resolved it meanwhile.
-      const charge = await trx
-        .selectFrom("scrape_charges")
-        .selectAll()
-        .where("scrape_id", "=", e.scrapeId)
-        .executeTakeFirst();
-      if (!charge) return "none";
-      await trx.deleteFrom("scrape_charges").where("scrape_id", "=", e.scrapeId).execute();
-      const stored = await trx
-        .selectFrom("scrapes")
-        .select("id")
-        .where("id", "=", e.scrapeId)
-        .executeTakeFirst();
-      if (stored) return "stored";
-      await appendEntry(trx, {
-        team_id: charge.team_id,
-        kind: "refund",
-        amount: Number(charge.amount),
-        scrape_id: e.scrapeId,
-        ref: e.ref,
-        note: e.note,
-        at: e.at,
-      });
-      return "refunded";
-    });
+    return resolveScrapeCharge(this.db, e);
   }
 
-  async openScrapeCharges(q: {
-    nodeId?: string;
-    before: number;
-    limit: number;
-  }): Promise<string[]> {
-    const { nodeId, before } = q;
-    const rows = await this.db
-      .selectFrom("scrape_charges")
-      .select("scrape_id")
-      .where((eb) =>
-        nodeId === undefined
-          ? eb("at", "<", before)
-          : eb.or([eb("node_id", "=", nodeId), eb("at", "<", before)]),
-      )
-      .orderBy("at")
-      .limit(q.limit)
-      .execute();
-    return rows.map((r) => r.scrape_id);
+  openScrapeCharges(q: { nodeId?: string; before: number; limit: number }): Promise<string[]> {
+    return openScrapeCharges(this.db, q);
   }
 
   async refund(e: {
