@@ -41,6 +41,7 @@ import { WarmPool } from "./sessions/warm-pool.js";
 import { rejectUpgrade, upgradeRefusal } from "./http/upgrade.js";
 import type { Services } from "./services.js";
 import { openStore } from "./store/open.js";
+import { WriteRetry } from "./store/write-retry.js";
 import { Billing } from "./teams/billing.js";
 import { TeamService } from "./teams/service.js";
 
@@ -163,11 +164,16 @@ export async function startServer(
       availableMemoryBytes() > config.minFreeMemoryBytes + 2 * SESSION_MEMORY_BUDGET_BYTES,
   });
   const sessionLog = { warn: (o: object, m: string) => log.warn(o, m) };
-  const registry = new SessionRegistry(store.sessions, config.nodeId);
+  // Ends, settlements, refunds and releases the database could not take wait here until it can.
+  const retry = new WriteRetry({
+    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+  });
+  const registry = new SessionRegistry(store.sessions, config.nodeId, retry);
   const lifetimes = new SessionLifetimes({
     registry,
     ttlMs: config.sessionTtlMs,
     log: sessionLog,
+    retry,
   });
   if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
   // Levels are read when Prometheus asks; `sessions` and `cdp` exist by then.
@@ -185,10 +191,20 @@ export async function startServer(
     defaultMaxSessions: config.teamMaxSessions,
     log: sessionLog,
     onCharged: (kind, credits) => metrics.creditsCharged(kind, credits),
+    nodeId: config.nodeId,
+    retry,
   });
   // Before the leftovers are ended below: their end is billed like any other.
   billing.listen(lifetimes);
-  const teams = new TeamService(store, { maxSessions: config.teamMaxSessions });
+  const teams = new TeamService(
+    store,
+    { maxSessions: config.teamMaxSessions },
+    {
+      cacheTtlMs: config.apiKeyCacheMs,
+      // Through an outage, a known key keeps working for the calls of its live sessions.
+      hasLiveSession: (teamId) => sessions.list().some((s) => s.teamId === teamId),
+    },
+  );
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
     // The reason in general terms only: the probe's own output stays in the log.
@@ -213,6 +229,9 @@ export async function startServer(
   const orphanedSessions = await lifetimes.recoverLeftovers();
   // Sessions whose end was recorded but whose settling a killed run never finished.
   const settledLate = await billing.settleLeftovers();
+  // Scrapes a killed run (or an outage) left charged with no outcome: refunded, once.
+  const refundedLate = await billing.reconcileScrapes({ atStart: true });
+  billing.startReconciling();
   const languageUnavailable = (language: Language) =>
     typeof sandbox === "string"
       ? runtimes.unavailable(language)
@@ -279,6 +298,12 @@ export async function startServer(
   app.upgrades.add(CDP_PATH, cdp.handleUpgrade);
   if (reaped > 0) app.log.warn({ reaped }, "killed processes left by an earlier run");
   if (settledLate > 0) app.log.info({ sessions: settledLate }, "settled sessions left unbilled");
+  if (refundedLate > 0) {
+    app.log.info(
+      { scrapes: refundedLate },
+      "closed the charges of scrapes left without an outcome",
+    );
+  }
   if (orphanedSessions > 0) {
     app.log.info(
       { sessions: orphanedSessions },
@@ -310,6 +335,10 @@ export async function startServer(
       await sessions.close();
       await lifetimes.close();
       // The sessions just ended are settled before the store closes under them.
+      await billing.idle();
+      billing.close();
+      // One last try of what waits for the database; what it records is settled too.
+      await retry.close();
       await billing.idle();
       await pool.close();
       liveview.close();

@@ -196,6 +196,7 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
           teamId: team,
           amount: 1,
           scrapeId: `sc${i}`,
+          nodeId: "n",
           ref: `scrape:sc${i}`,
           note: "scrape",
           at: 10 + i,
@@ -293,6 +294,72 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect((await store.credits.unsettled()).map((r) => r.id)).toEqual(["s"]);
     await store.credits.settle({ teamId: team, sessionId: "s", charge: 2, at: 60_000 });
     expect(await store.credits.unsettled()).toEqual([]);
+  });
+
+  test("a scrape's charge stays open until its scrape is stored or it is refunded, once", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 10);
+    const charge = (scrapeId: string, nodeId: string, at: number) =>
+      store.credits.spend({
+        teamId: team,
+        amount: 1,
+        scrapeId,
+        nodeId,
+        ref: `scrape:${scrapeId}`,
+        note: "scrape",
+        at,
+      });
+    await charge("stored", "n1", 100);
+    await charge("failed", "n1", 200);
+    await charge("elsewhere", "n2", 300);
+    await store.scrapes.insert(record("stored", { teamId: team }));
+    const open = (q: { nodeId?: string; before: number }) =>
+      store.credits.openScrapeCharges({ ...q, limit: 100 });
+    expect(await open({ nodeId: "n1", before: 0 })).toEqual(["failed"]);
+    expect(await open({ before: 250 })).toEqual(["failed"]);
+    expect(await open({ nodeId: "n2", before: 250 })).toEqual(["failed", "elsewhere"]);
+    const refund = (scrapeId: string) =>
+      store.credits.resolveScrapeCharge({
+        scrapeId,
+        ref: `scrape-refund:${scrapeId}`,
+        note: "failed",
+        at: 400,
+      });
+    // Resolved by two at once (two nodes), it is refunded once.
+    expect((await Promise.all([refund("failed"), refund("failed")])).sort()).toEqual([
+      "none",
+      "refunded",
+    ]);
+    expect(await refund("stored")).toBe("none");
+    expect(await refund("never-charged")).toBe("none");
+    expect(await store.credits.balance(team)).toEqual({ available: 8, reserved: 0 });
+    expect(await open({ before: 1_000 })).toEqual(["elsewhere"]);
+  });
+
+  test("a heartbeat naming its live sessions leaves one that ended where it ended", async () => {
+    const { store } = await kind.fresh();
+    for (const id of ["alive", "ended"]) {
+      await claimOf(store, id, `sc-${id}`, "t", 1_000);
+      await store.sessions.activate(id, `h-${id}`, 1_000);
+    }
+    await store.sessions.markSeen("n", 5_000, ["alive"]);
+    expect((await store.sessions.getByScrape("sc-alive"))?.seenAt).toBe(5_000);
+    expect((await store.sessions.getByScrape("sc-ended"))?.seenAt).toBe(1_000);
+    await store.sessions.markSeen("n", 6_000, []);
+    expect((await store.sessions.getByScrape("sc-alive"))?.seenAt).toBe(5_000);
+  });
+
+  test("releasing a claim whose activation answer was lost gives back what it held", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 50);
+    await store.sessions.claim(
+      { id: "s", scrapeId: "sc", teamId: team, nodeId: "n", at: 5 },
+      { maxSessions: 3, reserve: 20 },
+    );
+    await store.sessions.activate("s", "h", 6);
+    await store.sessions.release("s", 7);
+    expect(await store.sessions.getByScrape("sc")).toBeUndefined();
+    expect(await store.credits.balance(team)).toEqual({ available: 50, reserved: 0 });
   });
 
   test("profiles: one writer's lease at a time, saved only by its holder, kept per team", async () => {

@@ -71,8 +71,9 @@ export class BrowserSessionService {
   }
 
   async stop(id: string, teamId: string): Promise<StopResponse> {
-    const { sessionDurationMs, ended } = await this.sessions.destroyBrowser(id, teamId);
-    const creditsBilled = ended ? await this.billing.settle(ended) : 0;
+    const { sessionDurationMs, ended, recorded } = await this.sessions.destroyBrowser(id, teamId);
+    // While the database cannot take the end, what will be billed once it does.
+    const creditsBilled = ended ? await this.billing.billed(ended, recorded) : 0;
     return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };
   }
 }

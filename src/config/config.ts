@@ -57,6 +57,7 @@ const envSchema = z.object({
   TEAM_MAX_SESSIONS: int(0, 100_000).default("5"),
   SESSION_MAX_QUEUED_CALLS: int(0, 1_000).default("8"),
   TEAM_MAX_QUEUED_CALLS: int(0, 100_000).default("16"),
+  API_KEY_CACHE_SECONDS: int(0, 300).default("10"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ALLOW_PRIVATE_NETWORK: bool.optional(),
   PUBLIC_URL: z
@@ -137,6 +138,11 @@ export interface Config {
   readonly maxQueuedCallsPerSession: number;
   /** Calls a team may have waiting across all its sessions; past it a call answers 429. */
   readonly teamMaxQueuedCalls: number;
+  /**
+   * How long an API key the database confirmed is trusted without asking it again: what a
+   * revocation by the admin command takes to reach this server. 0 asks every time.
+   */
+  readonly apiKeyCacheMs: number;
   /** When set, GET /metrics needs `Authorization: Bearer <it>`. */
   readonly metricsToken: string | undefined;
   readonly allowPrivateNetwork: boolean;
@@ -212,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     teamMaxSessions: e.TEAM_MAX_SESSIONS,
     maxQueuedCallsPerSession: e.SESSION_MAX_QUEUED_CALLS,
     teamMaxQueuedCalls: e.TEAM_MAX_QUEUED_CALLS,
+    apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
     metricsToken: e.METRICS_TOKEN,
     // Open by default only while nobody has to authenticate, as on a developer's laptop.
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK ?? !e.USE_DB_AUTHENTICATION,

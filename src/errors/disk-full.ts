@@ -21,6 +21,9 @@ export function diskFullError(cause: unknown): AppError {
   const err = new AppError(
     "DISK_FULL",
     "The server's disk is full, so the result could not be stored. Try again once space is freed.",
+    undefined,
+    // Room comes back when an operator frees it: a guess, but a client needs one to back off.
+    { retryAfterSeconds: 30 },
   );
   return Object.assign(err, { cause });
 }

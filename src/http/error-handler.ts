@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
 import { AppError, type ErrorBody } from "../errors/app-error.js";
+import { databaseUnavailableError, isDatabaseUnavailable } from "../errors/database-unavailable.js";
 import { diskFullError, isDiskFull } from "../errors/disk-full.js";
 import { ERROR_STATUS } from "./errors.js";
 import { badRequestFromZod } from "./validate.js";
@@ -47,6 +48,7 @@ function sendError(
   // A schema parsed outside parseBody still answers like every other bad request.
   if (err instanceof ZodError) err = badRequestFromZod(err);
   else if (isDiskFull(err)) err = diskFullError(err);
+  else if (isDatabaseUnavailable(err)) err = databaseUnavailableError(err);
   if (err instanceof AppError) {
     status = ERROR_STATUS[err.code];
     body = { success: false, code: err.code, error: err.message };

@@ -36,6 +36,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   SHUTTING_DOWN: 503,
   LOW_MEMORY: 503,
   SESSION_ON_OTHER_NODE: 503,
+  // The database cannot be reached or cannot take a write: a retry later gets past it.
+  DATABASE_UNAVAILABLE: 503,
   // A write failed for lack of space: the server's storage, not the request, is at fault.
   DISK_FULL: 507,
 };

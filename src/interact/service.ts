@@ -146,8 +146,9 @@ export class InteractService {
    * (or, without authentication, would have been).
    */
   async stop(scrapeId: string, teamId: string): Promise<StopResponse> {
-    const { sessionDurationMs, ended } = await this.sessions.destroy(scrapeId, teamId);
-    const creditsBilled = ended ? await this.billing.settle(ended) : 0;
+    const { sessionDurationMs, ended, recorded } = await this.sessions.destroy(scrapeId, teamId);
+    // While the database cannot take the end, what will be billed once it does.
+    const creditsBilled = ended ? await this.billing.billed(ended, recorded) : 0;
     return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };
   }
 }

@@ -38,6 +38,7 @@ const FAULT: Record<ErrorCode, "tenant" | "server"> = {
   SHUTTING_DOWN: "server",
   SESSION_ON_OTHER_NODE: "server",
   DISK_FULL: "server",
+  DATABASE_UNAVAILABLE: "server",
   MODEL_NOT_CONFIGURED: "server",
   MODEL_FAILED: "server",
   // Interact's, never a scrape's: placed for completeness.

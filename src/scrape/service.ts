@@ -186,7 +186,10 @@ export class ScrapeService {
     await this.record(scrapeId, teamId, req, result, replay);
     const ok = result.statusCode >= 200 && result.statusCode < 300;
     if (cacheable && req.storeInCache && ok && replay) {
-      await this.cache.put(key, { result, replay, cachedAt: new Date().toISOString() });
+      // The scrape is stored (and so paid for): a cache that cannot take it fails nothing.
+      await this.cache
+        .put(key, { result, replay, cachedAt: new Date().toISOString() })
+        .catch(() => undefined);
     }
     return toDocument(result, {
       sourceURL: req.sourceURL,

@@ -1,6 +1,7 @@
 import type { LiveSession, EndReason } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 import type { SessionRecord } from "../store/repositories.js";
+import type { WriteRetry } from "../store/write-retry.js";
 
 /** Why a session ended, including the one only a restart can find out. */
 export type SessionEndReason = EndReason | "server_restarted";
@@ -40,6 +41,8 @@ export interface LifetimesOptions {
   /** The TTL of sessions whose record does not keep their own (older rows). */
   ttlMs: number;
   log: { warn(obj: object, msg: string): void };
+  /** Where an end the database could not take waits until it can. */
+  retry: WriteRetry;
 }
 
 /** How often a node tells the registry its sessions are still alive. */
@@ -87,7 +90,9 @@ export class SessionLifetimes {
 
   /**
    * Ends a session for `reason` (the first reason wins) and frees its processes. Resolves with
-   * the event once recorded, or undefined when another call or node had ended it already.
+   * the event, or undefined when another call or node had ended it already. When the database
+   * cannot take the end now, it resolves with the event all the same (`endRecorded()` says
+   * so) and the end is recorded, with this end time, as soon as the database takes it.
    */
   end(s: LiveSession, reason: EndReason): Promise<SessionEnded | undefined> {
     const pending = this.ending.get(s.id);
@@ -112,6 +117,19 @@ export class SessionLifetimes {
     return run;
   }
 
+  /** False while this session's end waits for the database (its event is not emitted yet). */
+  endRecorded(sessionId: string): boolean {
+    return !this.opts.retry.has(endKey(sessionId));
+  }
+
+  /**
+   * Records the ends waiting for the database now, if it takes them: before a team's sessions
+   * are counted against its limit, so a session that ended during an outage holds no slot.
+   */
+  recordPendingEnds(): Promise<void> {
+    return this.opts.retry.size > 0 ? this.opts.retry.flush() : Promise.resolve();
+  }
+
   /**
    * Ends what an earlier run of this node left behind (its browsers died with it), billing up
    * to the last time they were seen alive.
@@ -131,7 +149,8 @@ export class SessionLifetimes {
     }
     if (this.live.size > 0 && now - this.lastHeartbeat >= HEARTBEAT_MS) {
       this.lastHeartbeat = now;
-      this.opts.registry.heartbeat(now).catch((err: unknown) => {
+      // Only the sessions alive here: one that ended keeps the end it had, recorded or not.
+      this.opts.registry.heartbeat(now, [...this.live.keys()]).catch((err: unknown) => {
         this.opts.log.warn({ err }, "could not record that sessions are alive");
       });
     }
@@ -149,15 +168,6 @@ export class SessionLifetimes {
     reason: EndReason,
     endedAt: number,
   ): Promise<SessionEnded | undefined> {
-    let recorded: boolean;
-    try {
-      recorded = await this.opts.registry.end(s.id, reason, endedAt);
-    } catch (err) {
-      // Not lost: the next start of this node finds the row still active and ends it then.
-      this.opts.log.warn({ err, sessionId: s.id }, "could not record a session's end");
-      return undefined;
-    }
-    if (!recorded) return undefined;
     const event: SessionEnded = {
       sessionId: s.id,
       scrapeId: s.scrapeId,
@@ -168,8 +178,14 @@ export class SessionLifetimes {
       usedPrompt: s.usedPrompt,
       ttlMs: s.shape.ttlMs,
     };
-    this.emit(event);
-    return event;
+    let recorded: boolean | undefined;
+    // The end time is fixed now; a database that is down takes it later, as it was.
+    const write = async () => {
+      recorded = await this.opts.registry.end(s.id, reason, endedAt);
+      if (recorded) this.emit(event);
+    };
+    if (!(await this.opts.retry.run(endKey(s.id), write))) return event;
+    return recorded ? event : undefined;
   }
 
   private emit(e: SessionEnded): void {
@@ -181,4 +197,9 @@ export class SessionLifetimes {
       }
     }
   }
+}
+
+/** The key an end waits under while the database cannot take it. */
+function endKey(sessionId: string): string {
+  return `session-end:${sessionId}`;
 }

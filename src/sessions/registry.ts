@@ -8,6 +8,7 @@ import type {
   SessionRecord,
   SessionRepository,
 } from "../store/repositories.js";
+import type { WriteRetry } from "../store/write-retry.js";
 
 /**
  * Which sessions exist, on which node, and how they ended: the record every node shares. A
@@ -18,6 +19,8 @@ export class SessionRegistry {
   constructor(
     private readonly repo: SessionRepository,
     readonly nodeId: string,
+    /** Where a release the database could not take waits until it can. */
+    private readonly retry: WriteRetry,
   ) {}
 
   /**
@@ -39,9 +42,14 @@ export class SessionRegistry {
     return this.repo.activate(id, hashToken(cdpToken), at);
   }
 
-  /** Gives up a claim whose browser never started: the scrape may be tried again. */
-  release(id: string): Promise<void> {
-    return this.repo.release(id, Date.now());
+  /**
+   * Gives up a claim whose session never started: the scrape may be tried again, and what it
+   * reserved comes back. Never fails: a database that cannot take it now takes it later, so a
+   * claim made just before an outage holds no slot or credits beyond it.
+   */
+  async release(id: string): Promise<void> {
+    const at = Date.now();
+    await this.retry.run(`session-release:${id}`, () => this.repo.release(id, at));
   }
 
   /** The team's sessions, newest first, as the query asks. */
@@ -71,9 +79,9 @@ export class SessionRegistry {
     return this.repo.endNode(this.nodeId, reason);
   }
 
-  /** This node's active sessions are alive as of `at`. */
-  heartbeat(at: number): Promise<void> {
-    return this.repo.markSeen(this.nodeId, at);
+  /** These sessions of this node (the ones alive here) are alive as of `at`. */
+  heartbeat(at: number, sessionIds: readonly string[]): Promise<void> {
+    return this.repo.markSeen(this.nodeId, at, sessionIds);
   }
 
   markUsedPrompt(id: string): Promise<void> {

@@ -131,8 +131,8 @@ export class SessionService {
   }
 
   /**
-   * Stops the session bound to a scrape; returns how long it lived and its end as recorded
-   * (undefined when the record could not be written; the next start settles it).
+   * Stops the session bound to a scrape; returns how long it lived and its end, and whether the
+   * database has taken that end yet.
    */
   async destroy(scrapeId: string, teamId: string): Promise<StopResult> {
     const pending = this.creating.get(scrapeId);
@@ -227,7 +227,11 @@ export class SessionService {
     checkTeam(session.teamId, teamId);
     const ended = await this.deps.lifetimes.end(session, "stopped");
     const endedAt = ended?.endedAt ?? Date.now();
-    return { sessionDurationMs: endedAt - session.startedAt, ended };
+    return {
+      sessionDurationMs: endedAt - session.startedAt,
+      ended,
+      recorded: ended !== undefined && this.deps.lifetimes.endRecorded(session.id),
+    };
   }
 
   /** Why a standalone browser session id does not name a live session of the caller's. */
@@ -335,6 +339,8 @@ export class SessionService {
     this.deps.factory.assertAvailable();
 
     const { shape, teamId } = o;
+    // A session that ended while the database was down must not count against the limit.
+    await this.deps.lifetimes.recordPendingEnds();
     const terms = await this.deps.terms?.forNewSession(teamId, {
       prompt: o.prompt,
       ttlMs: shape.ttlMs,

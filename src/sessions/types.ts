@@ -50,8 +50,10 @@ export interface SessionServiceDeps {
 /** What stopping a session reports. */
 export interface StopResult {
   sessionDurationMs: number;
-  /** Its end as recorded; undefined when that could not be written (the next start settles it). */
+  /** Its end; undefined when another end (a TTL, another node) came first. */
   ended: SessionEnded | undefined;
+  /** False while the database has not taken the end yet: it will, with this end time. */
+  recorded: boolean;
 }
 
 export interface AcquiredSession {

@@ -129,8 +129,8 @@ export interface SessionRepository {
   /** starting -> active, with the CDP token's digest. False when the claim is gone. */
   activate(id: string, cdpTokenHash: string, at: number): Promise<boolean>;
   /**
-   * Deletes a claim whose session never started, so the scrape can be tried again, and gives
-   * back what it reserved.
+   * Deletes a claim whose session never started (still starting, or activated by a write
+   * whose answer was lost), so the scrape can be tried again, and gives back what it reserved.
    */
   release(id: string, at: number): Promise<void>;
   getByScrape(scrapeId: string): Promise<SessionRecord | undefined>;
@@ -143,8 +143,11 @@ export interface SessionRepository {
    * the last time each was seen alive; returns them ended.
    */
   endNode(nodeId: string, reason: string): Promise<SessionRecord[]>;
-  /** Records that a node's active sessions are still alive. */
-  markSeen(nodeId: string, at: number): Promise<void>;
+  /**
+   * Records that a node's active sessions are still alive; with `only`, just those (the ones
+   * the node holds alive), so that a session that ended keeps the end time it had.
+   */
+  markSeen(nodeId: string, at: number, only?: readonly string[]): Promise<void>;
   markUsedPrompt(id: string): Promise<void>;
   /** A team's sessions still starting or active, on any node. */
   liveOfTeam(teamId: string): Promise<SessionRecord[]>;
@@ -199,16 +202,35 @@ export interface CreditRepository {
   entries(teamId: string, limit: number): Promise<LedgerEntry[]>;
   /**
    * Takes `amount` for a scrape if the balance allows. A second call with the same ref takes
-   * nothing more.
+   * nothing more. The charge stays open until the scrape is stored (ScrapeRepository.insert)
+   * or it is refunded (resolveScrapeCharge); `nodeId` is the node whose scrape it pays for.
    */
   spend(e: {
     teamId: string;
     amount: number;
     scrapeId: string;
+    nodeId: string;
     ref: string;
     note: string;
     at: number;
   }): Promise<{ ok: true } | { ok: false; available: number }>;
+  /**
+   * Closes a scrape's open charge by its outcome: kept when the scrape was stored, otherwise
+   * `amount` of it (all when left out; 0 records the price kept) refunded with `ref`, in one
+   * transaction, once; "none" when no charge is open.
+   */
+  resolveScrapeCharge(e: {
+    scrapeId: string;
+    ref: string;
+    note: string;
+    amount?: number;
+    at: number;
+  }): Promise<"none" | "stored" | "refunded">;
+  /**
+   * Scrapes whose charge is still open: any node's charged before `before` (by then no scrape
+   * can still be running) and, with `nodeId`, every one that node charged; oldest first.
+   */
+  openScrapeCharges(q: { nodeId?: string; before: number; limit: number }): Promise<string[]>;
   /** Gives credits back once per ref (a scrape that failed). */
   refund(e: {
     teamId: string;

@@ -91,6 +91,16 @@ export interface ProfilesTable {
   writer_until: number | null;
 }
 
+/** A scrape's charge whose outcome (a stored record, or a refund) is not written yet. */
+export interface ScrapeChargesTable {
+  scrape_id: string;
+  team_id: string;
+  /** The node that charged it: at its start, its own are known to be dead. */
+  node_id: string;
+  amount: number;
+  at: number;
+}
+
 export interface Database {
   scrapes: ScrapesTable;
   scrape_cache: ScrapeCacheTable;
@@ -99,4 +109,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   ledger: LedgerTable;
   profiles: ProfilesTable;
+  scrape_charges: ScrapeChargesTable;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hashToken } from "../auth/tokens.js";
+import { isDatabaseUnavailable } from "../errors/database-unavailable.js";
 import type {
   ApiKeyRecord,
   Balance,
@@ -9,6 +10,7 @@ import type {
   Store,
   TeamRecord,
 } from "../store/repositories.js";
+import { KeyCache } from "./key-cache.js";
 import { newApiKey, newKeyId } from "./keys.js";
 
 /** An operator's mistake (unknown team, bad amount): its message is meant to be shown. */
@@ -17,6 +19,24 @@ export class TeamError extends Error {}
 const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Largest grant at once: keeps every sum far inside exact integers. */
 const MAX_GRANT = 1_000_000_000;
+/**
+ * After the database failed a key lookup, keys that keep working through an outage are taken
+ * from memory for this long without asking it again: a database whose host drops packets
+ * would otherwise hold every call for the pool's connection timeout.
+ */
+const OUTAGE_MEMO_MS = 2_000;
+
+/** How keys are remembered between lookups (see KeyCache and README's API_KEY_CACHE_SECONDS). */
+export interface KeyOptions {
+  /** A key the database confirmed this recently is not looked up again (0: always). */
+  cacheTtlMs: number;
+  /**
+   * Whether the team has a session live on this server. While the database cannot be read, a
+   * key this server confirmed before keeps working, past the TTL, only for such a team: its
+   * live sessions' calls need no database, and anything else answers 503 regardless.
+   */
+  hasLiveSession?: (teamId: string) => boolean;
+}
 
 export interface TeamReport {
   team: TeamRecord;
@@ -30,15 +50,44 @@ export interface TeamReport {
 
 /** Teams and their keys: who a request is, and what an operator can change about a team. */
 export class TeamService {
+  private readonly keyCache: KeyCache;
+  /** Until when the database is taken to be down for key lookups (see OUTAGE_MEMO_MS). */
+  private outageUntil = 0;
+
   constructor(
     private readonly store: Pick<Store, "teams" | "keys" | "credits" | "sessions" | "profiles">,
     private readonly defaults: { maxSessions: number },
-  ) {}
+    private readonly keys: KeyOptions = { cacheTtlMs: 0 },
+  ) {
+    this.keyCache = new KeyCache(keys.cacheTtlMs);
+  }
 
-  /** The team an API key belongs to, or undefined for an unknown or revoked key. */
+  /**
+   * The team an API key belongs to, or undefined for an unknown or revoked key. Throws the
+   * database's error when it cannot be read, unless the key keeps working through an outage.
+   */
   async authenticate(key: string): Promise<string | undefined> {
-    const found = await this.store.keys.findActive(hashToken(key));
-    return found?.teamId;
+    const hash = hashToken(key);
+    const fresh = this.keyCache.fresh(hash);
+    if (fresh) return fresh;
+    const known = this.keyCache.known(hash);
+    const outlasts = known !== undefined && (this.keys.hasLiveSession?.(known) ?? false);
+    if (outlasts && Date.now() < this.outageUntil) return known;
+    let found;
+    try {
+      found = await this.store.keys.findActive(hash);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      this.outageUntil = Date.now() + OUTAGE_MEMO_MS;
+      if (outlasts) return known;
+      throw err;
+    }
+    if (!found) {
+      this.keyCache.forget(hash);
+      return undefined;
+    }
+    this.keyCache.confirm(hash, found.id, found.teamId);
+    return found.teamId;
   }
 
   async createTeam(name: string): Promise<TeamRecord> {
@@ -87,8 +136,11 @@ export class TeamService {
     return this.store.keys.list((await this.team(teamRef)).id);
   }
 
+  /** Revokes a key; this server stops accepting it at once, others within their key cache's TTL. */
   async revokeKey(keyId: string): Promise<void> {
-    if (!(await this.store.keys.revoke(keyId, Date.now()))) {
+    const revoked = await this.store.keys.revoke(keyId, Date.now());
+    this.keyCache.forgetKey(keyId);
+    if (!revoked) {
       throw new TeamError(`No active key "${keyId}". List a team's keys with: key list <team>`);
     }
   }

@@ -14,6 +14,12 @@ export interface PostgresCluster {
   url: string;
   /** Ends the server at once (no checkpoint: nothing in it is kept) and removes its folder. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (an outage: open connections are cut, new ones refused) and keeps its
+   * data; `resume()` starts it again on the same port.
+   */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 const TOOLS = ["initdb", "pg_ctl", "postgres"] as const;
@@ -185,6 +191,14 @@ export async function startPostgresCluster(root: string): Promise<PostgresCluste
         return {
           url: `postgres://postgres@127.0.0.1:${port}/postgres`,
           stop: () => stopCluster(dir, dataDir, run),
+          halt: () =>
+            run("pg_ctl", ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"], 40_000),
+          resume: () =>
+            run(
+              "pg_ctl",
+              ["start", "-D", dataDir, "-l", logFile, "-p", bin.postgres, "-w", "-t", "30"],
+              40_000,
+            ),
         };
       } catch (err) {
         lastError = err;

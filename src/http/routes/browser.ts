@@ -33,6 +33,7 @@ const SESSION_ERRORS: ErrorCode[] = [
   "SESSION_NOT_FOUND",
   "SESSION_DESTROYED",
   "SESSION_ON_OTHER_NODE",
+  "DATABASE_UNAVAILABLE",
 ];
 
 const createDoc = routeDoc({
@@ -54,6 +55,7 @@ const createDoc = routeDoc({
     "SANDBOX_UNAVAILABLE",
     "SHUTTING_DOWN",
     "DISK_FULL",
+    "DATABASE_UNAVAILABLE",
   ],
 });
 
@@ -64,7 +66,7 @@ const listDoc = routeDoc({
   tags: ["Browser sessions"],
   query: listBrowsersSchema,
   response: { description: "The sessions, newest first (100 at most).", schema: browserListSchema },
-  errors: ["BAD_REQUEST"],
+  errors: ["BAD_REQUEST", "DATABASE_UNAVAILABLE"],
 });
 
 const executeDoc = routeDoc({

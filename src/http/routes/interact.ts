@@ -25,6 +25,7 @@ const SESSION_ERRORS: ErrorCode[] = [
   "JOB_NOT_FOUND",
   "SESSION_DESTROYED",
   "SESSION_ON_OTHER_NODE",
+  "DATABASE_UNAVAILABLE",
 ];
 
 const interactDoc = routeDoc({

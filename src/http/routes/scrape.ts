@@ -32,6 +32,7 @@ const scrapeDoc = routeDoc({
     "SCRAPE_FAILED",
     "BROWSER_UNAVAILABLE",
     "DISK_FULL",
+    "DATABASE_UNAVAILABLE",
   ],
 });
 

@@ -17,6 +17,7 @@ const listDoc = routeDoc({
     description: "The sessions.",
     schema: z.object({ success: z.literal(true), sessions: z.array(sessionSummarySchema) }),
   },
+  errors: ["DATABASE_UNAVAILABLE"],
 });
 
 /** GET /v2/sessions: the caller's team's sessions, live and recently ended (the dashboard's list). */

@@ -24,6 +24,7 @@ const creditUsageDoc = routeDoc({
   summary: "The team's credits",
   tags: ["Team"],
   response: { description: "Remaining and reserved credits.", schema: creditUsageSchema },
+  errors: ["DATABASE_UNAVAILABLE"],
 });
 
 /** GET /v2/team/credit-usage: the caller's team's credits (the SDK's getCreditUsage). */

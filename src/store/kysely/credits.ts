@@ -8,6 +8,7 @@ import {
   lockTeam,
   sessionRef,
 } from "./ledger-ops.js";
+import { openScrapeCharge, openScrapeCharges, resolveScrapeCharge } from "./scrape-charges.js";
 import { toSessionRecord } from "./sessions.js";
 
 /**
@@ -70,6 +71,7 @@ export class KyselyCreditRepository implements CreditRepository {
     teamId: string;
     amount: number;
     scrapeId: string;
+    nodeId: string;
     ref: string;
     note: string;
     at: number;
@@ -78,17 +80,35 @@ export class KyselyCreditRepository implements CreditRepository {
       if (!(await lockTeam(trx, e.teamId))) return { ok: false, available: 0 };
       const available = await availableCredits(trx, e.teamId);
       if (available < e.amount) return { ok: false, available };
-      await appendEntry(trx, {
-        team_id: e.teamId,
-        kind: "charge",
-        amount: -e.amount,
-        scrape_id: e.scrapeId,
-        ref: e.ref,
-        note: e.note,
-        at: e.at,
-      });
+      if (
+        await appendEntry(trx, {
+          team_id: e.teamId,
+          kind: "charge",
+          amount: -e.amount,
+          scrape_id: e.scrapeId,
+          ref: e.ref,
+          note: e.note,
+          at: e.at,
+        })
+      ) {
+        await openScrapeCharge(trx, e);
+      }
       return { ok: true };
     });
+  }
+
+  resolveScrapeCharge(e: {
+    scrapeId: string;
+    ref: string;
+    note: string;
+    amount?: number;
+    at: number;
+  }): Promise<"none" | "stored" | "refunded"> {
+    return resolveScrapeCharge(this.db, e);
+  }
+
+  openScrapeCharges(q: { nodeId?: string; before: number; limit: number }): Promise<string[]> {
+    return openScrapeCharges(this.db, q);
   }
 
   async refund(e: {

@@ -7,20 +7,24 @@ export class KyselyScrapeRepository implements ScrapeRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(s: ScrapeRecord): Promise<void> {
-    await this.db
-      .insertInto("scrapes")
-      .values({
-        id: s.id,
-        team_id: s.teamId,
-        url: s.url,
-        final_url: s.finalUrl,
-        status_code: s.statusCode,
-        zero_data_retention: s.zeroDataRetention ? 1 : 0,
-        replay_context: s.replayContext ? JSON.stringify(s.replayContext) : null,
-        created_at: s.createdAt,
-        profile: s.profile ? JSON.stringify(s.profile) : null,
-      })
-      .execute();
+    // The record is the scrape's outcome: its charge, if any, is settled in the same step.
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("scrape_charges").where("scrape_id", "=", s.id).execute();
+      await trx
+        .insertInto("scrapes")
+        .values({
+          id: s.id,
+          team_id: s.teamId,
+          url: s.url,
+          final_url: s.finalUrl,
+          status_code: s.statusCode,
+          zero_data_retention: s.zeroDataRetention ? 1 : 0,
+          replay_context: s.replayContext ? JSON.stringify(s.replayContext) : null,
+          created_at: s.createdAt,
+          profile: s.profile ? JSON.stringify(s.profile) : null,
+        })
+        .execute();
+    });
   }
 
   async get(id: string): Promise<ScrapeRecord | undefined> {

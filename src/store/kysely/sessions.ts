@@ -36,6 +36,8 @@ export function toSessionRecord(row: SessionsTable): SessionRecord {
 }
 
 const LIVE = ["starting", "active"] as const;
+/** Session ids per heartbeat statement. */
+const SEEN_SLICE = 500;
 
 /** The session registry's rows: who holds which scrape's session, and why it ended. */
 export class KyselySessionRepository implements SessionRepository {
@@ -122,7 +124,7 @@ export class KyselySessionRepository implements SessionRepository {
         .selectFrom("sessions")
         .select(["team_id", "scrape_id"])
         .where("id", "=", id)
-        .where("status", "=", "starting")
+        .where("status", "in", LIVE)
         .executeTakeFirst();
       if (!row) return;
       await lockTeam(trx, row.team_id);
@@ -201,13 +203,19 @@ export class KyselySessionRepository implements SessionRepository {
     });
   }
 
-  async markSeen(nodeId: string, at: number): Promise<void> {
-    await this.db
-      .updateTable("sessions")
-      .set({ seen_at: at })
-      .where("node_id", "=", nodeId)
-      .where("status", "=", "active")
-      .execute();
+  async markSeen(nodeId: string, at: number, only?: readonly string[]): Promise<void> {
+    const seen = (ids?: readonly string[]) => {
+      let q = this.db
+        .updateTable("sessions")
+        .set({ seen_at: at })
+        .where("node_id", "=", nodeId)
+        .where("status", "=", "active");
+      if (ids) q = q.where("id", "in", ids);
+      return q.execute();
+    };
+    if (!only) return void (await seen());
+    // In slices: both databases bound how many parameters one statement takes.
+    for (let i = 0; i < only.length; i += SEEN_SLICE) await seen(only.slice(i, i + SEEN_SLICE));
   }
 
   async markUsedPrompt(id: string): Promise<void> {

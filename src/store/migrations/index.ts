@@ -5,6 +5,7 @@ import { m003_teams } from "./003-teams.js";
 import { m004_browser_sessions } from "./004-browser-sessions.js";
 import { m005_profiles } from "./005-profiles.js";
 import { m006_scrape_profiles } from "./006-scrape-profiles.js";
+import { m007_scrape_charges } from "./007-scrape-charges.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "004-browser-sessions": m004_browser_sessions,
   "005-profiles": m005_profiles,
   "006-scrape-profiles": m006_scrape_profiles,
+  "007-scrape-charges": m007_scrape_charges,
 };
