@@ -41,6 +41,14 @@ export function defaultMaxConcurrentScrapes(cpus = os.availableParallelism()): n
   return Math.max(4, 2 * cpus);
 }
 
+/**
+ * Page transform workers by default: every core but the one the event loop needs, at least one,
+ * at most 4 (each may take SCRAPE_TRANSFORM_MEMORY_MB).
+ */
+export function defaultTransformWorkers(cpus = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, cpus - 1));
+}
+
 const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: int(0, 65535).default("3002"),
@@ -64,6 +72,10 @@ const envSchema = z.object({
     .optional(),
   MAX_BROWSER_SESSIONS: int(1, 100_000).optional(),
   MAX_CONCURRENT_SCRAPES: int(1, 10_000).optional(),
+  SCRAPE_MAX_PAGE_MB: int(1, 1024).default("16"),
+  SCRAPE_TRANSFORM_WORKERS: int(1, 256).optional(),
+  SCRAPE_TRANSFORM_MEMORY_MB: int(64, 65_536).default("1024"),
+  SCRAPE_TRANSFORM_TIMEOUT_SECONDS: int(1, 3600).default("60"),
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("4"),
@@ -131,6 +143,14 @@ export interface Config {
   readonly maxBrowserSessions: number;
   /** Scrapes using the browser at once; up to 4 times as many more wait, the rest get 429. */
   readonly maxConcurrentScrapes: number;
+  /** The most one scrape reads from its page (HTML, links, meta tags), in bytes. */
+  readonly scrapeMaxPageBytes: number;
+  /** Worker threads that turn pages into markdown and metadata, off the event loop. */
+  readonly transformWorkers: number;
+  /** Heap limit of each transform worker, in MB: a page needing more fails alone. */
+  readonly transformMemoryMb: number;
+  /** How long one page's conversion may take before its worker is terminated. */
+  readonly transformTimeoutMs: number;
   readonly sessionTtlMs: number;
   readonly sessionIdleTtlMs: number;
   readonly browserPoolSize: number;
@@ -185,6 +205,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     maxBrowserSessions: e.MAX_BROWSER_SESSIONS ?? defaultMaxSessions(),
     maxConcurrentScrapes: e.MAX_CONCURRENT_SCRAPES ?? defaultMaxConcurrentScrapes(),
+    scrapeMaxPageBytes: e.SCRAPE_MAX_PAGE_MB * MB,
+    transformWorkers: e.SCRAPE_TRANSFORM_WORKERS ?? defaultTransformWorkers(),
+    transformMemoryMb: e.SCRAPE_TRANSFORM_MEMORY_MB,
+    transformTimeoutMs: e.SCRAPE_TRANSFORM_TIMEOUT_SECONDS * 1000,
     sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
     sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
     browserPoolSize: e.BROWSER_POOL_SIZE,

@@ -15,6 +15,7 @@ import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { ScrapeCache } from "./scrape-cache.js";
 import { ScrapeSlots } from "./scrape-slots.js";
+import { PageTransforms } from "./transforms/page-transforms.js";
 
 export type { ScrapeDocument } from "./document.js";
 
@@ -53,11 +54,23 @@ export class ScrapeService {
   private readonly cache: ScrapeCache;
   /** Bounds the scrapes using the browser at once; the rest wait in line, up to a bound. */
   readonly slots: ScrapeSlots;
+  /** Markdown and metadata are made in worker threads, never on the event loop. */
+  private readonly transforms: PageTransforms;
 
   constructor(private readonly deps: ScrapeServiceDeps) {
     this.cache = new ScrapeCache(deps.store.cache);
     const max = deps.config.maxConcurrentScrapes;
     this.slots = new ScrapeSlots(max, max * QUEUE_PER_SLOT);
+    this.transforms = new PageTransforms({
+      workers: deps.config.transformWorkers,
+      memoryMb: deps.config.transformMemoryMb,
+      timeoutMs: deps.config.transformTimeoutMs,
+    });
+  }
+
+  /** Ends the transform workers; scrapes still converting fail. */
+  close(): Promise<void> {
+    return this.transforms.close();
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
@@ -155,7 +168,12 @@ export class ScrapeService {
       const release = await this.slots.acquire(deadline);
       try {
         scraped = await scrapeInBrowser(
-          { browser: this.deps.browser, files: this.deps.files },
+          {
+            browser: this.deps.browser,
+            files: this.deps.files,
+            transforms: this.transforms,
+            maxPageBytes: this.deps.config.scrapeMaxPageBytes,
+          },
           req,
           deadline,
           profile,
