@@ -43,7 +43,7 @@ export function defaultMaxConcurrentScrapes(cpus = os.availableParallelism()): n
 
 /**
  * Page transform workers by default: every core but the one the event loop needs, at least one,
- * at most 4 (each may take SCRAPE_TRANSFORM_MEMORY_MB).
+ * at most 4 (each may take SCRAPE_TRANSFORM_MB).
  */
 export function defaultTransformWorkers(cpus = os.availableParallelism()): number {
   return Math.max(1, Math.min(4, cpus - 1));
@@ -74,8 +74,8 @@ const envSchema = z.object({
   MAX_CONCURRENT_SCRAPES: int(1, 10_000).optional(),
   SCRAPE_MAX_PAGE_MB: int(1, 1024).default("16"),
   SCRAPE_TRANSFORM_WORKERS: int(1, 256).optional(),
-  SCRAPE_TRANSFORM_MEMORY_MB: int(64, 65_536).default("1024"),
-  SCRAPE_TRANSFORM_TIMEOUT_SECONDS: int(1, 3600).default("60"),
+  SCRAPE_TRANSFORM_MB: int(64, 65_536).default("1024"),
+  SCRAPE_TRANSFORM_SECONDS: int(1, 3600).default("60"),
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("4"),
@@ -207,8 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConcurrentScrapes: e.MAX_CONCURRENT_SCRAPES ?? defaultMaxConcurrentScrapes(),
     scrapeMaxPageBytes: e.SCRAPE_MAX_PAGE_MB * MB,
     transformWorkers: e.SCRAPE_TRANSFORM_WORKERS ?? defaultTransformWorkers(),
-    transformMemoryMb: e.SCRAPE_TRANSFORM_MEMORY_MB,
-    transformTimeoutMs: e.SCRAPE_TRANSFORM_TIMEOUT_SECONDS * 1000,
+    transformMemoryMb: e.SCRAPE_TRANSFORM_MB,
+    transformTimeoutMs: e.SCRAPE_TRANSFORM_SECONDS * 1000,
     sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
     sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
     browserPoolSize: e.BROWSER_POOL_SIZE,

@@ -5,9 +5,9 @@ import { TaskError, WorkerPool } from "./worker-pool.js";
 export interface PageTransformsOptions {
   /** Worker threads at most (SCRAPE_TRANSFORM_WORKERS). */
   workers: number;
-  /** Heap limit of each, in MB (SCRAPE_TRANSFORM_MEMORY_MB). */
+  /** Heap limit of each, in MB (SCRAPE_TRANSFORM_MB). */
   memoryMb: number;
-  /** How long one page's conversion may take (SCRAPE_TRANSFORM_TIMEOUT_SECONDS). */
+  /** How long one page's conversion may take (SCRAPE_TRANSFORM_SECONDS). */
   timeoutMs: number;
 }
 
@@ -83,13 +83,13 @@ export class PageTransforms {
         return new AppError(
           "SCRAPE_PAGE_TOO_LARGE",
           `Converting the page took longer than ${this.opts.timeoutMs / 1000} s, the most this ` +
-            `server allows (SCRAPE_TRANSFORM_TIMEOUT_SECONDS). ${smaller}`,
+            `server allows (SCRAPE_TRANSFORM_SECONDS). ${smaller}`,
         );
       case "memory":
         return new AppError(
           "SCRAPE_PAGE_TOO_LARGE",
           `Converting the page needed more than ${this.opts.memoryMb} MB of memory, the most ` +
-            `this server allows (SCRAPE_TRANSFORM_MEMORY_MB). ${smaller}`,
+            `this server allows (SCRAPE_TRANSFORM_MB). ${smaller}`,
         );
       case "failed":
         // Turndown recursing through a page nested thousands deep, or a string past V8's limit.
