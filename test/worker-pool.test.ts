@@ -53,7 +53,8 @@ test("a task that throws fails alone: its message comes back and the worker goes
 });
 
 test("a task past the time limit has its worker terminated; the next task gets a new one", async () => {
-  const p = pool({ timeoutMs: 300 });
+  // Long enough for the echo below to finish in, on any machine; spin never finishes.
+  const p = pool({ timeoutMs: 2_000 });
   expect(await failure(p.run({ op: "spin" }))).toBe("timeout");
   // Queued behind a spinning task: it waits for the replacement and then runs.
   const [spun, next] = await Promise.all([
@@ -74,9 +75,9 @@ test("a task that grows without end is stopped at the heap limit, not the server
 });
 
 test("the queue is bounded: past it a task is refused at once", async () => {
-  const p = pool({ maxQueue: 1, timeoutMs: 2_000 });
+  const p = pool({ maxQueue: 1 });
   const running = failure(p.run({ op: "spin" }));
-  await expect.poll(() => p.running).toBe(1);
+  await expect.poll(() => p.running, { timeout: 60_000 }).toBe(1);
   const waiting = failure(p.run({ op: "spin" }));
   expect(await failure(p.run({ op: "echo", value: "refused" }))).toBe("busy");
   p.close();
@@ -88,7 +89,7 @@ test("aborting a task drops it from the queue, or terminates the worker running 
   const first = new AbortController();
   const second = new AbortController();
   const running = failure(p.run({ op: "spin" }, first.signal));
-  await expect.poll(() => p.running).toBe(1);
+  await expect.poll(() => p.running, { timeout: 60_000 }).toBe(1);
   const queued = failure(p.run({ op: "spin" }, second.signal));
   second.abort(new Error("client left"));
   expect(await queued).toBe("Error: client left");
