@@ -8,6 +8,7 @@
  *
  * BENCH_SERVER_DIR runs another checkout's src/main.ts instead of this one's (to compare with the
  * server before a change); the fixture site and the figures stay this checkout's.
+ * BENCH_STORE_IN_CACHE=false scrapes with storeInCache: false, leaving out the cache write.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -21,6 +22,7 @@ import { line, median, ms, percentile, sleep, time } from "./lib.js";
 
 const ELEMENTS = Number(process.env.BENCH_ELEMENTS ?? 300_000);
 const SERVER_DIR = path.resolve(process.env.BENCH_SERVER_DIR ?? ".");
+const STORE_IN_CACHE = process.env.BENCH_STORE_IN_CACHE !== "false";
 
 /** Sends GET /health/live every 100 ms, each on its own; records each answer's latency. */
 function pollLiveness(url: string) {
@@ -45,7 +47,7 @@ async function scrape(url: string, target: string): Promise<string> {
   const res = await fetch(`${url}/v2/scrape`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ url: target, timeout: 300_000 }),
+    body: JSON.stringify({ url: target, timeout: 300_000, storeInCache: STORE_IN_CACHE }),
   });
   const body = (await res.json()) as { success: boolean; data?: { markdown?: string } };
   if (!body.success) throw new Error(`scrape failed: ${JSON.stringify(body).slice(0, 300)}`);
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
     );
     console.log("");
     line("GET /health/live, idle, p50", ms(median(idle)));
-    line("POST /v2/scrape of the heavy page (default formats)", ms(scrapeMs));
+    line(`POST /v2/scrape of the heavy page (storeInCache: ${STORE_IN_CACHE})`, ms(scrapeMs));
     line(`GET /health/live during it: answers`, String(lags.length));
     line("GET /health/live during it: p50", ms(median(lags)));
     line("GET /health/live during it: p99", ms(percentile(lags, 99)));
