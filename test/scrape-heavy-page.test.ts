@@ -107,3 +107,24 @@ test("a page past SCRAPE_MAX_PAGE_MB is a 422 naming the limit, and costs no cre
     await server?.close();
   }
 });
+
+test("a page whose conversion outgrows SCRAPE_TRANSFORM_MB ends its worker, not the server", async () => {
+  let server: TestServer | undefined;
+  try {
+    // This test's own process is the server: it lives through the worker's end.
+    server = await startTestServer({ SCRAPE_TRANSFORM_MB: "64", SCRAPE_TRANSFORM_WORKERS: "1" });
+    const scrape = (n: number) =>
+      postJson(`${server!.url}/v2/scrape`, { url: `${site.url}/many-elements?n=${n}` });
+    const heavy = await scrape(150_000); // about 4 MB of HTML: some 200 MB of heap to convert
+    expect(heavy.status, JSON.stringify(heavy.body)).toBe(422);
+    expect(heavy.body.code).toBe("SCRAPE_PAGE_TOO_LARGE");
+    expect(heavy.body.error).toContain("64 MB");
+    expect(heavy.body.error).toContain("SCRAPE_TRANSFORM_MB");
+    // The worker was replaced: the next page converts.
+    const next = await scrape(1000);
+    expect(next.status).toBe(200);
+    expect(next.body.data.markdown).toContain("Item number 999");
+  } finally {
+    await server?.close();
+  }
+});
