@@ -101,26 +101,26 @@ export async function scrapeInBrowser(
       shot && !shot.viewport ? takeScreenshot(page, shot, sink, deadline) : undefined,
     ]);
     if (extract.tooLarge !== undefined) throw pageTooLarge(extract.tooLarge, deps.maxPageBytes);
+    const screenshot = shot?.viewport
+      ? await takeScreenshot(page, shot, sink, deadline)
+      : parallelShot;
     deadline.stage = "converting the page";
-    const [converted, screenshot] = await Promise.all([
-      deps.transforms.run(
-        {
-          page: {
-            title: extract.title,
-            lang: extract.lang,
-            favicon: extract.favicon,
-            metas: extract.metas,
-            cleanHtml: wanted.markdown ? extract.cleanHtml : undefined,
-            text: extract.text,
-          },
-          markdown: wanted.markdown
-            ? { plain: plainTextType(response), removeBase64Images: req.removeBase64Images }
-            : undefined,
+    const converted = await deps.transforms.run(
+      {
+        page: {
+          title: extract.title,
+          lang: extract.lang,
+          favicon: extract.favicon,
+          metas: extract.metas,
+          cleanHtml: wanted.markdown ? extract.cleanHtml : undefined,
+          text: extract.text,
         },
-        deadline.signal,
-      ),
-      shot?.viewport ? takeScreenshot(page, shot, sink, deadline) : parallelShot,
-    ]);
+        markdown: wanted.markdown
+          ? { plain: plainTextType(response), removeBase64Images: req.removeBase64Images }
+          : undefined,
+      },
+      deadline.signal,
+    );
 
     const result: PageResult = {
       finalUrl: extract.url,
