@@ -343,6 +343,7 @@ export async function startServer(
       await pool.close();
       liveview.close();
       await app.close();
+      await services.scrapes.close();
       await browser.close();
       await egress.close();
       await runtimes.close();

@@ -41,6 +41,14 @@ export function defaultMaxConcurrentScrapes(cpus = os.availableParallelism()): n
   return Math.max(4, 2 * cpus);
 }
 
+/**
+ * Page transform workers by default: every core but the one the event loop needs, at least one,
+ * at most 4 (each may take SCRAPE_TRANSFORM_MB).
+ */
+export function defaultTransformWorkers(cpus = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, cpus - 1));
+}
+
 const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: int(0, 65535).default("3002"),
@@ -68,6 +76,10 @@ const envSchema = z.object({
   MAX_BROWSER_SESSIONS: int(1, 100_000).optional(),
   MAX_CONCURRENT_SCRAPES: int(1, 10_000).optional(),
   TEAM_MAX_SCRAPES: int(1, 100_000).optional(),
+  SCRAPE_MAX_PAGE_MB: int(1, 1024).default("16"),
+  SCRAPE_TRANSFORM_WORKERS: int(1, 256).optional(),
+  SCRAPE_TRANSFORM_MB: int(64, 65_536).default("1024"),
+  SCRAPE_TRANSFORM_SECONDS: int(1, 3600).default("60"),
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("4"),
@@ -152,6 +164,14 @@ export interface Config {
   readonly maxConcurrentScrapes: number;
   /** Scrapes one team may have running or waiting for a slot at once; past it 429. */
   readonly teamMaxScrapes: number;
+  /** The most one scrape reads from its page (HTML, links, meta tags), in bytes. */
+  readonly scrapeMaxPageBytes: number;
+  /** Worker threads that turn pages into markdown and metadata, off the event loop. */
+  readonly transformWorkers: number;
+  /** Heap limit of each transform worker, in MB: a page needing more fails alone. */
+  readonly transformMemoryMb: number;
+  /** How long one page's conversion may take before its worker is terminated. */
+  readonly transformTimeoutMs: number;
   readonly sessionTtlMs: number;
   readonly sessionIdleTtlMs: number;
   readonly browserPoolSize: number;
@@ -227,6 +247,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConcurrentScrapes,
     // The whole server's old line (a slot's worth running, four waiting, per slot), now a team's.
     teamMaxScrapes: e.TEAM_MAX_SCRAPES ?? 5 * maxConcurrentScrapes,
+    scrapeMaxPageBytes: e.SCRAPE_MAX_PAGE_MB * MB,
+    transformWorkers: e.SCRAPE_TRANSFORM_WORKERS ?? defaultTransformWorkers(),
+    transformMemoryMb: e.SCRAPE_TRANSFORM_MB,
+    transformTimeoutMs: e.SCRAPE_TRANSFORM_SECONDS * 1000,
     sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
     sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
     browserPoolSize: e.BROWSER_POOL_SIZE,

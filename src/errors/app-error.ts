@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   "PROFILE_IN_USE",
   "SCRAPE_NO_CACHED_DATA",
   "SCRAPE_LOCKDOWN_CACHE_MISS",
+  "SCRAPE_PAGE_TOO_LARGE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -17,6 +17,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   PROFILE_IN_USE: 409,
   SESSION_DESTROYED: 410,
   PAYLOAD_TOO_LARGE: 413,
+  // The page is past what this server converts (size, time or memory): a retry would not help,
+  // so not a 502, which SDKs retry.
+  SCRAPE_PAGE_TOO_LARGE: 422,
   TOO_MANY_SESSIONS: 429,
   TOO_MANY_SCRAPES: 429,
   TOO_MANY_CALLS: 429,

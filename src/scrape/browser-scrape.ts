@@ -12,18 +12,22 @@ import { wantedFormats } from "./formats.js";
 import { hostOf } from "./navigation-errors.js";
 import { navigate } from "./navigate.js";
 import { pageSettings } from "./page-setup.js";
-import { checkSelectors, pageMarkdown, readPage } from "./read-page.js";
+import { checkSelectors, plainTextType, readPage } from "./read-page.js";
 import { buildReplayContext } from "./replay-capture.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import type { OpenProfile } from "../profiles/service.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
-import { pageMetadata } from "./transforms/metadata.js";
+import { pageTooLarge, type PageTransforms } from "./transforms/page-transforms.js";
 
 export interface BrowserScrapeDeps {
   /** The scrape browser, and the egress proxy all of its traffic goes through. */
   browser: { get(): Promise<Browser>; readonly egress: EgressProxy };
   files: FileStore;
+  /** Markdown and metadata, made off the event loop. */
+  transforms: PageTransforms;
+  /** The most one scrape reads from its page (SCRAPE_MAX_PAGE_MB), in bytes. */
+  maxPageBytes: number;
 }
 
 /** What one page load produced: the formats asked for plus page metadata. Cached as is. */
@@ -50,6 +54,7 @@ export async function scrapeInBrowser(
   /** A named profile: the context starts from its state, and saves back once all is read. */
   profile?: OpenProfile,
 ): Promise<{ result: PageResult; replay: ReplayContext | null }> {
+  deps.transforms.warm();
   const browser = await getBrowser(deps);
   deadline.check();
   const proxy = deps.browser.egress;
@@ -91,22 +96,40 @@ export async function scrapeInBrowser(
     const wanted = wantedFormats(req.formats);
     const shot = wanted.screenshot;
     const [extract, cookies, parallelShot] = await Promise.all([
-      readPage(page, req, response),
+      readPage(page, cdp, req, response, deps.maxPageBytes),
       req.zeroDataRetention ? [] : context.cookies(),
       // A screenshot with its own viewport reflows the page, so it waits for the read.
       shot && !shot.viewport ? takeScreenshot(page, shot, sink, deadline) : undefined,
     ]);
+    if (extract.tooLarge !== undefined) throw pageTooLarge(extract.tooLarge, deps.maxPageBytes);
     const screenshot = shot?.viewport
       ? await takeScreenshot(page, shot, sink, deadline)
       : parallelShot;
+    deadline.stage = "converting the page";
+    const converted = await deps.transforms.run(
+      {
+        page: {
+          title: extract.title,
+          lang: extract.lang,
+          favicon: extract.favicon,
+          metas: extract.metas,
+          cleanHtml: wanted.markdown ? extract.cleanHtml : undefined,
+          text: extract.text,
+        },
+        markdown: wanted.markdown
+          ? { plain: plainTextType(response), removeBase64Images: req.removeBase64Images }
+          : undefined,
+      },
+      deadline.signal,
+    );
 
     const result: PageResult = {
       finalUrl: extract.url,
       statusCode: response?.status() ?? 200,
       contentType: response?.headers()["content-type"],
-      metadata: pageMetadata(extract),
+      metadata: converted.metadata,
     };
-    if (wanted.markdown) result.markdown = pageMarkdown(extract, req, response);
+    if (converted.markdown !== undefined) result.markdown = converted.markdown;
     if (wanted.html) result.html = extract.cleanHtml;
     if (wanted.rawHtml) result.rawHtml = extract.rawHtml;
     if (wanted.links) result.links = extract.links;

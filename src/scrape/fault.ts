@@ -23,6 +23,8 @@ const FAULT: Record<ErrorCode, "tenant" | "server"> = {
   PROFILE_IN_USE: "tenant",
   SESSION_DESTROYED: "tenant",
   PAYLOAD_TOO_LARGE: "tenant",
+  // The page the tenant chose is past the size bound, or its conversion past its time or memory.
+  SCRAPE_PAGE_TOO_LARGE: "tenant",
   // Refused before it held a slot: never paid for anyway.
   TOO_MANY_SESSIONS: "server",
   TOO_MANY_SCRAPES: "server",

@@ -1,10 +1,10 @@
-import type { Page, Response } from "playwright-core";
+import type { CDPSession, Page, Response } from "playwright-core";
 import { AppError } from "../errors/app-error.js";
 import { wantedFormats } from "./formats.js";
 import { MAIN_SELECTORS, NON_MAIN_SELECTORS } from "./main-content.js";
 import type { ScrapeRequest } from "./request.js";
 import { extractPage, type ExtractOptions, type PageExtract } from "./transforms/extract-page.js";
-import { BASE64_PLACEHOLDER, toMarkdown } from "./transforms/markdown.js";
+import { BASE64_PLACEHOLDER } from "./transforms/markdown.js";
 import { pageCall } from "../browser/page-call.js";
 
 /** Refuses bad CSS in includeTags/excludeTags before loading anything, in the browser's own parser. */
@@ -39,27 +39,18 @@ export async function checkSelectors(page: Page, req: ScrapeRequest): Promise<vo
 }
 
 /** "json" or "text" when the page is not HTML but a document Chromium shows as plain text. */
-function plainTextType(response: Response | null): "json" | "text" | undefined {
+export function plainTextType(response: Response | null): "json" | "text" | undefined {
   const type = response?.headers()["content-type"] ?? "";
   if (/^application\/([\w.+-]*\+)?json|^text\/json/i.test(type)) return "json";
   if (/^text\/plain/i.test(type)) return "text";
   return undefined;
 }
 
-/** The markdown for what readPage read: JSON in a fenced block as Firecrawl does, text as is. */
-export function pageMarkdown(
-  extract: PageExtract,
+function extractOptions(
   req: ScrapeRequest,
-  response: Response | null,
-): string {
-  const plain = plainTextType(response);
-  if (extract.text !== undefined && plain === "json")
-    return "```json\n" + extract.text.trim() + "\n```";
-  if (extract.text !== undefined) return extract.text.trim();
-  return toMarkdown(extract.cleanHtml ?? "", req.removeBase64Images);
-}
-
-function extractOptions(req: ScrapeRequest, plain: "json" | "text" | undefined): ExtractOptions {
+  plain: "json" | "text" | undefined,
+  maxBytes: number,
+): ExtractOptions {
   const wanted = wantedFormats(req.formats);
   return {
     text: plain !== undefined && wanted.markdown,
@@ -75,24 +66,52 @@ function extractOptions(req: ScrapeRequest, plain: "json" | "text" | undefined):
     nonMainSelectors: NON_MAIN_SELECTORS,
     keepSelectors: MAIN_SELECTORS,
     base64Placeholder: BASE64_PLACEHOLDER,
+    maxBytes,
   };
 }
 
 /**
  * Reads what the request wants from the page in one evaluate; if a script navigated the page
- * just then, waits for the new document and reads again.
+ * just then, waits for the new document and reads again. Past `maxBytes` only the size comes
+ * back (`tooLarge`).
+ *
+ * The read runs in a world of its own (Page.createIsolatedWorld): the same DOM, but none of the
+ * page's JavaScript, so a page that replaces built-ins (TextEncoder, Array.prototype) can neither
+ * dodge the size bound nor change what is read.
  */
 export async function readPage(
   page: Page,
+  cdp: CDPSession,
   req: ScrapeRequest,
   response: Response | null,
+  maxBytes: number,
 ): Promise<PageExtract> {
-  const expression = pageCall(extractPage, extractOptions(req, plainTextType(response)));
+  const expression = pageCall(extractPage, extractOptions(req, plainTextType(response), maxBytes));
   try {
-    return (await page.evaluate(expression)) as PageExtract;
+    return await evaluateIsolated(cdp, expression);
   } catch (err) {
-    if (!/Execution context was destroyed|navigat/i.test(String(err))) throw err;
+    if (!/Execution context was destroyed|navigat|Cannot find context/i.test(String(err))) {
+      throw err;
+    }
     await page.waitForLoadState("load");
-    return (await page.evaluate(expression)) as PageExtract;
+    return await evaluateIsolated(cdp, expression);
   }
+}
+
+async function evaluateIsolated(cdp: CDPSession, expression: string): Promise<PageExtract> {
+  const { frameTree } = await cdp.send("Page.getFrameTree");
+  const { executionContextId } = await cdp.send("Page.createIsolatedWorld", {
+    frameId: frameTree.frame.id,
+    worldName: "scrape-read",
+  });
+  const res = await cdp.send("Runtime.evaluate", {
+    expression,
+    contextId: executionContextId,
+    returnByValue: true,
+  });
+  if (res.exceptionDetails) {
+    const ex = res.exceptionDetails;
+    throw new Error(`Reading the page failed: ${ex.exception?.description ?? ex.text}`);
+  }
+  return res.result.value as PageExtract;
 }

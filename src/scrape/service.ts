@@ -16,6 +16,7 @@ import type { ReplayContext } from "../page-state/replay-context.js";
 import type { ScrapeRequest } from "./request.js";
 import { ScrapeCache } from "./scrape-cache.js";
 import { ScrapeSlots } from "./scrape-slots.js";
+import { PageTransforms } from "./transforms/page-transforms.js";
 
 export type { ScrapeDocument } from "./document.js";
 export type { ScrapeSettlement } from "./price.js";
@@ -56,10 +57,22 @@ export class ScrapeService {
   private readonly cache: ScrapeCache;
   /** Bounds the scrapes using the browser at once, shared fairly between teams. */
   readonly slots: ScrapeSlots;
+  /** Markdown and metadata are made in worker threads, never on the event loop. */
+  private readonly transforms: PageTransforms;
 
   constructor(private readonly deps: ScrapeServiceDeps) {
     this.cache = new ScrapeCache(deps.store.cache);
     this.slots = new ScrapeSlots(deps.config.maxConcurrentScrapes, deps.config.teamMaxScrapes);
+    this.transforms = new PageTransforms({
+      workers: deps.config.transformWorkers,
+      memoryMb: deps.config.transformMemoryMb,
+      timeoutMs: deps.config.transformTimeoutMs,
+    });
+  }
+
+  /** Ends the transform workers; scrapes still converting fail. */
+  close(): Promise<void> {
+    return this.transforms.close();
   }
 
   async scrape(teamId: string, req: ScrapeRequest, opts: ScrapeOptions): Promise<ScrapeDocument> {
@@ -170,7 +183,12 @@ export class ScrapeService {
       meter.slotTaken();
       try {
         scraped = await scrapeInBrowser(
-          { browser: this.deps.browser, files: this.deps.files },
+          {
+            browser: this.deps.browser,
+            files: this.deps.files,
+            transforms: this.transforms,
+            maxPageBytes: this.deps.config.scrapeMaxPageBytes,
+          },
           req,
           deadline,
           profile,

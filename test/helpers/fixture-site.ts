@@ -241,6 +241,24 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, log: Fixture
         page("Embed", `<main><p>Embedding page</p><img src="${src}" alt="x"></main>`),
       );
     }
+    case "/many-elements": {
+      // A heavy page: ?n= small elements (300,000 make about 8.4 MB), last one marked. With
+      // ?tamper, its script breaks the built-in a size count in the page would use.
+      const n = Math.min(Number(url.searchParams.get("n") ?? 300_000) || 0, 2_000_000);
+      const tamper = url.searchParams.has("tamper")
+        ? "<script>TextEncoder.prototype.encode = () => new Uint8Array(0);</script>"
+        : "";
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.write(
+        `<!doctype html><html><head><title>Many elements</title>${tamper}</head><body><main>`,
+      );
+      const rows: string[] = [];
+      for (let i = 0; i < n; i++) {
+        rows.push(`<div>Item number ${i}</div>`);
+        if (rows.length === 10_000) res.write(rows.splice(0).join(""));
+      }
+      return void res.end(rows.join("") + "<p>The last element</p></main></body></html>");
+    }
     case "/error500":
       return html(500, page("Server Error", "<main><h1>Something broke</h1></main>"));
     case "/pagead/js/adsbygoogle.js":

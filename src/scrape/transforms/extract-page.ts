@@ -22,6 +22,8 @@ export interface ExtractOptions {
   nonMainSelectors: string[];
   keepSelectors: string[];
   base64Placeholder: string;
+  /** The most this read may return (UTF-8 bytes of its strings); past it only the size comes. */
+  maxBytes: number;
 }
 
 export interface PageExtract {
@@ -42,6 +44,11 @@ export interface PageExtract {
     localStorage: Record<string, string>;
     sessionStorage: Record<string, string>;
   } | null;
+  /**
+   * Set, in bytes, when what was read is past `maxBytes`: then rawHtml, text, cleanHtml, links,
+   * images and metas are left out, so that none of it crosses to the server.
+   */
+  tooLarge?: number;
 }
 
 export function extractPage(o: ExtractOptions): PageExtract {
@@ -185,6 +192,33 @@ export function extractPage(o: ExtractOptions): PageExtract {
       out.images = Array.from(images);
     }
     if (o.clean) out.cleanHtml = root.outerHTML;
+  }
+
+  // Sizes in UTF-8 bytes; a string's length is a floor of that and three times it a ceiling.
+  const read = (): string[] => [
+    out.title,
+    out.rawHtml ?? "",
+    out.text ?? "",
+    out.cleanHtml ?? "",
+    ...(out.links ?? []),
+    ...(out.images ?? []),
+    ...out.metas.flat(),
+  ];
+  let units = 0;
+  for (const s of read()) units += s.length;
+  if (units * 3 > o.maxBytes) {
+    const utf8 = new TextEncoder();
+    let bytes = 0;
+    for (const s of read()) bytes += utf8.encode(s).length;
+    if (bytes > o.maxBytes) {
+      out.tooLarge = bytes;
+      out.metas = [];
+      delete out.rawHtml;
+      delete out.text;
+      delete out.cleanHtml;
+      delete out.links;
+      delete out.images;
+    }
   }
 
   if (o.storage) {

@@ -34,7 +34,9 @@ const NAMED: Record<string, string> = {
  * The page-derived part of Firecrawl's metadata: every <meta> tag under its own name (repeated
  * names become arrays), then the named fields (title, description, og*, ...) for those present.
  */
-export function pageMetadata(page: PageExtract): Record<string, unknown> {
+export function pageMetadata(
+  page: Pick<PageExtract, "metas" | "title" | "lang" | "favicon">,
+): Record<string, unknown> {
   const meta: Record<string, unknown> = {};
   const first = new Map<string, string>();
   const localeAlternates: string[] = [];
