@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,6 +10,7 @@ import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { startPostgresCluster, type PostgresCluster } from "./helpers/postgres.js";
 import { closeAll, startTestServer, type TestServer } from "./helpers/server.js";
 import { makeTeam, teamClient, type Reply } from "./helpers/team-client.js";
+import { canMount, mountTmpfs, unmount } from "./helpers/tmpfs.js";
 
 /**
  * What a database outage costs: a real Postgres stopped, or SQLite's disk filled, while sessions
@@ -71,33 +71,6 @@ async function postgresOutage(): Promise<Outage> {
     dispose: () => cluster.stop(),
   };
 }
-
-function mountTmpfs(size: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fc-faults-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-  } catch (err) {
-    fs.rmdirSync(dir);
-    throw err;
-  }
-  return dir;
-}
-
-function unmount(dir: string): void {
-  execFileSync("umount", ["-l", dir], { stdio: "ignore" });
-  fs.rmdirSync(dir);
-}
-
-/** Whether this process may mount a tmpfs (root, and mount allowed here); tried and undone. */
-const canMount = (() => {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    unmount(mountTmpfs("1m"));
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 async function fullDiskOutage(): Promise<Outage> {
   const mountPoint = mountTmpfs("64m");

@@ -10,6 +10,7 @@ import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { scrapeId, stop } from "./helpers/interact.js";
 import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
 import { parseRaw, rawRequest } from "./helpers/raw-http.js";
+import { canMount, mountTmpfs, unmount } from "./helpers/tmpfs.js";
 
 /** POSTs JSON with the headers given (Host included, which fetch will not let us set). */
 function postWithHeaders(
@@ -326,34 +327,6 @@ describe("this machine's own addresses", () => {
     },
   );
 });
-
-/** Mounts a tmpfs of the given size on a new temporary folder and returns the folder. */
-function mountTmpfs(size: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fc-full-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-  } catch (err) {
-    fs.rmdirSync(dir);
-    throw err;
-  }
-  return dir;
-}
-
-function unmount(dir: string): void {
-  execFileSync("umount", ["-l", dir], { stdio: "ignore" });
-  fs.rmdirSync(dir);
-}
-
-/** Whether this process may mount a tmpfs (root, and mount allowed here); tried and undone at once. */
-const canMount = (() => {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    unmount(mountTmpfs("1m"));
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe("health", () => {
   it("is ok with room on the disk and a database that answers", async () => {
