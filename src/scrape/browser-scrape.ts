@@ -156,18 +156,16 @@ async function getBrowser(deps: BrowserScrapeDeps): Promise<Browser> {
   } catch (err) {
     const message =
       err instanceof ChromiumNotFoundError ? err.message : "Chromium could not be started.";
-    throw withCause(new AppError("BROWSER_UNAVAILABLE", message), err);
+    throw new AppError("BROWSER_UNAVAILABLE", message, undefined, { cause: err });
   }
 }
 
 function unexpected(err: unknown, url: string): AppError {
   if (err instanceof AppError) return err;
-  return withCause(
-    new AppError("SCRAPE_FAILED", `The browser failed while scraping ${hostOf(url)}.`),
-    err,
+  return new AppError(
+    "SCRAPE_FAILED",
+    `The browser failed while scraping ${hostOf(url)}.`,
+    undefined,
+    { cause: err },
   );
-}
-
-function withCause(err: AppError, cause: unknown): AppError {
-  return Object.assign(err, { cause });
 }
