@@ -1,10 +1,6 @@
 import { expect, test } from "vitest";
-import {
-  ConfigError,
-  defaultMaxConcurrentScrapes,
-  loadConfig,
-  testConfig,
-} from "../src/config/config.js";
+import { ConfigError, defaultMaxConcurrentScrapes, loadConfig } from "../src/config/config.js";
+import { testConfig } from "./helpers/config.js";
 
 test("defaults: port 3002, private networks allowed while authentication is off", () => {
   const config = loadConfig({});

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { SharedBrowser } from "../src/browser/shared-browser.js";
-import { testConfig } from "../src/config/config.js";
+import { testConfig } from "./helpers/config.js";
 import { AppError } from "../src/errors/app-error.js";
 import { FileStore } from "../src/files/file-store.js";
 import { isPrivateAddress } from "../src/network/private-address.js";

@@ -315,7 +315,5 @@ function missingModel(variable: string, example: string): ConfigError {
   );
 }
 
-/** A Config for tests and tools: defaults plus overrides, without reading process.env. */
-export function testConfig(overrides: Partial<Record<keyof z.input<typeof envSchema>, string>>) {
-  return loadConfig(overrides);
-}
+/** The environment variables the server reads (each documented in README's table). */
+export type EnvVariable = keyof z.input<typeof envSchema>;

@@ -54,17 +54,28 @@ export const errorBodySchema = z.object({
 
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
+/** What an AppError carries besides its code, message and details. */
+export interface AppErrorOptions {
+  /** When a retry could succeed; sent as Retry-After. */
+  retryAfterSeconds?: number;
+  /** The error underneath (Error's standard `cause`): logged for the operator, never sent. */
+  cause?: unknown;
+}
+
 /** An error meant for the client: its message is safe to show, its code picks the status. */
 export class AppError extends Error {
+  /** When a retry could succeed; sent as Retry-After. */
+  readonly hints: { retryAfterSeconds?: number };
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
-    /** When a retry could succeed; sent as Retry-After. */
-    readonly hints: { retryAfterSeconds?: number } = {},
+    { cause, ...hints }: AppErrorOptions = {},
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "AppError";
+    this.hints = hints;
   }
 }
 

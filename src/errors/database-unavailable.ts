@@ -59,11 +59,10 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 
 /** What the client sees instead: 503 with Retry-After; the original kept as cause for logs. */
 export function databaseUnavailableError(cause: unknown): AppError {
-  const err = new AppError(
+  return new AppError(
     "DATABASE_UNAVAILABLE",
     `The server's database is unavailable, so this request could not be completed and costs no credits. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
     undefined,
-    { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS },
+    { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS, cause },
   );
-  return Object.assign(err, { cause });
 }

@@ -18,12 +18,11 @@ export function isDiskFull(err: unknown): boolean {
 
 /** What the client sees instead: a clear code and message, the original kept as cause for logs. */
 export function diskFullError(cause: unknown): AppError {
-  const err = new AppError(
+  return new AppError(
     "DISK_FULL",
     "The server's disk is full, so the result could not be stored. Try again once space is freed.",
     undefined,
     // Room comes back when an operator frees it: a guess, but a client needs one to back off.
-    { retryAfterSeconds: 30 },
+    { retryAfterSeconds: 30, cause },
   );
-  return Object.assign(err, { cause });
 }

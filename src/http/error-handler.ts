@@ -13,7 +13,9 @@ export const BAD_PATH =
 /** Maps every thrown error to one JSON shape; internals of a 5xx are logged, never sent. */
 export function registerErrorHandler(app: FastifyInstance, onError?: (code: string) => void): void {
   app.setErrorHandler((err: FastifyError | AppError | ZodError, req, reply) => {
-    onError?.(sendError(err, req, reply));
+    // Answered first: `onError?.(sendError(...))` would skip the answer when onError is absent.
+    const code = sendError(err, req, reply);
+    onError?.(code);
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -64,7 +66,16 @@ function sendError(
     status = 500;
     body = { success: false, code: "INTERNAL", error: "Internal server error." };
   }
-  if (status >= 500) req.log.error({ err }, "request failed");
+  if (status >= 500) req.log.error(withCause(err), "request failed");
   void reply.status(status).send(body);
   return body.code;
+}
+
+/**
+ * The log fields of a failed request. Pino's error serializer folds an Error `cause` into the
+ * message and stack; a cause that is not an Error would be dropped, so it gets a field of its own.
+ */
+function withCause(err: Error): { err: Error; cause?: unknown } {
+  const cause = err.cause;
+  return cause === undefined || cause instanceof Error ? { err } : { err, cause };
 }

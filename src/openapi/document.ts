@@ -2,6 +2,7 @@ import { errorBodySchema } from "../errors/app-error.js";
 import type { CollectedRoute } from "./collect.js";
 import { toJsonSchema } from "./json-schema.js";
 import { openApiPath, toOperation, type DocumentRules } from "./operation.js";
+import { TAGS } from "./tags.js";
 
 export type { DocumentRules } from "./operation.js";
 
@@ -12,23 +13,6 @@ export interface OpenApiDocument {
   paths: Record<string, Record<string, Record<string, unknown>>>;
   [key: string]: unknown;
 }
-
-/** The reference's sections, in the order it shows them. */
-export const TAGS = {
-  Scraping: "Load a page in Chromium and get clean content back, plus a scrape id for interact.",
-  Interact: "Code or a prompt in a live browser session at a scrape's page state.",
-  "Browser sessions": "Standalone browser sessions on a blank page (Firecrawl's browser API).",
-  Team: "The caller's team.",
-  Dashboard: "The page at / and the sessions list it shows.",
-  Files: "Screenshots and PDFs that scrape responses link to.",
-  "Live view": "Pages that show a session's browser, read-only or interactive.",
-  Health: "Probes for load balancers and orchestrators.",
-  Metrics: "Prometheus metrics.",
-  Documentation: "This document.",
-} as const;
-
-/** A section of the reference. */
-export type Tag = keyof typeof TAGS;
 
 const DESCRIPTION = `Firecrawl's v2 scrape + interact API, served by a self-hosted server.
 

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ErrorCode } from "../errors/app-error.js";
-import type { Tag } from "./document.js";
+import type { Tag } from "./tags.js";
 
 /** One answer of a route, as the document shows it. */
 export interface ResponseDoc {

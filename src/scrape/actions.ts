@@ -5,14 +5,7 @@ import type { Action } from "./request.js";
 import { printPdf } from "./pdf.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
 import { toPageExpression } from "./script.js";
-
-/** What actions produced, in Firecrawl's `data.actions` shape (screenshots and PDFs as files). */
-export interface ActionOutputs {
-  screenshots: string[];
-  scrapes: { url: string; html: string }[];
-  javascriptReturns: { type: string; value: unknown }[];
-  pdfs: string[];
-}
+import type { ActionOutputs } from "./page-result.js";
 
 /**
  * How long click and scroll wait for their element. Pages that render late usually do so within

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { ChromiumNotFoundError } from "../browser/find-chromium.js";
 import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
-import { isTimeout, runActions, type ActionOutputs } from "./actions.js";
+import { isTimeout, runActions } from "./actions.js";
 import { serverFault } from "./fault.js";
 import type { Deadline } from "../deadline/deadline.js";
 import type { EgressProxy } from "../network/egress-proxy.js";
@@ -19,6 +19,7 @@ import type { ScrapeRequest } from "./request.js";
 import type { OpenProfile } from "../profiles/service.js";
 import { takeScreenshot, type ScreenshotSink } from "./screenshot.js";
 import { pageTooLarge, type PageTransforms } from "./transforms/page-transforms.js";
+import type { PageResult } from "./page-result.js";
 
 export interface BrowserScrapeDeps {
   /** The scrape browser, and the egress proxy all of its traffic goes through. */
@@ -28,22 +29,6 @@ export interface BrowserScrapeDeps {
   transforms: PageTransforms;
   /** The most one scrape reads from its page (SCRAPE_MAX_PAGE_MB), in bytes. */
   maxPageBytes: number;
-}
-
-/** What one page load produced: the formats asked for plus page metadata. Cached as is. */
-export interface PageResult {
-  finalUrl: string;
-  statusCode: number;
-  contentType?: string;
-  markdown?: string;
-  html?: string;
-  rawHtml?: string;
-  links?: string[];
-  images?: string[];
-  /** A stored file's name, or a data: URI for zero-data-retention scrapes. */
-  screenshot?: string;
-  actions?: ActionOutputs;
-  metadata: Record<string, unknown>;
 }
 
 /** Loads the page in a fresh context of the shared browser and reads what the request wants. */
@@ -171,18 +156,16 @@ async function getBrowser(deps: BrowserScrapeDeps): Promise<Browser> {
   } catch (err) {
     const message =
       err instanceof ChromiumNotFoundError ? err.message : "Chromium could not be started.";
-    throw withCause(new AppError("BROWSER_UNAVAILABLE", message), err);
+    throw new AppError("BROWSER_UNAVAILABLE", message, undefined, { cause: err });
   }
 }
 
 function unexpected(err: unknown, url: string): AppError {
   if (err instanceof AppError) return err;
-  return withCause(
-    new AppError("SCRAPE_FAILED", `The browser failed while scraping ${hostOf(url)}.`),
-    err,
+  return new AppError(
+    "SCRAPE_FAILED",
+    `The browser failed while scraping ${hostOf(url)}.`,
+    undefined,
+    { cause: err },
   );
-}
-
-function withCause(err: AppError, cause: unknown): AppError {
-  return Object.assign(err, { cause });
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { PageResult } from "./browser-scrape.js";
+import type { PageResult } from "./page-result.js";
 import { fileUrl } from "../urls/public-urls.js";
 
 export type ScrapeDocument = Record<string, unknown> & { metadata: Record<string, unknown> };

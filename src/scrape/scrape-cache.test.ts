@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ScrapeCacheRepository, Store } from "../store/repositories.js";
 import { openSqliteStore } from "../store/sqlite.js";
-import type { PageResult } from "./browser-scrape.js";
+import type { PageResult } from "./page-result.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import { CACHE_RETENTION_MS, ScrapeCache, type CachedScrape } from "./scrape-cache.js";
 

@@ -1,5 +1,5 @@
 import type { ScrapeCacheRepository } from "../store/repositories.js";
-import type { PageResult } from "./browser-scrape.js";
+import type { PageResult } from "./page-result.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 
 /** A cached scrape: the page result and the replay context a hit's new scrape record reuses. */

@@ -101,8 +101,10 @@ export class PageTransforms {
         }
       // falls through: any other failure is the server's
       default:
-        return Object.assign(
-          new AppError("INTERNAL", "The server failed while converting the page. Retry."),
+        return new AppError(
+          "INTERNAL",
+          "The server failed while converting the page. Retry.",
+          undefined,
           { cause: err },
         );
     }
