@@ -171,12 +171,11 @@ test("the request's timeout is the whole budget: killed, with the steps so far",
   const id = await shop();
   model.script([
     (req) => call("click", { ref: refOf(req, 'link "Help"') }),
-    { delayMs: 30_000, then: call("done", { answer: "too late" }) },
+    // Answers in ten minutes, ten times this test's own 60 s limit: that the call returns at
+    // all shows the 3 s budget ended it, whatever the machine's speed, and no clock is read.
+    { delayMs: 600_000, then: call("done", { answer: "too late" }) },
   ]);
-  const started = Date.now();
   const res = await interact(server.url, id, { prompt: "Find the help address", timeout: 3 });
-  // Well before the model's late answer: the 3 s budget ended it (a loaded machine adds some).
-  expect(Date.now() - started).toBeLessThan(20_000);
   expect(res.body).toMatchObject({ success: false, killed: true, exitCode: 124 });
   expect(res.body.stdout).toMatch(/\[1\] click/);
   expect(res.body.result).toMatch(/^URL: .*\/help/);

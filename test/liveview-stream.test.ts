@@ -1,11 +1,10 @@
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { decodeFrame } from "../src/liveview/protocol.js";
 import { liveViewUrls } from "../src/urls/public-urls.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
-  framesDrawn,
   launchViewerBrowser,
   openViewer,
   startSessionBrowser,
@@ -42,7 +41,8 @@ afterAll(async () => {
 
 /** A viewer in Node: counts frames and remembers the last JPEG and metadata. */
 interface RawViewer {
-  frames: { seq: number; at: number; width: number; bytes: number }[];
+  /** `ts` is the stream's own timestamp: when the server got the frame from Chromium. */
+  frames: { seq: number; ts: number; width: number; bytes: number }[];
   meta: any[];
   close(): void;
 }
@@ -57,7 +57,12 @@ async function rawViewer(url: string, query = ""): Promise<RawViewer> {
       return;
     }
     const { header, jpeg } = decodeFrame(data);
-    v.frames.push({ seq: header.seq, at: Date.now(), width: jpegWidth(jpeg), bytes: data.length });
+    v.frames.push({
+      seq: header.seq,
+      ts: header.ts,
+      width: jpegWidth(jpeg),
+      bytes: data.length,
+    });
   });
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
@@ -76,7 +81,46 @@ function jpegWidth(jpeg: Buffer): number {
   return 0;
 }
 
-const until = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The most frames a viewer capped at `fps` can have been sent, read from the stream's own
+ * timestamps (`ts`, the server's clock when each frame came from Chromium) rather than from how
+ * long the test waited, so a slow or loaded machine cannot make it pass or fail. The viewer sends
+ * frame i at s(i), at least 1000/fps ms after s(i-1). Every frame but the first (the picture on
+ * show when it connected) came from Chromium after the one before it went out, or it would have
+ * replaced that one: ts(i) >= s(i-1), and ts(2) <= s(2). So ts(n) - ts(2) >= (n - 3) * 1000/fps.
+ */
+function mostFrames(ts: number[], fps: number): number {
+  if (ts.length < 2) return 2;
+  return Math.floor(((ts.at(-1)! - ts[1]!) * fps) / 1000) + 3;
+}
+
+/** Frames whose stream timestamp falls in [from, to]. */
+const framesBetween = (v: RawViewer, from: number, to: number) =>
+  v.frames.filter((f) => f.ts >= from && f.ts <= to).length;
+
+/** Opens a live-view page that also records the stream timestamp of every frame it receives. */
+async function timedViewer(url: string): Promise<Page> {
+  const page = await viewers.newPage({ viewport: { width: 900, height: 600 } });
+  await page.addInitScript(() => {
+    const received: number[] = ((window as any).__frameTs = []);
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(u: string | URL, protocols?: string | string[]) {
+        super(u, protocols);
+        this.addEventListener("message", (e) => {
+          if (typeof e.data === "string") return;
+          const buf = e.data as ArrayBuffer;
+          const n = new DataView(buf).getUint32(0);
+          received.push(JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n))).ts);
+        });
+      }
+    } as any;
+  });
+  await page.goto(url);
+  await waitForState(page, "live");
+  await page.waitForFunction(() => Number(document.body.dataset.frames ?? 0) > 0);
+  return page;
+}
 
 /** Changes the page's colour on every animation frame for `ms`, then settles on `final`. */
 function animate(ms: number, final: string): Promise<void> {
@@ -102,22 +146,34 @@ function animate(ms: number, final: string): Promise<void> {
 test("frame rate is bounded per viewer, and the last picture always arrives", async () => {
   const slow = await rawViewer(urls.liveViewUrl, "?fps=2");
   const normal = await rawViewer(urls.liveViewUrl); // default 10 fps
-  const page = await openViewer(viewers, urls.liveViewUrl + "?fps=3");
-  await until(500);
-  const before = { slow: slow.frames.length, normal: normal.frames.length };
-  const drawnBefore = await framesDrawn(page);
+  const page = await timedViewer(urls.liveViewUrl + "?fps=3");
+  await expect
+    .poll(() => Math.min(slow.frames.length, normal.frames.length), { timeout: 10_000 })
+    .toBeGreaterThan(0);
 
+  // The server runs in this process: its frame timestamps and this clock are the same clock.
+  const animating = Date.now();
   await animate(2000, "rgb(10, 200, 120)");
-  await until(800);
-  const slowCount = slow.frames.length - before.slow;
-  const normalCount = normal.frames.length - before.normal;
-  expect(slowCount).toBeGreaterThan(1);
-  expect(slowCount).toBeLessThanOrEqual(2 * 3 + 2);
-  expect(normalCount).toBeGreaterThan(slowCount);
-  expect(normalCount).toBeLessThanOrEqual(10 * 3 + 3);
+  const animated = Date.now();
   // Even at 3 fps the viewer ends on the page's final state, not a frame from mid-animation.
-  await waitForColour(page, 0.98, 0.9, [10, 200, 120], 3000);
-  expect((await framesDrawn(page)) - drawnBefore).toBeLessThanOrEqual(3 * 3 + 2);
+  await waitForColour(page, 0.98, 0.9, [10, 200, 120]);
+
+  // Frames kept coming while the page changed, each viewer at its own rate.
+  const slowCount = framesBetween(slow, animating, animated);
+  const normalCount = framesBetween(normal, animating, animated);
+  expect(slowCount).toBeGreaterThan(1);
+  expect(normalCount).toBeGreaterThan(slowCount);
+  // And no viewer got more than its rate allows, over everything it was sent.
+  const ts = (v: RawViewer) => v.frames.map((f) => f.ts);
+  expect(slow.frames.length).toBeLessThanOrEqual(mostFrames(ts(slow), 2));
+  expect(normal.frames.length).toBeLessThanOrEqual(mostFrames(ts(normal), 10));
+  // Read together: a frame that came in between would be drawn but not counted.
+  const shown = await page.evaluate(() => ({
+    ts: [...((window as any).__frameTs as number[])],
+    drawn: Number(document.body.dataset.frames),
+  }));
+  expect(shown.ts.length).toBeLessThanOrEqual(mostFrames(shown.ts, 3));
+  expect(shown.drawn).toBeLessThanOrEqual(mostFrames(shown.ts, 3));
 
   slow.close();
   normal.close();

@@ -144,8 +144,12 @@ test("a new page waits for the slowest client holding it", async () => {
   // A raw client that holds every new page for 800 ms, as a slow CDP user could.
   let resumedAt = 0;
   let nextId = 1;
+  const ATTACH_ID = nextId++;
+  let attached!: () => void;
+  const attaching = new Promise<void>((r) => (attached = r));
   const conn = proc.cdp.connect((text) => {
     const msg = JSON.parse(text);
+    if (msg.id === ATTACH_ID) attached();
     if (msg.method !== "Target.attachedToTarget" || !msg.params.waitingForDebugger) return;
     setTimeout(() => {
       resumedAt = Date.now();
@@ -160,9 +164,10 @@ test("a new page waits for the slowest client holding it", async () => {
   });
   const filter = [{ type: "page" }];
   const attach = { autoAttach: true, waitForDebuggerOnStart: true, flatten: true, filter };
-  conn.send(JSON.stringify({ id: nextId++, method: "Target.setAutoAttach", params: attach }));
+  conn.send(JSON.stringify({ id: ATTACH_ID, method: "Target.setAutoAttach", params: attach }));
   try {
-    await new Promise((r) => setTimeout(r, 200));
+    // Chromium answers once auto-attach is on: from then on it holds every new page for us too.
+    await attaching;
     const context = server.contexts()[0]!;
     const opener = await context.newPage();
     await opener.goto(`${site.url}/probe`);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import type { Browser } from "playwright-core";
 import type { ChromiumProcess } from "../src/browser/chromium-process.js";
 import { testLauncher } from "./helpers/browsers.js";
 import { spawnWorker, type WorkerOptions } from "../src/sandbox/worker.js";
@@ -24,6 +25,8 @@ export function sandboxTempDir(): string {
 /** One session's worth: a Chromium, its CDP bridge and a worker attached to it. */
 export interface SandboxSession {
   chrome: ChromiumProcess;
+  /** The server's own connection to that Chromium: lets a test see the page the worker drives. */
+  browser: Browser;
   bridge: { close(): Promise<void> };
   /** The worker's CDP socket on the host. */
   cdpSocketPath: string;
@@ -38,7 +41,6 @@ export async function startSandboxSession(
   opts: Partial<WorkerOptions> = {},
 ): Promise<SandboxSession> {
   const { proc: chrome, browser } = await testLauncher().launch();
-  void browser; // the server's own connection, as in a real session
   const scratchDir = path.join(root, name);
   fs.mkdirSync(scratchDir, { mode: 0o711 });
   const cdpSocketPath = path.join(scratchDir, "cdp.sock");
@@ -52,6 +54,7 @@ export async function startSandboxSession(
   });
   return {
     chrome,
+    browser,
     bridge,
     cdpSocketPath,
     worker,

@@ -108,6 +108,10 @@ describe("node sandbox worker: isolation", () => {
   });
 
   it("contains a fork bomb per worker and ends it with the run", async () => {
+    // A fills its sandbox and stays full until this test lets it go, so B below runs while A is
+    // at its limit however slow the machine is. A's page carries both signals: `__full` once
+    // every spawn was tried (the failures are counted by then), `__release` to end the run.
+    const aPages = () => a.browser.contexts().flatMap((c) => c.pages());
     const bomb = a.worker.exec(
       `const cp = require("child_process"), fs = require("fs");
       let failed = 0;
@@ -116,23 +120,40 @@ describe("node sandbox worker: isolation", () => {
         catch { failed++ }
       }
       cp.spawn("/bin/sh", ["-c", "f(){ f|f& };f"], { stdio: "ignore" }).on("error", () => {});
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setImmediate(r));
+      await page.evaluate(() => (window.__full = true));
+      await page.waitForFunction(() => window.__release === true, undefined, { timeout: 0 });
       JSON.stringify({ failed, procs: fs.readdirSync("/proc").filter((d) => /^\\d+$/.test(d)).length })`,
-      20_000,
+      60_000,
     );
-    // While A is at its limit, B (same kind of worker, maybe the same uid when not root)
-    // still starts processes: the limit counts per sandbox, not per machine.
-    await new Promise((r) => setTimeout(r, 1000));
-    const t0 = Date.now();
-    const other = await run(
-      b,
-      `const cp = require("child_process");
-      const codes = await Promise.all([1, 2, 3, 4, 5].map(() => new Promise((r) =>
-        cp.spawn("/bin/sh", ["-c", "exit 0"]).on("exit", r).on("error", () => r("error")))));
-      codes.join(",")`,
-    );
-    expect(other).toBe("0,0,0,0,0");
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    const release = () =>
+      Promise.all(aPages().map((p) => p.evaluate("window.__release = true").catch(() => {})));
+    try {
+      await expect
+        .poll(
+          async () => {
+            const pages = aPages().map((p) => p.evaluate("window.__full === true"));
+            return (await Promise.all(pages)).includes(true);
+          },
+          { timeout: 30_000 },
+        )
+        .toBe(true);
+      // While A is at its limit, B (same kind of worker, maybe the same uid when not root)
+      // still starts processes: the limit counts per sandbox, not per machine. B's own 10 s
+      // deadline, a hundred times what five shells take, is the bound: a run past it is killed
+      // and run() throws.
+      const other = await run(
+        b,
+        `const cp = require("child_process");
+        const codes = await Promise.all([1, 2, 3, 4, 5].map(() => new Promise((r) =>
+          cp.spawn("/bin/sh", ["-c", "exit 0"]).on("exit", r).on("error", () => r("error")))));
+        codes.join(",")`,
+        10_000,
+      );
+      expect(other).toBe("0,0,0,0,0");
+    } finally {
+      await release();
+    }
 
     const r = await bomb;
     expect(r.exitCode).toBe(0);

@@ -75,7 +75,9 @@ describe("node sandbox worker: REPL semantics", () => {
     expect(r.stderr).toContain("bad\ncareful\n");
     expect(r.result).toBe("done");
     // Warnings are emitted on the next tick: they land in this run or the next one.
-    const next = await exec("await new Promise((r) => setTimeout(r, 20)); 1");
+    // One turn of the event loop is all the next tick needs; no time has to pass.
+    const next = await exec("await new Promise((r) => setImmediate(r)); 1");
+    expect(next.result).toBe("1");
     expect(r.stderr + next.stderr).toContain("Warning: odd");
     expect(next.stdout).toBe("");
   });
@@ -100,29 +102,27 @@ describe("node sandbox worker: REPL semantics", () => {
     expect((await exec("1 + 1")).result).toBe("2");
   });
 
+  // The three runs below never end by themselves (or not within ten minutes, ten times this
+  // test's own 60 s limit): that one returns at all shows its 1 s deadline stopped it, and the
+  // flags and error say which way. No clock of ours is read, so a loaded machine changes nothing.
   it("stops a run that waits past its timeout and keeps the worker's state", async () => {
-    const t0 = Date.now();
-    const r = await exec("await new Promise((r) => setTimeout(r, 30_000))", 1_000);
+    const r = await exec("await new Promise((r) => setTimeout(r, 600_000))", 1_000);
     expect(r).toMatchObject({ killed: true, exitCode: 124, result: "" });
     expect(r.error).toMatch(/timed out/);
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    // The runner's own deadline ended it: the process, and what it holds, is still there.
     expect((await exec("a")).result).toBe("1");
   });
 
   it("stops a synchronous endless loop", async () => {
-    const t0 = Date.now();
     const r = await exec("while (true) {}", 1_000);
     expect(r).toMatchObject({ killed: true, exitCode: 124 });
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect((await exec("a")).result).toBe("1");
   });
 
   it("restarts a worker whose event loop is blocked after an await", async () => {
-    const t0 = Date.now();
     const r = await exec("await null; while (true) {}", 1_000);
     expect(r).toMatchObject({ killed: true, exitCode: 124 });
     expect(r.error).toMatch(/restarted/);
-    expect(Date.now() - t0).toBeLessThan(6_000);
     // A fresh process: earlier variables are gone, the page is still the session's.
     const after = await exec("typeof a + ' ' + (await page.title())");
     expect(after).toMatchObject({ exitCode: 0, result: "undefined Sandbox Fixture" });
