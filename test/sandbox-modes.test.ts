@@ -35,7 +35,10 @@ describe("SANDBOX=none worker", () => {
   beforeAll(async () => {
     process.env.FC_SANDBOX_NONE_SECRET = "none-mode-secret";
     root = sandboxTempDir();
-    session = await startSandboxSession(root, "n", { mode: "none", log: (m) => logs.push(m) });
+    session = await startSandboxSession(root, "n", {
+      mode: "none",
+      log: { info: (_o, m) => logs.push(m) },
+    });
   });
 
   afterAll(async () => {

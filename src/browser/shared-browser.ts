@@ -2,6 +2,7 @@ import type { Browser } from "playwright-core";
 import type { EgressProxy } from "../network/egress-proxy.js";
 import { ChromiumNotFoundError } from "./find-chromium.js";
 import type { BrowserLauncher, LaunchedBrowser } from "./launcher.js";
+import { silentLogger, type Logger } from "../log/logger.js";
 
 /**
  * The browser scrapes run in. Scrapes run no user code, so they share one process with a fresh
@@ -14,7 +15,7 @@ export class SharedBrowser {
 
   constructor(
     private readonly launcher: BrowserLauncher,
-    private readonly log: { warn(obj: object, msg: string): void } = { warn: () => {} },
+    private readonly log: Pick<Logger, "warn"> = silentLogger,
   ) {}
 
   /** The proxy its traffic goes through, which knows why a connection failed. */

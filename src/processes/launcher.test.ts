@@ -93,7 +93,7 @@ test("output is logged line by line, up to a budget, and its end is kept", async
     file: SH,
     args: ["-c", "echo one; echo two >&2; yes 0123456789 | head -c 100000"],
     env: ENV,
-    log: (line) => lines.push(line),
+    log: { info: (_o, line) => lines.push(line) },
     logBudgetChars: 1_000,
     tailChars: 100,
   });

@@ -9,6 +9,7 @@ import {
   type ProcessStat,
 } from "./process-table.js";
 import { killGroup, killPid } from "./signal.js";
+import type { Logger } from "../log/logger.js";
 
 /** What to run and how to watch it. */
 export interface ProcessSpec {
@@ -26,8 +27,8 @@ export interface ProcessSpec {
    * process group and tree (Chromium's crash handler forks twice and calls setsid).
    */
   markers?: string[];
-  /** Receives the process's stdout and stderr line by line, up to `logBudgetChars`. */
-  log?: (line: string) => void;
+  /** Takes the process's stdout and stderr line by line (info level), up to `logBudgetChars`. */
+  log?: Pick<Logger, "info">;
   /** Default 64 KB. */
   logBudgetChars?: number;
   /** How much of the end of its output to keep for error messages. Default 8 KB. */

@@ -1,10 +1,11 @@
 import type { Readable } from "node:stream";
+import type { Logger } from "../log/logger.js";
 
 export interface OutputOptions {
   /** Starts every logged line, e.g. "chromium[1234]". */
   prefix: string;
-  /** Receives whole lines; nothing is logged without it. */
-  log?: (line: string) => void;
+  /** Takes whole lines, at info level; nothing is logged without it. */
+  log?: Pick<Logger, "info">;
   /** Characters logged over the process's life; past it one line says the rest is not. */
   logBudgetChars: number;
   /** Characters kept from the end of its output, for error messages. */
@@ -74,10 +75,13 @@ export class ProcessOutput {
     if (!text) return;
     if (this.logged + text.length > logBudgetChars) {
       this.overBudget = true;
-      log(`${prefix}: more output than ${logBudgetChars} characters; the rest is not logged`);
+      log.info(
+        {},
+        `${prefix}: more output than ${logBudgetChars} characters; the rest is not logged`,
+      );
       return;
     }
     this.logged += text.length;
-    log(`${prefix}[${label}]: ${text}`);
+    log.info({}, `${prefix}[${label}]: ${text}`);
   }
 }

@@ -1,6 +1,7 @@
 import type { BrowserContext } from "playwright-core";
 import { AppError } from "../errors/app-error.js";
 import type { Store } from "../store/repositories.js";
+import type { Logger } from "../log/logger.js";
 
 /** A profile as a request names it: Firecrawl's `{name, saveChanges}`. */
 export interface ProfileRequest {
@@ -28,7 +29,7 @@ type StorageState = Parameters<BrowserContext["setStorageState"]>[0];
 export class ProfileService {
   constructor(
     private readonly store: Pick<Store, "profiles">,
-    private readonly log: { warn(obj: object, msg: string): void },
+    private readonly log: Pick<Logger, "warn">,
   ) {}
 
   /**
@@ -68,7 +69,7 @@ export class OpenProfile {
 
   constructor(
     private readonly store: Pick<Store, "profiles">,
-    private readonly log: { warn(obj: object, msg: string): void },
+    private readonly log: Pick<Logger, "warn">,
     readonly teamId: string,
     readonly request: ProfileRequest,
     private readonly holderId: string,

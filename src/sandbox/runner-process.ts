@@ -4,6 +4,7 @@ import { HANDOFF_FD, receiveListener } from "../isolation/handoff.js";
 import { withDeadline } from "../deadline/deadline.js";
 import { launchProcess, type LaunchedProcess } from "../processes/launcher.js";
 import type { RunnerCommand } from "./command.js";
+import type { Logger } from "../log/logger.js";
 
 /** One answer from the runner: `ok` plus whatever the request asked for. */
 export interface RunnerReply {
@@ -44,7 +45,7 @@ export class RunnerProcess {
   /** The sandbox's CDP port, made in its network namespace and handed out (see command.ts). */
   readonly cdpListener: Promise<net.Server> | undefined;
 
-  private constructor(cmd: RunnerCommand, log: (msg: string) => void) {
+  private constructor(cmd: RunnerCommand, log: Pick<Logger, "info">) {
     this.proc = launchProcess({
       name: "sandbox runner",
       file: cmd.file,
@@ -71,7 +72,7 @@ export class RunnerProcess {
   }
 
   /** Starts the process and waits for the runner's ready line. */
-  static async start(cmd: RunnerCommand, log: (msg: string) => void): Promise<RunnerProcess> {
+  static async start(cmd: RunnerCommand, log: Pick<Logger, "info">): Promise<RunnerProcess> {
     const proc = new RunnerProcess(cmd, log);
     const ready = new Promise<boolean>((resolve) => {
       proc.waiting.set(0, (r) => resolve(r.op === "ready"));

@@ -7,6 +7,7 @@ import type { SessionSocket } from "./runtimes/runtime.js";
 import type { ReadyRuntime, Runtimes } from "./runtimes/staging.js";
 import type { Language, SandboxWorker } from "./types.js";
 import { spawnWorker } from "./worker.js";
+import type { Logger } from "../log/logger.js";
 
 /** Serves CDP connections to one browser: on a unix socket, and on a handed-out TCP listener. */
 export interface CdpEndpointSource {
@@ -23,7 +24,8 @@ export interface SessionSandboxOptions {
   browser: CdpEndpointSource;
   /** Largest CDP message code in the sandbox may send its browser. */
   cdpMaxMessageBytes: number;
-  log?: (msg: string) => void;
+  /** Routine lines: worker starts and the runners' own output. */
+  log?: Pick<Logger, "info">;
 }
 
 /** A language that cannot run here: the message is for the caller (503). */

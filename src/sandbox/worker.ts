@@ -8,6 +8,7 @@ import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import fs from "node:fs";
 import type net from "node:net";
 import { withDeadline } from "../deadline/deadline.js";
+import { silentLogger, type Logger } from "../log/logger.js";
 
 export interface WorkerOptions {
   /** The language's runtime, its files ready on the host (see runtimes/staging.ts). */
@@ -27,7 +28,8 @@ export interface WorkerOptions {
   outputLimit?: number;
   /** Serves the CDP port each runner's sandbox hands out (a new one per process). */
   serveCdpPort?: (listener: net.Server) => void;
-  log?: (msg: string) => void;
+  /** Routine lines: worker starts and the runners' own output. */
+  log?: Pick<Logger, "info">;
 }
 
 export const DEFAULT_MEMORY_LIMIT_MB = 512;
@@ -52,7 +54,7 @@ const MAX_START_FAILURES = 3;
  * object stays usable until kill(). Calls are not queued here: the session runs one at a time.
  */
 export async function spawnWorker(opts: WorkerOptions): Promise<SandboxWorker> {
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLogger;
   fs.mkdirSync(opts.scratchDir, { recursive: true });
   let lease: UidLease | undefined;
   let uid = opts.uid;
@@ -82,7 +84,10 @@ export async function spawnWorker(opts: WorkerOptions): Promise<SandboxWorker> {
         command = bwrapCommand({ ...opts, ...limits });
       }
     } else {
-      log("SANDBOX=none: user code runs WITHOUT isolation, with this server's network and files");
+      log.info(
+        {},
+        "SANDBOX=none: user code runs WITHOUT isolation, with this server's network and files",
+      );
       command = plainCommand({ ...opts, ...limits });
     }
     const worker = new Worker(opts.runtime.runtime, command, log, lease, opts.serveCdpPort);
@@ -112,7 +117,7 @@ class Worker implements SandboxWorker {
   constructor(
     private readonly runtime: LanguageRuntime,
     private readonly command: RunnerCommand,
-    private readonly log: (msg: string) => void,
+    private readonly log: Pick<Logger, "info">,
     private readonly lease: UidLease | undefined,
     private readonly serveCdpPort: ((listener: net.Server) => void) | undefined,
   ) {}
@@ -147,7 +152,7 @@ class Worker implements SandboxWorker {
           () => {},
         );
         this.startFailures = 0;
-        this.log(`sandbox worker ${proc.pid} started in ${Date.now() - t0} ms`);
+        this.log.info({}, `sandbox worker ${proc.pid} started in ${Date.now() - t0} ms`);
         return proc;
       } catch (err) {
         if (++this.startFailures >= MAX_START_FAILURES) void this.kill();

@@ -4,6 +4,7 @@ import type { ReplayContext } from "../page-state/replay-context.js";
 import type { SessionResources } from "./resources.js";
 import { restoreReplayContext } from "./restore.js";
 import { blankStart } from "./blank-start.js";
+import type { Logger } from "../log/logger.js";
 
 export interface SessionFactoryOptions {
   /** Started resources, from the warm pool when it has some. */
@@ -15,7 +16,7 @@ export interface SessionFactoryOptions {
   sandboxUnavailable: () => string | undefined;
   /** Finds Chromium; throws with a message for the caller when there is none. */
   chromiumPath: () => string;
-  log: { warn(obj: object, msg: string): void };
+  log: Pick<Logger, "warn">;
 }
 
 const RESTORE_TIMEOUT_MS = 30_000;

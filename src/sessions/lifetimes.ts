@@ -2,6 +2,7 @@ import type { LiveSession, EndReason } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 import type { SessionRecord } from "../store/repositories.js";
 import type { WriteRetry } from "../store/write-retry.js";
+import type { Logger } from "../log/logger.js";
 
 /** Why a session ended, including the one only a restart can find out. */
 export type SessionEndReason = EndReason | "server_restarted";
@@ -40,7 +41,7 @@ export interface LifetimesOptions {
   registry: SessionRegistry;
   /** The TTL of sessions whose record does not keep their own (older rows). */
   ttlMs: number;
-  log: { warn(obj: object, msg: string): void };
+  log: Pick<Logger, "warn">;
   /** Where an end the database could not take waits until it can. */
   retry: WriteRetry;
 }

@@ -45,15 +45,13 @@ export interface TaskContext {
 export class LiveSession {
   /** When the browser was ready for the caller: what a session's duration counts from. */
   readonly startedAt = Date.now();
+  /** Last activity, for the idle timer: moved by touch() (tests move it back to age a session). */
   lastUsedAt = Date.now();
   /** Calls running or queued; a busy session is never idle. */
   busy = 0;
-  /** True once any prompt ran here (the higher billing rate). */
-  usedPrompt = false;
   /** Set once, by the first end; see Lifetimes.end. */
   endedBy: EndReason | undefined;
-  /** The named profile it started from; saved back (if it writes) as it ends. */
-  profile: OpenProfile | undefined;
+  private promptRan = false;
   private readonly calls: CallQueue;
   private readonly languagesRun = new Set<Language>();
   private readonly ended = new AbortController();
@@ -67,6 +65,8 @@ export class LiveSession {
     readonly resources: SessionResources,
     readonly shape: SessionShape,
     limits: CallLimits,
+    /** The named profile it started from; saved back (if it writes) as it ends. */
+    private readonly profile?: OpenProfile,
   ) {
     this.calls = new CallQueue(teamId, limits.perSession, limits.team);
   }
@@ -83,6 +83,16 @@ export class LiveSession {
   /** The address of the newest tab still open (the one the live view shows), for listings. */
   get currentUrl(): string | undefined {
     return this.resources.context.pages().at(-1)?.url();
+  }
+
+  /** True once any prompt ran here (the higher billing rate). */
+  get usedPrompt(): boolean {
+    return this.promptRan;
+  }
+
+  /** Records that a prompt runs here: from now on the session bills at the prompt rate. */
+  markUsedPrompt(): void {
+    this.promptRan = true;
   }
 
   /** Languages that have run code here, in the order first used. */

@@ -5,6 +5,7 @@ import { serveCdpPort } from "../browser/cdp-port.js";
 import { ConnectionCap, type ConnectionRefusal } from "../browser/connection-cap.js";
 import type { BrowserLauncher } from "../browser/launcher.js";
 import { sandboxRoot, SessionSandbox, type Runtimes } from "../sandbox/index.js";
+import type { Logger } from "../log/logger.js";
 
 /** The processes and connections one session owns. All die with it. */
 export interface SessionResources {
@@ -29,7 +30,11 @@ export interface ResourceOptions {
   cdpMaxMessageBytes: number;
   /** CDP connections the sandbox may have open to its browser (socket and port together). */
   cdpConnections: { max: number; refusal: ConnectionRefusal };
-  log?: (msg: string) => void;
+  /**
+   * Routine lines: worker starts and the runners' own output. A plain function is still taken,
+   * as an info-level sink, for start-up code that has no Logger at hand.
+   */
+  log?: Pick<Logger, "info"> | ((msg: string) => void);
 }
 
 /**
@@ -81,7 +86,7 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
         serve: (listener, o) => serveCdpPort(proc.cdp, listener, { ...o, cap }),
       },
       cdpMaxMessageBytes: opts.cdpMaxMessageBytes,
-      log: opts.log,
+      log: infoLogger(opts.log),
     });
     cleanups.push(() => sandbox.close());
     // Started now; it loads Playwright and connects by itself (the factory waits for that
@@ -92,4 +97,9 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     await release();
     throw err;
   }
+}
+
+/** The sandbox's logger from either form ResourceOptions.log takes. */
+function infoLogger(log: ResourceOptions["log"]): Pick<Logger, "info"> | undefined {
+  return typeof log === "function" ? { info: (_obj, msg) => log(msg) } : log;
 }

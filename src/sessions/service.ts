@@ -120,7 +120,7 @@ export class SessionService {
     const held = await this.deps.terms?.forPrompt(session);
     if (held && !held.ok) throw insufficientCredits(held, "a prompt in this browser session");
     if (session.usedPrompt) return;
-    session.usedPrompt = true;
+    session.markUsedPrompt();
     await this.deps.registry.markUsedPrompt(session.id);
   }
 
@@ -380,8 +380,8 @@ export class SessionService {
       resources,
       shape,
       this.callLimits,
+      o.profile,
     );
-    session.profile = o.profile;
     try {
       if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {
         throw new Error(`the claim on session ${id} was lost`);

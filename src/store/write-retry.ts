@@ -1,3 +1,5 @@
+import type { Logger } from "../log/logger.js";
+
 /** First pause before a failed write is tried again; it doubles up to MAX_DELAY_MS. */
 const MIN_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;
@@ -9,7 +11,7 @@ const MAX_DELAY_MS = 10_000;
 const MAX_PENDING = 100_000;
 
 export interface WriteRetryOptions {
-  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  log: Pick<Logger, "warn" | "info">;
   minDelayMs?: number;
   maxDelayMs?: number;
   maxPending?: number;

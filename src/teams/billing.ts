@@ -4,6 +4,7 @@ import type { SessionTerms } from "../sessions/service.js";
 import type { Balance, ClaimTerms, Store } from "../store/repositories.js";
 import type { WriteRetry } from "../store/write-retry.js";
 import { RATES, sessionCredits } from "./rates.js";
+import type { Logger } from "../log/logger.js";
 
 /**
  * A scrape's charge still open this long after it was taken has no scrape left running to
@@ -22,7 +23,7 @@ export interface BillingDeps {
   sessionTtlMs: number;
   /** Concurrent sessions of a team without a limit of its own (TEAM_MAX_SESSIONS). */
   defaultMaxSessions: number;
-  log: { warn(obj: object, msg: string): void };
+  log: Pick<Logger, "warn">;
   /** Told of credits taken: a scrape's, and each session's once. */
   onCharged?: (kind: "scrape" | "session", credits: number) => void;
   /** This node's name: at its start, the scrapes it had charged are known to be dead. */
