@@ -88,16 +88,25 @@ test.runIf(tryFindOnHost("bwrap"))(
 
 test("output is logged line by line, up to a budget, and its end is kept", async () => {
   const lines: string[] = [];
+  // The flood waits until both first lines were logged: stdout and stderr are read apart, and
+  // a flood on one could otherwise use up the budget before the other's line is read.
+  const go = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fc-talker-")), "go");
   const proc = launchProcess({
     name: "talker",
     file: SH,
-    args: ["-c", "echo one; echo two >&2; yes 0123456789 | head -c 100000"],
+    args: [
+      "-c",
+      `echo one; echo two >&2; until [ -e ${go} ]; do sleep 0.01; done; yes 0123456789 | head -c 100000`,
+    ],
     env: ENV,
     log: { info: (_o, line) => lines.push(line) },
     logBudgetChars: 1_000,
     tailChars: 100,
   });
+  await expect.poll(() => lines.length).toBe(2);
+  fs.writeFileSync(go, "");
   await proc.exited;
+  fs.rmSync(path.dirname(go), { recursive: true, force: true });
   // The pipes may still be draining after the exit.
   const over = /more output than 1000 characters; the rest is not logged/;
   await expect.poll(() => lines.some((l) => over.test(l))).toBe(true);
