@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { pino } from "pino";
 import type { Config } from "./config/config.js";
 import { registerAuth } from "./http/auth.js";
 import { registerApiDocs } from "./http/api-docs.js";
@@ -23,23 +24,32 @@ declare module "fastify" {
   }
 }
 
-/** Pino's settings: JSON lines, or pino-pretty's readable ones (in a worker thread) at a terminal. */
-function logger(config: Config) {
-  if (config.logLevel === "silent") return false;
-  if (config.logFormat === "json") return { level: config.logLevel };
-  return {
+/**
+ * The server's one logger, made before anything else so every part logs through it from the
+ * start, and handed to Fastify: JSON lines, or pino-pretty's readable ones (in a worker thread)
+ * at a terminal.
+ */
+export function serverLogger(config: Config): FastifyBaseLogger {
+  if (config.logLevel === "silent" || config.logFormat === "json") {
+    return pino({ level: config.logLevel });
+  }
+  return pino({
     level: config.logLevel,
     transport: {
       target: "pino-pretty",
       options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", singleLine: true },
     },
-  };
+  });
 }
 
 /** Builds the HTTP app around ready services. No side effects: tests build the real thing. */
-export function buildApp(config: Config, services: Services): FastifyInstance {
+export function buildApp(
+  config: Config,
+  services: Services,
+  log: FastifyBaseLogger = serverLogger(config),
+): FastifyInstance {
   const app = Fastify({
-    logger: logger(config),
+    loggerInstance: log,
     bodyLimit: 2 * 1024 * 1024,
     // X-Forwarded-* decide the host in cdpUrl, live view and screenshot URLs; any client can send
     // them, so they count only when an operator says a proxy in front sets them.

@@ -2,7 +2,7 @@ import os from "node:os";
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { buildApp } from "./app.js";
+import { buildApp, serverLogger } from "./app.js";
 import { SESSION_MEMORY_BUDGET_BYTES, type Config } from "./config/config.js";
 import { artifactsRoot, profilesRoot } from "./browser/chromium-process.js";
 import { releaseStaleUidLeases } from "./isolation/uid-pool.js";
@@ -78,6 +78,8 @@ export async function startServer(
   config: Config,
   opts: ServerOptions = {},
 ): Promise<RunningServer> {
+  // First: every part logs through it from the start, Fastify included.
+  const log = serverLogger(config);
   const marker = sandboxRoot(config.dataDir) + path.sep;
   const reaped = reapOrphans([profilesRoot(config.dataDir) + path.sep, marker]);
   // uid leases of servers killed without a chance to release them (the lease files are shared
@@ -98,7 +100,6 @@ export async function startServer(
     maxViewersPerTeam: teamLimit(config.teamMaxLiveViewers),
     teamOf: (id): string | undefined => sessions.list().find((s) => s.id === id)?.teamId,
   });
-  let log: { warn(o: object, m: string): void; info(o: object, m: string): void } = console;
   const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
   const sandbox = detector.detect(config.sandbox);
   const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
@@ -135,7 +136,7 @@ export async function startServer(
     cdpBacklog: { maxBytes: config.cdpMaxBacklogBytes, stallMs: config.cdpStallMs },
   });
   if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
-  const browser = new SharedBrowser(launcher, { warn: (o, m) => log.warn(o, m) });
+  const browser = new SharedBrowser(launcher, log);
 
   const pool: WarmPool = new WarmPool({
     ceiling: sandboxMode ? config.browserPoolSize : 0,
@@ -155,7 +156,7 @@ export async function startServer(
           ),
         },
         // Worker starts and their output are routine; failures reach callers and warn elsewhere.
-        log: (msg) => log.info({}, msg),
+        log,
       }),
     onError: (err) => log.warn({ err }, "warm pool could not start a browser"),
     // Ahead of demand only while a session more would fit: under the cap and in free memory.
@@ -163,16 +164,15 @@ export async function startServer(
       sessions.activeCount() + pool.readyCount + pool.launchingCount < config.maxBrowserSessions &&
       availableMemoryBytes() > config.minFreeMemoryBytes + 2 * SESSION_MEMORY_BUDGET_BYTES,
   });
-  const sessionLog = { warn: (o: object, m: string) => log.warn(o, m) };
   // Ends, settlements, refunds and releases the database could not take wait here until it can.
   const retry = new WriteRetry({
-    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+    log,
   });
   const registry = new SessionRegistry(store.sessions, config.nodeId, retry);
   const lifetimes = new SessionLifetimes({
     registry,
     ttlMs: config.sessionTtlMs,
-    log: sessionLog,
+    log: log,
     retry,
   });
   if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
@@ -189,7 +189,7 @@ export async function startServer(
     enabled: config.useDbAuthentication,
     sessionTtlMs: config.sessionTtlMs,
     defaultMaxSessions: config.teamMaxSessions,
-    log: sessionLog,
+    log: log,
     onCharged: (kind, credits) => metrics.creditsCharged(kind, credits),
     nodeId: config.nodeId,
     retry,
@@ -211,9 +211,9 @@ export async function startServer(
     sandboxUnavailable: () =>
       typeof sandbox === "string" ? undefined : sandboxUnavailableMessage(sandbox.unavailable),
     chromiumPath,
-    log: sessionLog,
+    log: log,
   });
-  const profiles = new ProfileService(store, sessionLog);
+  const profiles = new ProfileService(store, log);
   const sessions = new SessionService({
     config,
     store,
@@ -286,8 +286,7 @@ export async function startServer(
     sandbox: sandboxMode ?? "unavailable",
     languageUnavailable,
   };
-  const app = buildApp(config, services);
-  log = app.log;
+  const app = buildApp(config, services, log);
   const cdp = new CdpProxy({
     findByToken: (t) => sessions.findByCdpToken(t),
     reject: rejectUpgrade,

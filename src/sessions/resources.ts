@@ -30,11 +30,8 @@ export interface ResourceOptions {
   cdpMaxMessageBytes: number;
   /** CDP connections the sandbox may have open to its browser (socket and port together). */
   cdpConnections: { max: number; refusal: ConnectionRefusal };
-  /**
-   * Routine lines: worker starts and the runners' own output. A plain function is still taken,
-   * as an info-level sink, for start-up code that has no Logger at hand.
-   */
-  log?: Pick<Logger, "info"> | ((msg: string) => void);
+  /** Routine lines: worker starts and the runners' own output. */
+  log?: Pick<Logger, "info">;
 }
 
 /**
@@ -86,7 +83,7 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
         serve: (listener, o) => serveCdpPort(proc.cdp, listener, { ...o, cap }),
       },
       cdpMaxMessageBytes: opts.cdpMaxMessageBytes,
-      log: infoLogger(opts.log),
+      log: opts.log,
     });
     cleanups.push(() => sandbox.close());
     // Started now; it loads Playwright and connects by itself (the factory waits for that
@@ -97,9 +94,4 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     await release();
     throw err;
   }
-}
-
-/** The sandbox's logger from either form ResourceOptions.log takes. */
-function infoLogger(log: ResourceOptions["log"]): Pick<Logger, "info"> | undefined {
-  return typeof log === "function" ? { info: (_obj, msg) => log(msg) } : log;
 }
