@@ -215,7 +215,9 @@ export async function startServer(
   });
   const profiles = new ProfileService(store, log);
   const sessions = new SessionService({
-    config,
+    // Like every team limit, only where there are teams: without authentication everyone is
+    // one team, and the per-session bound alone applies.
+    config: { ...config, teamMaxQueuedCalls: teamLimit(config.teamMaxQueuedCalls) },
     store,
     registry,
     factory,
