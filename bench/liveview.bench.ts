@@ -12,8 +12,7 @@ import {
   descendants,
   processTable,
 } from "../src/processes/process-table.js";
-import { liveViewUrls } from "../src/urls/public-urls.js";
-import { testLauncher } from "../test/helpers/browsers.js";
+import { startSessionBrowser } from "../test/helpers/liveview.js";
 import { startTestServer } from "../test/helpers/server.js";
 
 const SAMPLES = 30;
@@ -89,12 +88,13 @@ async function main() {
   const site = http.createServer((_req, res) => res.end(PAGE));
   await new Promise<void>((r) => site.listen(0, "127.0.0.1", r));
   const siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
-  const server = await startTestServer();
-  const { proc, browser } = await testLauncher().launch();
-  const context = browser.contexts()[0]!;
-  const page = context.pages()[0] ?? (await context.newPage());
+  const server = await startTestServer({ ALLOW_PRIVATE_NETWORK: "true" });
+  // A real browser session, driven over its cdpUrl as a user's Playwright would.
+  const session = await startSessionBrowser(server);
+  const { page, urls } = session;
+  // The session's Chromium, whose CPU watching costs.
+  const proc = server.services.sessions.list().find((s) => s.id === session.id)!.resources.proc;
   await page.goto(siteUrl);
-  const urls = liveViewUrls(server.url, server.services.liveview.register("bench", context));
 
   console.log(`live view benchmark  ${new Date().toISOString().slice(0, 10)}`);
   console.log(
@@ -159,9 +159,7 @@ async function main() {
   }
   await page.evaluate("window.__stop = true");
 
-  server.services.liveview.unregister("bench");
-  await browser.close();
-  await proc.kill();
+  await session.close();
   await server.close();
   site.close();
 }

@@ -9,6 +9,7 @@ import { healthRoutes } from "./http/routes/health.js";
 import { scrapeRoutes } from "./http/routes/scrape.js";
 import { fileRoutes } from "./http/routes/files.js";
 import { liveViewRoutes } from "./http/routes/liveview.js";
+import { cdpRoutes } from "./http/routes/cdp.js";
 import { interactRoutes } from "./http/routes/interact.js";
 import { teamRoutes } from "./http/routes/team.js";
 import { browserRoutes } from "./http/routes/browser.js";
@@ -67,6 +68,7 @@ export function buildApp(
   app.register(scrapeRoutes, { services });
   app.register(fileRoutes, { services });
   app.register(liveViewRoutes, { services });
+  app.register(cdpRoutes, { services });
   app.register(interactRoutes, { services });
   app.register(teamRoutes, { services });
   app.register(browserRoutes, { services });

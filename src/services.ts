@@ -1,6 +1,7 @@
 import type { Config } from "./config/config.js";
 import type { FileStore } from "./files/file-store.js";
 import type { LiveViewService } from "./liveview/service.js";
+import type { CdpProxy } from "./cdp/proxy.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
 import type { InteractService } from "./interact/service.js";
@@ -8,6 +9,7 @@ import type { BrowserSessionService } from "./browser-sessions/service.js";
 import type { AgentService } from "./agent/service.js";
 import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";
+import type { SessionIndex } from "./sessions/session-index.js";
 import type { Language } from "./sandbox/index.js";
 import type { Billing } from "./teams/billing.js";
 import type { ServerMetrics } from "./metrics/metrics.js";
@@ -21,7 +23,11 @@ export interface Services {
   files: FileStore;
   scrapes: ScrapeService;
   liveview: LiveViewService;
+  /** Clients' CDP connections to their sessions' browsers (cdpUrl). */
+  cdp: CdpProxy;
   sessions: SessionService;
+  /** Every live session of this node, under every key a request carries (ids and tokens). */
+  index: SessionIndex;
   /** Ends sessions; its onEnded is the one SessionEnded event. */
   lifetimes: SessionLifetimes;
   interact: InteractService;

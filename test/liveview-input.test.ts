@@ -1,6 +1,5 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { liveViewUrls } from "../src/urls/public-urls.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   launchViewerBrowser,
@@ -20,15 +19,14 @@ let viewer: Page;
 let controlUrl: string;
 
 beforeAll(async () => {
-  [server, site, session, viewers] = await Promise.all([
-    startTestServer(),
+  [server, site, viewers] = await Promise.all([
+    startTestServer({ ALLOW_PRIVATE_NETWORK: "true" }),
     startFixtureSite(),
-    startSessionBrowser(),
     launchViewerBrowser(),
   ]);
+  session = await startSessionBrowser(server);
   await session.page.goto(site.url + "/form");
-  const urls = liveViewUrls(server.url, server.services.liveview.register("s1", session.context));
-  controlUrl = urls.interactiveLiveViewUrl;
+  controlUrl = session.urls.interactiveLiveViewUrl;
   viewer = await openViewer(viewers, controlUrl, { width: 800, height: 560 });
 });
 

@@ -2,7 +2,6 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { decodeFrame } from "../src/liveview/protocol.js";
-import { liveViewUrls } from "../src/urls/public-urls.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   launchViewerBrowser,
@@ -22,14 +21,14 @@ let viewers: Browser;
 let urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
 
 beforeAll(async () => {
-  [server, site, session, viewers] = await Promise.all([
-    startTestServer(),
+  [server, site, viewers] = await Promise.all([
+    startTestServer({ ALLOW_PRIVATE_NETWORK: "true" }),
     startFixtureSite(),
-    startSessionBrowser(),
     launchViewerBrowser(),
   ]);
+  session = await startSessionBrowser(server);
   await session.page.goto(site.url + "/");
-  urls = liveViewUrls(server.url, server.services.liveview.register("s2", session.context));
+  urls = session.urls;
 });
 
 afterAll(async () => {
@@ -257,15 +256,12 @@ test("a viewer whose connection drops reconnects and goes on showing the page", 
 });
 
 test("when the session's browser dies, viewers are told the session ended", async () => {
-  const doomed = await startSessionBrowser();
+  const doomed = await startSessionBrowser(server);
   try {
     await doomed.page.goto(site.url + "/");
-    const own = liveViewUrls(
-      server.url,
-      server.services.liveview.register("doomed", doomed.context),
-    );
+    const own = doomed.urls;
     const page = await openViewer(viewers, own.liveViewUrl);
-    await doomed.proc.kill();
+    await doomed.crash();
     await waitForState(page, "ended");
     expect((await fetch(own.liveViewUrl)).status).toBe(404);
     expect((await fetch(own.interactiveLiveViewUrl)).status).toBe(404);

@@ -1,7 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
-import { liveViewUrls } from "../src/urls/public-urls.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   eventually,
@@ -22,18 +21,16 @@ let site: FixtureSite;
 let session: SessionBrowser;
 let viewers: Browser;
 let urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
-const SESSION_ID = "session-main";
 
 beforeAll(async () => {
-  [server, site, session, viewers] = await Promise.all([
-    startTestServer(),
+  [server, site, viewers] = await Promise.all([
+    startTestServer({ ALLOW_PRIVATE_NETWORK: "true" }),
     startFixtureSite(),
-    startSessionBrowser(),
     launchViewerBrowser(),
   ]);
+  session = await startSessionBrowser(server);
   await session.page.goto(site.url + "/");
-  const tokens = server.services.liveview.register(SESSION_ID, session.context);
-  urls = liveViewUrls(server.url, tokens);
+  urls = session.urls;
 });
 
 // Viewers a test left open (it failed before closing them) must not count in the next test.
@@ -54,25 +51,26 @@ async function resetButton(): Promise<void> {
   });
 }
 
-test("tokens are distinct, long and random; the mode comes from the token", () => {
+test("tokens are distinct, long and random; the mode comes from the token", async () => {
   const view = urls.liveViewUrl.split("/live/")[1]!;
   const control = urls.interactiveLiveViewUrl.split("/live/")[1]!;
   expect(view).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(control).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(view).not.toBe(control);
-  expect(server.services.liveview.resolve(view)).toEqual({ sessionId: SESSION_ID, mode: "view" });
-  expect(server.services.liveview.resolve(control)).toEqual({
-    sessionId: SESSION_ID,
-    mode: "control",
-  });
+  const grant = (token: string) => {
+    const found = server.services.index.byToken(token, ["view", "control"]);
+    return found && { sessionId: found.acquired.session.id, use: found.use };
+  };
+  expect(grant(view)).toEqual({ sessionId: session.id, use: "view" });
+  expect(grant(control)).toEqual({ sessionId: session.id, use: "control" });
   // Editing a character of the read-only token never gives anything, let alone control.
   const edited = view.slice(0, -1) + (view.endsWith("A") ? "B" : "A");
-  expect(server.services.liveview.resolve(edited)).toBeUndefined();
-  // Registering the same session again hands out the same URLs.
-  expect(server.services.liveview.register(SESSION_ID, session.context)).toEqual({
-    viewToken: view,
-    controlToken: control,
-  });
+  expect(grant(edited)).toBeUndefined();
+  // Neither opens the session's browser over CDP.
+  expect(server.services.index.byToken(view, ["cdp"])).toBeUndefined();
+  // Listing the session again hands out the same URLs.
+  const listed = await (await fetch(`${server.url}/v2/browser`)).json();
+  expect(listed.sessions.find((s: { id: string }) => s.id === session.id)).toMatchObject(urls);
 });
 
 test("the page can be embedded, loads nothing from elsewhere, and shows the session's page", async () => {
@@ -215,10 +213,10 @@ test("unknown tokens get a plain 404, for the page and the socket", async () => 
   expect(status).toBe(404);
 });
 
-test("after unregister the viewer says the session ended and both URLs answer 404", async () => {
+test("once the session stops the viewer says it ended and both URLs answer 404", async () => {
   const viewView = await openViewer(viewers, urls.liveViewUrl);
   const controlView = await openViewer(viewers, urls.interactiveLiveViewUrl);
-  server.services.liveview.unregister(SESSION_ID);
+  await session.close();
   await waitForState(viewView, "ended");
   await waitForState(controlView, "ended");
   expect(await viewView.locator("#banner").isVisible()).toBe(true);

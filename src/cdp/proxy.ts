@@ -1,7 +1,7 @@
 import { PATHS } from "../urls/public-urls.js";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import WebSocket, { WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import { AppError } from "../errors/app-error.js";
 import type { LiveSession } from "../sessions/live-session.js";
 
@@ -30,10 +30,18 @@ export function tooManyCdpConnections(scope: keyof typeof TOO_MANY, limit: numbe
   );
 }
 
+/** Where the proxy finds sessions: by the token in the URL, and a team's for its limit. */
+export interface CdpSessions {
+  byToken(
+    token: string,
+    uses: readonly ["cdp"],
+  ): { acquired: { session: LiveSession } } | undefined;
+  ofTeam(teamId: string): LiveSession[];
+  all(): LiveSession[];
+}
+
 export interface CdpProxyDeps {
-  findByToken(token: string): LiveSession | undefined;
-  /** Answers the upgrade with the error (its status, JSON body, Retry-After) and closes it. */
-  reject(socket: Duplex, err: AppError): void;
+  sessions: CdpSessions;
   /** Largest message a client may send; a bigger one closes its connection with 1009. */
   maxMessageBytes: number;
   /** Connections one session accepts at once. */
@@ -46,12 +54,11 @@ export interface CdpProxyDeps {
  * Accepts a client's CDP WebSocket for its session's browser. The token is checked, and the
  * session's and its team's connection limits, before any byte reaches the browser; the client
  * then becomes one more connection on the browser's CDP pipe (see browser/cdp-mux.ts, which
- * also bounds what it may leave unread), and every such connection closes when the session ends.
+ * also bounds what it may leave unread), held by the session, which closes it as it ends.
  */
 export class CdpProxy {
   private readonly wss: WebSocketServer;
-  private readonly open = new Map<string, Set<WebSocket>>();
-  private readonly perTeam = new Map<string, number>();
+  private closed = false;
 
   constructor(private readonly deps: CdpProxyDeps) {
     this.wss = new WebSocketServer({
@@ -63,69 +70,50 @@ export class CdpProxy {
 
   /** Client connections open now, over every session. */
   get connectionCount(): number {
-    let n = 0;
-    for (const set of this.open.values()) n += set.size;
-    return n;
+    return sum(this.deps.sessions.all());
   }
 
-  /** Upgrade handler for `/cdp/<token>`. */
-  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void => {
+  /**
+   * Takes over the upgrade of `/cdp/<token>` when the token names a live session with room for
+   * one more connection. Otherwise the socket is left untouched and the refusal returned, for
+   * the HTTP layer to answer with.
+   */
+  connect(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): AppError | undefined {
+    if (this.closed) return new AppError("SHUTTING_DOWN", "The server is shutting down.");
     const token = safeDecode(url.pathname.slice(CDP_PATH.length));
-    const session = token ? this.deps.findByToken(token) : undefined;
-    if (!session) {
-      return this.deps.reject(
-        socket,
-        new AppError("NOT_FOUND", "Unknown or stopped browser session"),
-      );
-    }
+    const session = token
+      ? this.deps.sessions.byToken(token, ["cdp"])?.acquired.session
+      : undefined;
+    if (!session) return new AppError("NOT_FOUND", "Unknown or stopped browser session");
     const refused = this.tooMany(session);
-    if (refused) return this.deps.reject(socket, refused);
+    if (refused) return refused;
     // The upgrade completes within this call, so the place checked above is still free.
-    this.wss.handleUpgrade(req, socket, head, (client) => this.accept(session, client));
-  };
+    this.wss.handleUpgrade(req, socket, head, (client) => session.attachCdpClient(client));
+    return undefined;
+  }
 
   /** Why one more connection to the session would be one too many, if it would. */
   private tooMany(session: LiveSession): AppError | undefined {
     const { maxPerSession, maxPerTeam } = this.deps;
-    if ((this.open.get(session.id)?.size ?? 0) >= maxPerSession) {
+    if (session.cdpClientCount >= maxPerSession) {
       return tooManyCdpConnections("session", maxPerSession);
     }
-    if ((this.perTeam.get(session.teamId) ?? 0) >= maxPerTeam) {
+    if (maxPerTeam !== Infinity && sum(this.deps.sessions.ofTeam(session.teamId)) >= maxPerTeam) {
       return tooManyCdpConnections("team", maxPerTeam);
     }
     return undefined;
   }
 
-  private accept(session: LiveSession, client: WebSocket): void {
-    if (!session.alive) return void client.close(1001, "session ended");
-    let set = this.open.get(session.id);
-    if (!set) {
-      set = new Set();
-      this.open.set(session.id, set);
-      session.whenEnded(() => this.closeAll(session.id));
-    }
-    set.add(client);
-    const team = session.teamId;
-    this.perTeam.set(team, (this.perTeam.get(team) ?? 0) + 1);
-    client.once("close", () => {
-      set.delete(client);
-      const left = (this.perTeam.get(team) ?? 1) - 1;
-      if (left > 0) this.perTeam.set(team, left);
-      else this.perTeam.delete(team);
-    });
-    session.attachCdpClient(client);
-  }
-
-  private closeAll(sessionId: string): void {
-    const set = this.open.get(sessionId);
-    this.open.delete(sessionId);
-    for (const ws of set ?? []) ws.close(1001, "session ended");
-  }
-
+  /** Stops accepting connections; those open close with their sessions. */
   close(): void {
-    for (const id of [...this.open.keys()]) this.closeAll(id);
+    this.closed = true;
     this.wss.close();
   }
+}
+
+/** CDP clients connected to these sessions. */
+function sum(sessions: LiveSession[]): number {
+  return sessions.reduce((n, s) => n + s.cdpClientCount, 0);
 }
 
 /** The token from the path, or undefined when its percent-encoding is malformed. */

@@ -10,6 +10,9 @@ import { z } from "zod";
  * Viewer -> server (interactive live view only; ignored otherwise): text JSON InputMessage.
  */
 
+/** What a viewer may do: watch, or also drive the page. */
+export type LiveViewMode = "view" | "control";
+
 export type StatusState = "connected" | "ended";
 
 export interface StatusMessage {

@@ -2,10 +2,9 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { BrowserContext } from "playwright-core";
 import { WebSocketServer } from "ws";
-import { MAX_PASTE_CHARS } from "./protocol.js";
+import { MAX_PASTE_CHARS, type LiveViewMode } from "./protocol.js";
 import { parseSettings } from "./settings.js";
 import { SessionStream } from "./stream.js";
-import { TokenTable, type LiveViewGrant, type LiveViewTokens } from "./tokens.js";
 import { Viewer } from "./viewer.js";
 
 export interface LiveViewOptions {
@@ -13,10 +12,15 @@ export interface LiveViewOptions {
   maxViewersPerSession?: number;
   /** Viewers one team may have over all its sessions; more are refused. */
   maxViewersPerTeam?: number;
-  /** The team a session belongs to, for the team's limit. */
-  teamOf?: (sessionId: string) => string | undefined;
-  /** Called for every input a control viewer sends, e.g. to keep the session from idling out. */
-  onInput?: (sessionId: string) => void;
+}
+
+/** Whom a viewer's token let in: which session, its team, and whether it may send input. */
+export interface LiveViewGrant {
+  sessionId: string;
+  teamId: string;
+  mode: LiveViewMode;
+  /** Called for every input a control viewer sends: keeps the session from idling out. */
+  onInput(): void;
 }
 
 /** Why a viewer's WebSocket was not accepted, for the HTTP layer to answer with. */
@@ -30,17 +34,17 @@ interface Entry {
   stream: SessionStream;
   context: BrowserContext;
   onClose: () => void;
-  /** Its team, once asked (a session's team never changes). */
+  /** Its team, once a viewer came (a session's team never changes). */
   team?: string;
 }
 
 /**
- * Live views of sessions: a read-only and an interactive URL per session, each showing the
- * session's current tab as a stream of JPEG frames over a WebSocket, the interactive one also
- * sending the viewer's mouse and keyboard to the page.
+ * Live views of sessions: each session's current tab as a stream of JPEG frames over a
+ * WebSocket, to read-only and interactive viewers, the interactive ones also sending their mouse
+ * and keyboard to the page. Which session a viewer's token stands for is the session index's
+ * business: a viewer arrives here with its grant.
  */
 export class LiveViewService {
-  private readonly tokens = new TokenTable();
   private readonly entries = new Map<string, Entry>();
   private readonly wss = new WebSocketServer({
     noServer: true,
@@ -50,43 +54,25 @@ export class LiveViewService {
   });
   private readonly maxViewers: number;
   private readonly maxTeamViewers: number;
-  private readonly teamOf: (sessionId: string) => string | undefined;
-  private readonly onInput: (sessionId: string) => void;
   private closed = false;
 
   constructor(opts: LiveViewOptions = {}) {
     this.maxViewers = opts.maxViewersPerSession ?? 20;
     this.maxTeamViewers = opts.maxViewersPerTeam ?? Infinity;
-    this.teamOf = opts.teamOf ?? (() => undefined);
-    this.onInput = opts.onInput ?? (() => {});
   }
 
-  /**
-   * Makes a session watchable and returns its tokens. Registering the same session again (for
-   * example after its browser was replaced) keeps its tokens and moves viewers to the new context.
-   */
-  register(sessionId: string, context: BrowserContext): LiveViewTokens {
+  /** Makes a session watchable: from now on it streams to the viewers its grants let in. */
+  register(sessionId: string, context: BrowserContext): void {
     if (this.closed) throw new Error("live view service is closed");
-    const existing = this.entries.get(sessionId);
-    if (existing) {
-      if (existing.context !== context) {
-        existing.context.off("close", existing.onClose);
-        context.on("close", existing.onClose);
-        existing.context = context;
-        existing.stream.replaceContext(context);
-      }
-      return this.tokens.issue(sessionId);
-    }
+    if (this.entries.has(sessionId)) return;
     // A context that goes away (browser crashed or closed) ends the live view with it.
     const onClose = () => this.unregister(sessionId);
     context.on("close", onClose);
     this.entries.set(sessionId, { stream: new SessionStream(context), context, onClose });
-    return this.tokens.issue(sessionId);
   }
 
-  /** Ends a session's live view: viewers are told the session ended and both tokens stop working. */
+  /** Ends a session's live view: its viewers are told the session ended. */
   unregister(sessionId: string): void {
-    this.tokens.revoke(sessionId);
     const entry = this.entries.get(sessionId);
     if (!entry) return;
     this.entries.delete(sessionId);
@@ -94,29 +80,24 @@ export class LiveViewService {
     void entry.stream.end();
   }
 
-  /** Which session and mode a token stands for; undefined if unknown or revoked. */
-  resolve(token: string): LiveViewGrant | undefined {
-    return this.tokens.resolve(token);
-  }
-
   /**
-   * Takes over an HTTP upgrade for a viewer's WebSocket when the token is valid. On any other
-   * result the socket is left untouched, for the caller to answer.
+   * Takes over an HTTP upgrade for a viewer's WebSocket when its session streams here and has
+   * room. On any other result the socket is left untouched, for the caller to answer.
    */
   connect(
-    token: string,
+    grant: LiveViewGrant,
     params: URLSearchParams,
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
   ): ConnectResult {
-    const grant = this.resolve(token);
-    const entry = grant && this.entries.get(grant.sessionId);
-    if (!grant || !entry) return "not-found";
+    const entry = this.entries.get(grant.sessionId);
+    if (!entry) return "not-found";
+    entry.team = grant.teamId;
     if (entry.stream.viewerCount >= this.maxViewers) {
       return { tooMany: "session", limit: this.maxViewers };
     }
-    if (this.teamViewers(grant.sessionId, entry) >= this.maxTeamViewers) {
+    if (this.teamViewers(grant.teamId) >= this.maxTeamViewers) {
       return { tooMany: "team", limit: this.maxTeamViewers };
     }
     // The upgrade completes within this call: the counts above still hold when it is added.
@@ -125,7 +106,7 @@ export class LiveViewService {
       const stream = this.entries.get(grant.sessionId)?.stream ?? entry.stream;
       const viewer = new Viewer(ws, grant.mode, settings, (msg) => {
         stream.input(msg);
-        this.onInput(grant.sessionId);
+        grant.onInput();
       });
       ws.on("close", () => stream.removeViewer(viewer));
       ws.on("error", () => ws.terminate());
@@ -134,15 +115,12 @@ export class LiveViewService {
     return "accepted";
   }
 
-  /** Viewers of every session of the team `entry`'s session belongs to. */
-  private teamViewers(sessionId: string, entry: Entry): number {
+  /** Viewers of every session of the team (a session's team is known once a viewer came). */
+  private teamViewers(teamId: string): number {
     if (this.maxTeamViewers === Infinity) return 0;
-    entry.team ??= this.teamOf(sessionId);
-    if (entry.team === undefined) return 0;
     let n = 0;
-    for (const [id, other] of this.entries) {
-      other.team ??= this.teamOf(id);
-      if (other.team === entry.team) n += other.stream.viewerCount;
+    for (const entry of this.entries.values()) {
+      if (entry.team === teamId) n += entry.stream.viewerCount;
     }
     return n;
   }

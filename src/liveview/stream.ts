@@ -37,7 +37,7 @@ export class SessionStream {
     if (!frame.parentFrame()) void this.readMeta();
   };
 
-  constructor(private context: BrowserContext) {
+  constructor(private readonly context: BrowserContext) {
     this.tracker = new PageTracker(context, () => this.reconcile());
   }
 
@@ -47,15 +47,6 @@ export class SessionStream {
 
   get streaming(): boolean {
     return this.cast !== undefined;
-  }
-
-  /** Points the stream at a new browser context (a session whose browser was replaced). */
-  replaceContext(context: BrowserContext): void {
-    if (context === this.context) return;
-    this.tracker.dispose();
-    this.context = context;
-    this.tracker = new PageTracker(context, () => this.reconcile());
-    this.reconcile();
   }
 
   addViewer(viewer: Viewer): void {

@@ -1,7 +1,7 @@
 import type { WebSocket } from "ws";
 import { parseInput, type InputMessage, type ServerMessage } from "./protocol.js";
 import type { StreamSettings } from "./settings.js";
-import type { LiveViewMode } from "./tokens.js";
+import type { LiveViewMode } from "./protocol.js";
 
 /** How often to look again at a viewer whose socket has not drained. */
 const DRAIN_POLL_MS = 50;

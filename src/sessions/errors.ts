@@ -1,5 +1,6 @@
 import { AppError, MESSAGES } from "../errors/app-error.js";
-import type { SessionClaim, SessionRecord } from "../store/repositories.js";
+import type { SessionClaim } from "../store/repositories.js";
+import { foundFromRecord, type Found } from "./whereabouts.js";
 import type { MemoryCheck } from "../health/memory.js";
 import type { LiveSession } from "./live-session.js";
 
@@ -13,7 +14,7 @@ export function claimRefused(
 ): AppError {
   switch (claim.outcome) {
     case "taken":
-      return unusable(claim.record, here.nodeId);
+      return unavailable(foundFromRecord(claim.record, here.nodeId));
     case "credits":
       return insufficientCredits(claim, "a browser session for its full TTL");
     case "limit": {
@@ -76,17 +77,21 @@ export function checkTeam(owner: string, caller: string): void {
 }
 
 /**
- * Why a scrape whose session row exists cannot get one here: 410 with the reason it ended, or
- * 503 when another node holds it.
+ * Why a request cannot use the session it names: 410 with the reason it ended, 503 when another
+ * node holds it, 404 when there never was one.
  */
-export function unusable(record: SessionRecord, nodeId: string): AppError {
-  if (record.status !== "destroyed" && record.nodeId !== nodeId) {
-    return new AppError(
-      "SESSION_ON_OTHER_NODE",
-      `This scrape's session is served by another node (${record.nodeId}); send the request there.`,
-    );
+export function unavailable(found: Exclude<Found, { state: "live" | "creating" }>): AppError {
+  switch (found.state) {
+    case "elsewhere":
+      return new AppError(
+        "SESSION_ON_OTHER_NODE",
+        `This scrape's session is served by another node (${found.nodeId}); send the request there.`,
+      );
+    case "ended":
+      return destroyed(found.reason);
+    case "absent":
+      return new AppError("SESSION_NOT_FOUND", MESSAGES.sessionNotFound);
   }
-  return destroyed(record.destroyReason ?? "stopped");
 }
 
 /** 410 with the reason the session ended (stopped, ttl, idle, browser_crashed, ...). */

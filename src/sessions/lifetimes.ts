@@ -1,5 +1,6 @@
 import type { LiveSession, EndReason } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
+import type { SessionIndex } from "./session-index.js";
 import type { SessionRecord } from "../store/repositories.js";
 import type { WriteRetry } from "../store/write-retry.js";
 import type { Logger } from "../log/logger.js";
@@ -39,6 +40,8 @@ export function endedFromRecord(r: SessionRecord, defaultTtlMs: number): Session
 
 export interface LifetimesOptions {
   registry: SessionRegistry;
+  /** The live sessions to watch; an ending session leaves it at once. */
+  index: SessionIndex;
   /** The TTL of sessions whose record does not keep their own (older rows). */
   ttlMs: number;
   log: Pick<Logger, "warn">;
@@ -55,10 +58,8 @@ const HEARTBEAT_MS = 15_000;
  * row changes once, so a session is never reported twice, even across nodes and restarts).
  */
 export class SessionLifetimes {
-  private readonly live = new Map<string, LiveSession>();
   private readonly ending = new Map<string, Promise<SessionEnded | undefined>>();
-  private readonly endingListeners: ((s: LiveSession) => void)[] = [];
-  private readonly endedListeners: ((e: SessionEnded) => void)[] = [];
+  private readonly endedListeners: ((e: SessionEnded) => unknown)[] = [];
   private readonly sweeper: NodeJS.Timeout;
   private lastHeartbeat = Date.now();
 
@@ -67,23 +68,16 @@ export class SessionLifetimes {
     this.sweeper.unref();
   }
 
-  /** Called synchronously as a session starts ending (before its processes are freed). */
-  onEnding(cb: (s: LiveSession) => void): void {
-    this.endingListeners.push(cb);
-  }
-
-  /** Called once per ended session. */
-  onEnded(cb: (e: SessionEnded) => void): void {
+  /**
+   * Called once per ended session. What `cb` returns is waited for before the end counts as
+   * recorded: a stop answers, and shutdown goes on, only once a listener's work (billing) is done.
+   */
+  onEnded(cb: (e: SessionEnded) => unknown): void {
     this.endedListeners.push(cb);
   }
 
-  get count(): number {
-    return this.live.size;
-  }
-
-  /** Starts watching a new session: its lifetimes, and its browser dying under it. */
+  /** Starts watching a new session (already in the index): its browser dying under it. */
   track(s: LiveSession): void {
-    this.live.set(s.id, s);
     const crashed = () => void this.end(s, "browser_crashed");
     s.resources.browser.on("disconnected", crashed);
     void s.resources.proc.exited.then(crashed);
@@ -101,13 +95,9 @@ export class SessionLifetimes {
     if (!s.alive) return Promise.resolve(undefined);
     const endedAt = Date.now();
     const run = (async () => {
-      this.live.delete(s.id);
       const closing = s.close(reason);
-      for (const cb of this.endingListeners) {
-        try {
-          cb(s);
-        } catch {}
-      }
+      // Forgotten under every key before its processes are freed: nothing finds it half-gone.
+      this.opts.index.remove(s);
       if (reason === "browser_crashed")
         this.opts.log.warn({ sessionId: s.id }, "session browser crashed");
       await closing.catch(() => {});
@@ -137,31 +127,42 @@ export class SessionLifetimes {
    */
   async recoverLeftovers(): Promise<number> {
     const left = await this.opts.registry.endLeftovers("server_restarted");
-    for (const r of left) this.emit(endedFromRecord(r, this.opts.ttlMs));
+    for (const r of left) await this.emit(endedFromRecord(r, this.opts.ttlMs));
     return left.length;
   }
 
   /** Ends sessions past their lifetime or idle for too long; tells the registry the rest live. */
   sweep(now = Date.now()): void {
-    for (const s of this.live.values()) {
+    const live = this.opts.index.all();
+    for (const s of live) {
       const { ttlMs, idleTtlMs } = s.shape;
       if (now - s.startedAt >= ttlMs) void this.end(s, "ttl");
       else if (s.busy === 0 && now - s.lastUsedAt >= idleTtlMs) void this.end(s, "idle");
     }
-    if (this.live.size > 0 && now - this.lastHeartbeat >= HEARTBEAT_MS) {
+    if (live.length > 0 && now - this.lastHeartbeat >= HEARTBEAT_MS) {
       this.lastHeartbeat = now;
       // Only the sessions alive here: one that ended keeps the end it had, recorded or not.
-      this.opts.registry.heartbeat(now, [...this.live.keys()]).catch((err: unknown) => {
-        this.opts.log.warn({ err }, "could not record that sessions are alive");
-      });
+      this.opts.registry
+        .heartbeat(
+          now,
+          live.filter((s) => s.alive).map((s) => s.id),
+        )
+        .catch((err: unknown) => {
+          this.opts.log.warn({ err }, "could not record that sessions are alive");
+        });
     }
   }
 
-  /** Ends every session (shutdown) and stops the timers. */
-  async close(): Promise<void> {
+  /** Ends every session (shutdown), each end recorded and its listeners done. */
+  async endAll(): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.all([...this.live.values()].map((s) => this.end(s, "shutdown")));
+    await Promise.all(this.opts.index.all().map((s) => this.end(s, "shutdown")));
     await Promise.all([...this.ending.values()]);
+  }
+
+  /** Stops the timers. */
+  close(): void {
+    clearInterval(this.sweeper);
   }
 
   private async record(
@@ -183,20 +184,25 @@ export class SessionLifetimes {
     // The end time is fixed now; a database that is down takes it later, as it was.
     const write = async () => {
       recorded = await this.opts.registry.end(s.id, reason, endedAt);
-      if (recorded) this.emit(event);
+      // The shared record has it now: the index need not remember why it ended.
+      this.opts.index.endRecorded(s.scrapeId);
+      if (recorded) await this.emit(event);
     };
     if (!(await this.opts.retry.run(endKey(s.id), write))) return event;
     return recorded ? event : undefined;
   }
 
-  private emit(e: SessionEnded): void {
-    for (const cb of this.endedListeners) {
-      try {
-        cb(e);
-      } catch (err) {
-        this.opts.log.warn({ err, sessionId: e.sessionId }, "a SessionEnded listener failed");
-      }
-    }
+  /** Tells every listener; one that fails is logged, and never undoes the recorded end. */
+  private async emit(e: SessionEnded): Promise<void> {
+    await Promise.all(
+      this.endedListeners.map(async (cb) => {
+        try {
+          await cb(e);
+        } catch (err) {
+          this.opts.log.warn({ err, sessionId: e.sessionId }, "a SessionEnded listener failed");
+        }
+      }),
+    );
   }
 }
 

@@ -56,6 +56,8 @@ export class LiveSession {
   private readonly languagesRun = new Set<Language>();
   private readonly ended = new AbortController();
   private readonly endHooks: (() => void)[] = [];
+  /** Clients connected through cdpUrl; each is closed as the session ends. */
+  private readonly cdpClients = new Set<WebSocket>();
 
   constructor(
     readonly id: string,
@@ -100,8 +102,19 @@ export class LiveSession {
     return [...this.languagesRun];
   }
 
-  /** Serves a client's CDP WebSocket (cdpUrl) as one more connection to this session's browser. */
+  /** Clients connected through cdpUrl now. */
+  get cdpClientCount(): number {
+    return this.cdpClients.size;
+  }
+
+  /**
+   * Serves a client's CDP WebSocket (cdpUrl) as one more connection to this session's browser,
+   * until either ends.
+   */
   attachCdpClient(ws: WebSocket): void {
+    if (!this.alive) return void ws.close(1001, "session ended");
+    this.cdpClients.add(ws);
+    ws.once("close", () => this.cdpClients.delete(ws));
     this.touch();
     ws.on("message", () => this.touch());
     this.resources.proc.cdp.attach(ws);
@@ -223,6 +236,7 @@ export class LiveSession {
   async close(reason: EndReason): Promise<void> {
     this.endedBy ??= reason;
     this.ended.abort();
+    for (const ws of this.cdpClients) ws.close(1001, "session ended");
     for (const hook of this.endHooks.splice(0)) {
       try {
         hook();

@@ -1,19 +1,18 @@
 import type { BrowserContext } from "playwright-core";
-import { hashToken, newToken } from "../auth/tokens.js";
+import { newToken } from "../auth/tokens.js";
 import { randomUUID } from "node:crypto";
 import { AppError, MESSAGES } from "../errors/app-error.js";
 import {
   checkTeam,
   claimRefused,
-  destroyed,
   insufficientCredits,
   lowMemory,
   soonestFreeSlot,
   tooManySessions,
-  unusable,
+  unavailable,
 } from "./errors.js";
 import { checkMemory } from "../health/memory.js";
-import type { SessionQuery } from "../store/repositories.js";
+import type { ScrapeRecord, SessionKind, SessionQuery } from "../store/repositories.js";
 import { LiveSession, type CallLimits, type SessionShape } from "./live-session.js";
 import { TeamCallQueues } from "./call-queue.js";
 import type { SessionResources } from "./resources.js";
@@ -40,14 +39,6 @@ const CREATING_RETRY_MS = 2_000;
  * is the factory's job, ending the lifetimes', the shared record the registry's.
  */
 export class SessionService {
-  private readonly live = new Map<string, AcquiredSession>();
-  private readonly creating = new Map<string, Promise<AcquiredSession>>();
-  private readonly byCdpToken = new Map<string, LiveSession>();
-  /**
-   * Why sessions of this node ended, by scrape, until the registry has it too: a call arriving
-   * between the end and its record must hear the real reason.
-   */
-  private readonly endedHere = new Map<string, string>();
   private closed = false;
   /** The bounds on calls waiting in each session and across each team's sessions. */
   private readonly callLimits: CallLimits;
@@ -57,13 +48,15 @@ export class SessionService {
       perSession: deps.config.maxQueuedCallsPerSession,
       team: new TeamCallQueues(deps.config.teamMaxQueuedCalls),
     };
-    deps.lifetimes.onEnding((s) => this.forget(s));
-    deps.lifetimes.onEnded((e) => this.endedHere.delete(e.scrapeId));
+  }
+
+  private get index() {
+    return this.deps.index;
   }
 
   /** Sessions alive or being created. */
   activeCount(): number {
-    return this.live.size + this.creating.size;
+    return this.index.activeCount;
   }
 
   /**
@@ -75,40 +68,32 @@ export class SessionService {
     teamId: string,
     opts: { prompt?: boolean } = {},
   ): Promise<AcquiredSession> {
-    const existing = this.live.get(scrapeId);
-    if (existing?.session.alive && existing.session.shape.kind === "interact") {
-      checkTeam(existing.session.teamId, teamId);
-      return existing;
-    }
-    const pending = this.creating.get(scrapeId);
-    if (pending) {
-      const got = await pending;
-      checkTeam(got.session.teamId, teamId);
-      return got;
-    }
-    const creation = this.create(scrapeId, teamId, opts.prompt ?? false);
-    this.creating.set(scrapeId, creation);
-    try {
-      return await creation;
-    } finally {
-      this.creating.delete(scrapeId);
+    for (;;) {
+      const found = await this.index.lookup(scrapeId, "interact", teamId);
+      if (found.state === "live") return found.acquired;
+      if (found.state === "creating") {
+        // However many calls race, one session is made; each still has to be its team's.
+        const got = await found.ready;
+        checkTeam(got.session.teamId, teamId);
+        return got;
+      }
+      if (found.state !== "absent") throw unavailable(found);
+      // The lookup waited on the store: another call may have started (or made) it meanwhile.
+      if (this.index.isCreating(scrapeId) || this.index.peek(scrapeId)) continue;
+      const creation = this.create(found.scrape!, teamId, opts.prompt ?? false);
+      return this.index.making(scrapeId, creation);
     }
   }
 
   /** The live session of a scrape, if it has one. */
   get(scrapeId: string): LiveSession | undefined {
-    const s = this.live.get(scrapeId)?.session;
-    return s?.alive && s.shape.kind === "interact" ? s : undefined;
+    const s = this.index.peek(scrapeId)?.session;
+    return s?.shape.kind === "interact" ? s : undefined;
   }
 
   /** Every live session (for listing). */
   list(): LiveSession[] {
-    return [...this.live.values()].map((a) => a.session).filter((s) => s.alive);
-  }
-
-  /** Marks activity on a session by id (live view input), for the idle timer. */
-  touchSession(sessionId: string): void {
-    for (const { session } of this.live.values()) if (session.id === sessionId) session.touch();
+    return this.index.all();
   }
 
   /**
@@ -124,29 +109,12 @@ export class SessionService {
     await this.deps.registry.markUsedPrompt(session.id);
   }
 
-  /** Looks up a live session by its CDP token (the proxy's only way in). */
-  findByCdpToken(token: string): LiveSession | undefined {
-    const s = this.byCdpToken.get(hashToken(token));
-    return s?.alive ? s : undefined;
-  }
-
   /**
    * Stops the session bound to a scrape; returns how long it lived and its end, and whether the
    * database has taken that end yet.
    */
-  async destroy(scrapeId: string, teamId: string): Promise<StopResult> {
-    const pending = this.creating.get(scrapeId);
-    if (pending) await pending.catch(() => undefined);
-    const got = this.live.get(scrapeId);
-    if (got && got.session.shape.kind === "interact") return this.stop(got.session, teamId);
-    const scrape = await this.deps.store.scrapes.get(scrapeId);
-    if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
-    checkTeam(scrape.teamId, teamId);
-    const reason = this.endedHere.get(scrapeId);
-    if (reason) throw destroyed(reason);
-    const record = await this.deps.registry.get(scrapeId);
-    if (!record) throw new AppError("SESSION_NOT_FOUND", MESSAGES.sessionNotFound);
-    throw unusable(record, this.deps.registry.nodeId);
+  destroy(scrapeId: string, teamId: string): Promise<StopResult> {
+    return this.stopBound(scrapeId, "interact", teamId);
   }
 
   /** A new standalone browser session (/v2/browser): its own id, on a blank page. */
@@ -182,49 +150,39 @@ export class SessionService {
       start: () =>
         this.deps.factory.createBlank(id, (context) => this.applyProfile(profile, context)),
     });
-    this.creating.set(id, creation);
     try {
-      return await creation;
+      return await this.index.making(id, creation);
     } catch (err) {
       await profile?.finish(undefined);
       throw err;
-    } finally {
-      this.creating.delete(id);
     }
   }
 
   /** The team's live standalone browser session `id`: 404, 403, 410 (or 503) otherwise. */
   async browser(id: string, teamId: string): Promise<AcquiredSession> {
-    const pending = this.creating.get(id);
-    if (pending) await pending.catch(() => undefined);
-    const got = this.live.get(id);
-    if (got?.session.alive && got.session.shape.kind === "browser") {
-      checkTeam(got.session.teamId, teamId);
-      return got;
-    }
-    throw await this.browserGone(id, teamId);
+    const found = await this.index.settledLookup(id, "browser", teamId);
+    if (found.state === "live") return found.acquired;
+    throw unavailable(found);
   }
 
   /** Stops the team's standalone browser session `id`. */
-  async destroyBrowser(id: string, teamId: string): Promise<StopResult> {
-    const pending = this.creating.get(id);
-    if (pending) await pending.catch(() => undefined);
-    const got = this.live.get(id);
-    if (got && got.session.shape.kind === "browser") return this.stop(got.session, teamId);
-    throw await this.browserGone(id, teamId);
+  destroyBrowser(id: string, teamId: string): Promise<StopResult> {
+    return this.stopBound(id, "browser", teamId);
   }
 
   /** The team's sessions as recorded, each with its live session if this node holds it. */
   async listOfTeam(teamId: string, query: SessionQuery): Promise<ListedSession[]> {
     const records = await this.deps.registry.list(teamId, query);
     return records.map((record) => {
-      const live = this.live.get(record.scrapeId);
-      return { record, live: live?.session.alive ? live : undefined };
+      return { record, live: this.index.peek(record.scrapeId) };
     });
   }
 
-  private async stop(session: LiveSession, teamId: string): Promise<StopResult> {
-    checkTeam(session.teamId, teamId);
+  /** Stops the `kind` session bound to `key`, once any making of it is over. */
+  private async stopBound(key: string, kind: SessionKind, teamId: string): Promise<StopResult> {
+    const found = await this.index.settledLookup(key, kind, teamId);
+    if (found.state !== "live") throw unavailable(found);
+    const { session } = found.acquired;
     const ended = await this.deps.lifetimes.end(session, "stopped");
     const endedAt = ended?.endedAt ?? Date.now();
     return {
@@ -234,35 +192,17 @@ export class SessionService {
     };
   }
 
-  /** Why a standalone browser session id does not name a live session of the caller's. */
-  private async browserGone(id: string, teamId: string): Promise<AppError> {
-    const record = await this.deps.registry.get(id);
-    if (!record || record.kind !== "browser") {
-      return new AppError("SESSION_NOT_FOUND", MESSAGES.sessionNotFound);
-    }
-    checkTeam(record.teamId, teamId);
-    const reason = this.endedHere.get(id);
-    if (reason) return destroyed(reason);
-    return unusable(record, this.deps.registry.nodeId);
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new AppError("SHUTTING_DOWN", "The server is shutting down.");
   }
 
   private async create(
-    scrapeId: string,
+    scrape: ScrapeRecord,
     teamId: string,
     prompt: boolean,
   ): Promise<AcquiredSession> {
     this.assertOpen();
-    const scrape = await this.deps.store.scrapes.get(scrapeId);
-    if (!scrape) throw new AppError("JOB_NOT_FOUND", MESSAGES.jobNotFound);
-    checkTeam(scrape.teamId, teamId);
-    const reason = this.endedHere.get(scrapeId);
-    if (reason) throw destroyed(reason);
-    const record = await this.deps.registry.get(scrapeId);
-    if (record) throw unusable(record, this.deps.registry.nodeId);
+    const scrapeId = scrape.id;
     const rc = scrape.replayContext;
     if (!rc) throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", MESSAGES.replayUnavailable);
     const id = randomUUID();
@@ -325,9 +265,9 @@ export class SessionService {
     // A scrape's creation is already in `creating` by now; a browser session's is put there
     // only once this returns, so it is counted here.
     const max = this.deps.config.maxBrowserSessions;
-    const withThis = this.activeCount() + (this.creating.has(o.key) ? 0 : 1);
+    const withThis = this.activeCount() + (this.index.isCreating(o.key) ? 0 : 1);
     if (withThis > max) {
-      const byLive = soonestFreeSlot([...this.live.values()].map((a) => a.session));
+      const byLive = soonestFreeSlot(this.index.all());
       // Only sessions still being made hold the slots: their making ends within seconds, and
       // when one fails its slot is free.
       const freeAt = Number.isFinite(byLive) ? byLive : Date.now() + CREATING_RETRY_MS;
@@ -361,7 +301,7 @@ export class SessionService {
       throw claimRefused(claim, {
         nodeId: this.deps.registry.nodeId,
         ttlMs: this.deps.config.sessionTtlMs,
-        teamSessionsHere: this.list().filter((x) => x.teamId === teamId),
+        teamSessionsHere: this.index.ofTeam(teamId),
       });
     }
     const id = claim.record.id;
@@ -391,31 +331,17 @@ export class SessionService {
       await this.deps.registry.release(id).catch(() => undefined);
       throw err;
     }
-    const tokens = this.deps.liveview?.register(session.id, resources.context) ?? {
-      viewToken: newToken(),
-      controlToken: newToken(),
-    };
-    const acquired: AcquiredSession = { session, ...tokens };
-    this.live.set(o.key, acquired);
-    this.byCdpToken.set(hashToken(session.cdpToken), session);
+    const acquired = this.index.add(session, o.key);
+    this.deps.liveview?.register(session.id, resources.context);
     this.deps.lifetimes.track(session);
     this.deps.onCreated?.(session, Date.now() - began);
     if (this.closed) await this.deps.lifetimes.end(session, "shutdown");
     return acquired;
   }
 
-  private forget(s: LiveSession): void {
-    this.endedHere.set(s.scrapeId, s.endedBy ?? "stopped");
-    // Bounded: an end that never gets recorded (the database is down) is not kept for ever.
-    if (this.endedHere.size > 10_000) this.endedHere.delete(this.endedHere.keys().next().value!);
-    this.live.delete(s.scrapeId);
-    this.byCdpToken.delete(hashToken(s.cdpToken));
-    this.deps.liveview?.unregister(s.id);
-  }
-
   /** Refuses new sessions and waits for those being made; the lifetimes end the rest. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.creating.values()]);
+    await this.index.settled();
   }
 }

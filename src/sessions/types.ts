@@ -6,10 +6,11 @@ import type { SessionFactory } from "./factory.js";
 import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import type { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
+import type { SessionIndex } from "./session-index.js";
 
-/** Where live view tokens come from; the live view module implements it. */
+/** Where a session's live view streams from; the live view module implements it. */
 export interface LiveViewRegistrar {
-  register(sessionId: string, context: BrowserContext): { viewToken: string; controlToken: string };
+  register(sessionId: string, context: BrowserContext): void;
   unregister(sessionId: string): void;
 }
 
@@ -38,6 +39,8 @@ export interface SessionServiceDeps {
   >;
   store: Pick<Store, "scrapes">;
   registry: SessionRegistry;
+  /** Where every live session is found, under every key. */
+  index: SessionIndex;
   factory: SessionFactory;
   lifetimes: SessionLifetimes;
   liveview?: LiveViewRegistrar;

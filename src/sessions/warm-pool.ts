@@ -11,8 +11,11 @@ export interface WarmPoolOptions {
   create: () => Promise<SessionResources>;
   /** A launch made ahead of demand failed (one made for a caller fails that caller instead). */
   onError: (err: unknown) => void;
-  /** Whether one more browser may start ahead of demand now: free memory, the session cap. */
-  roomForOne?: () => boolean;
+  /**
+   * Whether one more browser may start ahead of demand now (free memory, the session cap),
+   * given how many the pool holds ready or starting.
+   */
+  roomForOne?: (pooled: number) => boolean;
   now?: () => number;
 }
 
@@ -118,7 +121,7 @@ export class WarmPool {
 
   private mayStartAhead(): boolean {
     if (this.now() < this.retryAt) return false;
-    return this.opts.roomForOne?.() ?? true;
+    return this.opts.roomForOne?.(this.readyCount + this.launchingCount) ?? true;
   }
 
   private launch(): void {

@@ -254,13 +254,13 @@ export class Billing implements SessionTerms {
    * Settles every session as it ends; one the database cannot take now is settled as soon as
    * it can (or, should the server stop first, at the next start).
    */
-  listen(lifetimes: { onEnded(cb: (e: SessionEnded) => void): void }): void {
-    lifetimes.onEnded((e) => {
-      void this.deps.retry.run(`session-settle:${e.sessionId}`, async () => {
+  listen(lifetimes: { onEnded(cb: (e: SessionEnded) => unknown): void }): void {
+    lifetimes.onEnded((e) =>
+      this.deps.retry.run(`session-settle:${e.sessionId}`, async () => {
         const credits = await this.settle(e);
         if (this.deps.enabled) this.deps.onCharged?.("session", credits);
-      });
-    });
+      }),
+    );
   }
 
   /** Resolves once every settlement started so far has finished. */

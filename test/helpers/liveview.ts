@@ -1,30 +1,44 @@
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import type { ChromiumProcess } from "../../src/browser/chromium-process.js";
 import { CHROMIUM_FLAGS } from "../../src/browser/flags.js";
 import { findChromium } from "../../src/browser/find-chromium.js";
-import { testLauncher } from "./browsers.js";
+import { postJson, type TestServer } from "./server.js";
 
-/** A browser standing in for a live session: its own Chromium, reached over CDP like the real one. */
+/** A live /v2/browser session, driven from the test over its cdpUrl like a user's Playwright. */
 export interface SessionBrowser {
-  proc: ChromiumProcess;
+  id: string;
   browser: Browser;
   context: BrowserContext;
   page: Page;
+  urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
+  /** Kills the session's browser under it, as a crash would. */
+  crash(): Promise<void>;
+  /** Stops the session (DELETE), as its user would. */
   close(): Promise<void>;
 }
 
-export async function startSessionBrowser(): Promise<SessionBrowser> {
-  const { proc, browser } = await testLauncher().launch();
+/** Starts a browser session on `server` (it lives an hour, idle or not) and connects to it. */
+export async function startSessionBrowser(server: TestServer): Promise<SessionBrowser> {
+  const made = await postJson(`${server.url}/v2/browser`, { ttl: 3600, activityTtl: 3600 });
+  if (made.status !== 200) throw new Error(`no session: ${JSON.stringify(made.body)}`);
+  const { id, cdpUrl, liveViewUrl, interactiveLiveViewUrl } = made.body;
+  const browser = await chromium.connectOverCDP(cdpUrl);
   const context = browser.contexts()[0]!;
   const page = context.pages()[0] ?? (await context.newPage());
   return {
-    proc,
+    id,
     browser,
     context,
     page,
+    urls: { liveViewUrl, interactiveLiveViewUrl },
+    crash: async () => {
+      await server.services.sessions
+        .list()
+        .find((s) => s.id === id)
+        ?.resources.proc.kill();
+    },
     close: async () => {
       await browser.close().catch(() => {});
-      await proc.kill();
+      await fetch(`${server.url}/v2/browser/${id}`, { method: "DELETE" });
     },
   };
 }

@@ -7,6 +7,9 @@ import type { Services } from "../../services.js";
 import { PATHS } from "../../urls/public-urls.js";
 import { rejectUpgrade } from "../upgrade.js";
 
+/** The tokens that open a live view: the read-only one and the interactive one. */
+const VIEWER_TOKENS = ["view", "control"] as const;
+
 /** `/live/<token>/ws`: the viewer's WebSocket. */
 const WS_PATH = /^\/live\/([^/]+)\/ws$/;
 
@@ -35,7 +38,7 @@ export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async 
   { services },
 ) => {
   app.get<{ Params: { token: string } }>(`${PATHS.live}:token`, liveViewDoc, async (req, reply) => {
-    const grant = services.liveview.resolve(req.params.token);
+    const grant = services.index.byToken(req.params.token, VIEWER_TOKENS);
     if (!grant) {
       return reply
         .status(404)
@@ -43,14 +46,28 @@ export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async 
         .header("cache-control", "no-store")
         .send(NOT_FOUND_PAGE);
     }
-    const page = renderViewerPage(grant.mode);
+    const page = renderViewerPage(grant.use === "control" ? "control" : "view");
     return reply.headers(page.headers).send(page.html);
   });
 
   app.upgrades.add(PATHS.live, (req, socket, head, url) => {
     const token = WS_PATH.exec(url.pathname)?.[1];
-    const result = token
-      ? services.liveview.connect(token, url.searchParams, req, socket, head)
+    const found = token ? services.index.byToken(token, VIEWER_TOKENS) : undefined;
+    const session = found?.acquired.session;
+    const result = session
+      ? services.liveview.connect(
+          {
+            sessionId: session.id,
+            teamId: session.teamId,
+            mode: found.use === "control" ? "control" : "view",
+            // Input in an interactive live view counts as activity for the session's idle timer.
+            onInput: () => session.touch(),
+          },
+          url.searchParams,
+          req,
+          socket,
+          head,
+        )
       : "not-found";
     if (result === "not-found") rejectUpgrade(socket, new AppError("NOT_FOUND", "Not Found"));
     else if (result !== "accepted") rejectUpgrade(socket, tooManyViewers(result));

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import type { LiveViewMode } from "../tokens.js";
+import type { LiveViewMode } from "../protocol.js";
 
 /** The script and style of the viewer page, read once on first use and inlined in every page. */
 let assets: { script: string; style: string } | undefined;

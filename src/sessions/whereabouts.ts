@@ -1,0 +1,28 @@
+import type { ScrapeRecord, SessionRecord } from "../store/repositories.js";
+import type { AcquiredSession } from "./types.js";
+
+/**
+ * Where the session a request names is, as far as this node can tell:
+ * - `live`: held here, alive, of the caller's team and the kind asked for;
+ * - `creating`: being made here; `ready` settles once it is (or has failed);
+ * - `elsewhere`: held by another node, alive as far as the shared record says;
+ * - `ended`: it ended, for this reason (a 410);
+ * - `absent`: nothing was ever made for this key (`scrape` is its scrape, when it names one).
+ */
+export type Found =
+  | { state: "live"; acquired: AcquiredSession }
+  | { state: "creating"; ready: Promise<AcquiredSession> }
+  | { state: "elsewhere"; nodeId: string; record: SessionRecord }
+  | { state: "ended"; reason: string }
+  | { state: "absent"; scrape?: ScrapeRecord };
+
+/** What the shared record says of a session this node does not hold. */
+export function foundFromRecord(
+  record: SessionRecord,
+  nodeId: string,
+): Extract<Found, { state: "elsewhere" | "ended" }> {
+  if (record.status !== "destroyed" && record.nodeId !== nodeId) {
+    return { state: "elsewhere", nodeId: record.nodeId, record };
+  }
+  return { state: "ended", reason: record.destroyReason ?? "stopped" };
+}

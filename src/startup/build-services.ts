@@ -1,0 +1,353 @@
+import os from "node:os";
+import fs from "node:fs";
+import path from "node:path";
+import { SESSION_MEMORY_BUDGET_BYTES, type Config } from "../config/config.js";
+import { artifactsRoot, profilesRoot } from "../browser/chromium-process.js";
+import { findChromium } from "../browser/find-chromium.js";
+import { availableMemoryBytes } from "../health/memory.js";
+import { SharedBrowser } from "../browser/shared-browser.js";
+import { FileStore } from "../files/file-store.js";
+import { LiveViewService } from "../liveview/service.js";
+import { ScrapeService } from "../scrape/service.js";
+import { CdpProxy, tooManyCdpConnections } from "../cdp/proxy.js";
+import { InteractService } from "../interact/service.js";
+import { BrowserSessionService } from "../browser-sessions/service.js";
+import { ProfileService } from "../profiles/service.js";
+import { ServerMetrics } from "../metrics/metrics.js";
+import { AgentService } from "../agent/service.js";
+import {
+  bashRuntime,
+  nodeRuntime,
+  pythonRuntime,
+  Runtimes,
+  type Language,
+  SandboxDetector,
+  sandboxRoot,
+  sandboxUnavailableMessage,
+} from "../sandbox/index.js";
+import { BrowserLauncher } from "../browser/launcher.js";
+import { EgressProxy } from "../network/egress-proxy.js";
+import { egressPolicy, OwnEndpoints } from "../network/egress-policy.js";
+import { SessionFactory } from "../sessions/factory.js";
+import { SessionLifetimes } from "../sessions/lifetimes.js";
+import { SessionRegistry } from "../sessions/registry.js";
+import { SessionIndex } from "../sessions/session-index.js";
+import { createSessionResources, removeRunFolders } from "../sessions/resources.js";
+import { SessionService } from "../sessions/service.js";
+import { WarmPool } from "../sessions/warm-pool.js";
+import { upgradeRefusal } from "../http/upgrade.js";
+import type { Services } from "../services.js";
+import { openStore } from "../store/open.js";
+import { WriteRetry } from "../store/write-retry.js";
+import { Billing } from "../teams/billing.js";
+import { TeamService } from "../teams/service.js";
+import type { Logger } from "../log/logger.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { ServerOptions } from "../server.js";
+
+/** What the HTTP layer calls into, and the addresses the egress policy keeps browsers from. */
+export interface BuiltServices {
+  services: Services;
+  /** This server's own endpoints: its HTTP port joins them once it listens. */
+  own: OwnEndpoints;
+}
+
+/**
+ * Builds every service in dependency order, each registered with `life` as it is built so that
+ * shutdown runs in reverse; recovers what a killed predecessor left in the store on the way.
+ * Adding a service is one line here, where what it uses already exists.
+ */
+export async function buildServices(
+  config: Config,
+  opts: ServerOptions,
+  log: Logger,
+  life: Lifecycle,
+): Promise<BuiltServices> {
+  const store = life.add("store", await openStore(config), { close: (s) => s.close() });
+  // What the server's runs left on disk goes with them, just before the store closes.
+  life.onClose("run folders", () => removeRunFolders(config.dataDir));
+  // Ends, settlements, refunds and releases the database could not take wait here until it can;
+  // closing gives them one last try.
+  const retry = life.add("write retry", new WriteRetry({ log }), { close: (r) => r.close() });
+  const files = new FileStore(config.dataDir);
+  // Team limits mean something only where there are teams: with authentication on.
+  const teamLimit = (n: number) => (config.useDbAuthentication ? n : Infinity);
+
+  // Code runs in a sandbox when one works here; browsers are jailed whenever bubblewrap works,
+  // even when user code is not (SANDBOX=none).
+  const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
+  const sandbox = detector.detect(config.sandbox);
+  const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
+  if (sandboxMode === "none") {
+    log.warn(
+      {},
+      "SANDBOX=none: user code runs WITHOUT isolation. Never expose this server to others.",
+    );
+  } else if (!sandboxMode) {
+    log.error(
+      typeof sandbox === "string" ? {} : sandbox.unavailable,
+      "code execution is disabled: no usable sandbox",
+    );
+  }
+  const languages = [nodeRuntime, pythonRuntime(opts.pythonVenv), bashRuntime];
+  const runtimes = life.add(
+    "runtimes",
+    sandboxMode
+      ? Runtimes.stage(sandboxRoot(config.dataDir), languages)
+      : Runtimes.inPlace(languages),
+    { close: (r) => r.close() },
+  );
+  const languageUnavailable = (language: Language) =>
+    typeof sandbox === "string"
+      ? runtimes.unavailable(language)
+      : sandboxUnavailableMessage(sandbox.unavailable);
+
+  // Every browser, scrape or session, is held to one network policy by one proxy.
+  const own = new OwnEndpoints();
+  const egress = life.add(
+    "egress proxy",
+    EgressProxy.create({
+      isBlocked: egressPolicy({
+        allowPrivateNetwork: config.allowPrivateNetwork,
+        own,
+        isPrivate: opts.isPrivateAddress,
+      }),
+    }),
+    { close: (e) => e.close() },
+  );
+  // Chromium is looked up lazily so that a machine without it still serves /health and clear 503s.
+  let chromium: string | undefined;
+  const chromiumPath = () => (chromium ??= findChromium(config.chromiumPath));
+  const jailWorks = detector.bwrapWorks();
+  const launcher = new BrowserLauncher({
+    chromiumPath,
+    jail: jailWorks
+      ? {
+          bwrapPath: detector.bwrapPath!,
+          nodePath: fs.realpathSync(process.execPath),
+          storageBytes: config.browserProfileBytes,
+          marker: sandboxRoot(config.dataDir) + path.sep,
+        }
+      : undefined,
+    profilesRoot: profilesRoot(config.dataDir),
+    socketDir: path.join(sandboxRoot(config.dataDir), "cdp"),
+    artifactsRoot: artifactsRoot(config.dataDir),
+    egress,
+    cdpBacklog: { maxBytes: config.cdpMaxBacklogBytes, stallMs: config.cdpStallMs },
+  });
+  if (!jailWorks) own.add(Number(new URL(await egress.tcpUrl()).port));
+  const browser = life.add("scrape browser", new SharedBrowser(launcher, log), {
+    close: (b) => b.close(),
+  });
+
+  // Sessions: the shared record, this node's index of them, and what ends them.
+  const registry = new SessionRegistry(store.sessions, config.nodeId, retry);
+  const index = new SessionIndex({ store, registry });
+  const lifetimes = life.add(
+    "session lifetimes",
+    new SessionLifetimes({ registry, index, ttlMs: config.sessionTtlMs, log, retry }),
+    {
+      // Every session ends before anything they use closes; each end recorded and billed.
+      drain: (l) => l.endAll(),
+      close: (l) => l.close(),
+    },
+  );
+  if (opts.onSessionEnded) lifetimes.onEnded(opts.onSessionEnded);
+  const cdp = life.add(
+    "CDP proxy",
+    new CdpProxy({
+      sessions: index,
+      maxMessageBytes: config.cdpMaxMessageBytes,
+      maxPerSession: config.cdpMaxConnectionsPerSession,
+      maxPerTeam: teamLimit(config.teamMaxCdpConnections),
+    }),
+    { drain: (c) => c.close() },
+  );
+  const liveview = life.add(
+    "live view",
+    new LiveViewService({ maxViewersPerTeam: teamLimit(config.teamMaxLiveViewers) }),
+    { close: (l) => l.close() },
+  );
+  index.onRemoved((s) => liveview.unregister(s.id));
+  const pool = life.add(
+    "warm pool",
+    new WarmPool({
+      ceiling: sandboxMode ? config.browserPoolSize : 0,
+      // Half the cores: a launch takes most of a core, and requests in flight need the rest.
+      maxLaunches: Math.max(1, Math.floor(os.availableParallelism() / 2)),
+      create: () =>
+        createSessionResources({
+          dataDir: config.dataDir,
+          launcher,
+          sandboxMode: sandboxMode ?? "none",
+          runtimes,
+          cdpMaxMessageBytes: config.cdpMaxMessageBytes,
+          cdpConnections: {
+            max: config.cdpMaxConnectionsPerSession,
+            refusal: upgradeRefusal(
+              tooManyCdpConnections("sandbox", config.cdpMaxConnectionsPerSession),
+            ),
+          },
+          // Worker starts and their output are routine; failures reach callers and warn elsewhere.
+          log,
+        }),
+      onError: (err) => log.warn({ err }, "warm pool could not start a browser"),
+      // Ahead of demand only while a session more would fit: under the cap and in free memory.
+      roomForOne: (pooled) =>
+        index.activeCount + pooled < config.maxBrowserSessions &&
+        availableMemoryBytes() > config.minFreeMemoryBytes + 2 * SESSION_MEMORY_BUDGET_BYTES,
+    }),
+    { close: (p) => p.close() },
+  );
+  const metrics = new ServerMetrics({
+    liveSessions: () => index.activeCount,
+    warmPool: () => ({ ready: pool.readyCount, takes: pool.takes }),
+    cdpConnections: () => cdp.connectionCount,
+    liveViewViewers: () => liveview.stats().viewers,
+  });
+  lifetimes.onEnded((e) => metrics.sessionEnded(e.reason));
+
+  // Credits: every session's end is billed, from the first (the leftovers ended below too).
+  const billing = life.add(
+    "billing",
+    new Billing({
+      store,
+      enabled: config.useDbAuthentication,
+      sessionTtlMs: config.sessionTtlMs,
+      defaultMaxSessions: config.teamMaxSessions,
+      log,
+      onCharged: (kind, credits) => metrics.creditsCharged(kind, credits),
+      nodeId: config.nodeId,
+      retry,
+    }),
+    {
+      close: async (b) => {
+        b.close();
+        await b.idle();
+      },
+    },
+  );
+  billing.listen(lifetimes);
+  const teams = new TeamService(
+    store,
+    { maxSessions: config.teamMaxSessions },
+    {
+      cacheTtlMs: config.apiKeyCacheMs,
+      // Through an outage, a known key keeps working for the calls of its live sessions.
+      hasLiveSession: (teamId) => index.ofTeam(teamId).length > 0,
+    },
+  );
+  const profiles = new ProfileService(store, log);
+  const factory = new SessionFactory({
+    takeResources: () => pool.take(),
+    // The reason in general terms only: the probe's own output stays in the log.
+    sandboxUnavailable: () =>
+      typeof sandbox === "string" ? undefined : sandboxUnavailableMessage(sandbox.unavailable),
+    chromiumPath,
+    log,
+  });
+  const sessions = life.add(
+    "sessions",
+    new SessionService({
+      // Like every team limit, only where there are teams: without authentication everyone is
+      // one team, and the per-session bound alone applies.
+      config: { ...config, teamMaxQueuedCalls: teamLimit(config.teamMaxQueuedCalls) },
+      store,
+      registry,
+      index,
+      factory,
+      lifetimes,
+      liveview,
+      terms: billing,
+      profiles,
+      onCreated: (s, ms) => metrics.sessionCreated(s.shape.kind, ms / 1000),
+    }),
+    // Refuses new sessions and waits for those being made, before the lifetimes end them all.
+    { drain: (s) => s.close() },
+  );
+  await recoverLeftovers(log, lifetimes, billing);
+
+  const agent = new AgentService({
+    provider: config.model,
+    maxSteps: config.agentMaxSteps,
+    snapshotTokens: config.agentSnapshotTokens,
+  });
+  const interact = new InteractService(sessions, languageUnavailable, agent, billing, (l, o, s) =>
+    metrics.interactRan(l, o, s),
+  );
+  const scrapes = life.add(
+    "scrapes",
+    new ScrapeService({
+      config,
+      store,
+      files,
+      browser,
+      credits: billing,
+      profiles,
+      onDone: (outcome, seconds) => metrics.scrapeDone(outcome, seconds),
+    }),
+    { close: (s) => s.close() },
+  );
+  pool.fill();
+  const services: Services = {
+    config,
+    store,
+    files,
+    scrapes,
+    liveview,
+    cdp,
+    sessions,
+    index,
+    lifetimes,
+    interact,
+    browsers: new BrowserSessionService(sessions, interact, billing),
+    metrics,
+    health: {
+      chromium: () => {
+        try {
+          chromiumPath();
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+      sandbox: sandboxMode ?? "unavailable",
+      pool: () => ({
+        ready: pool.readyCount,
+        launching: pool.launchingCount,
+        target: pool.target,
+        size: sandboxMode ? config.browserPoolSize : 0,
+      }),
+    },
+    teams,
+    billing,
+    agent,
+    sandbox: sandboxMode ?? "unavailable",
+    languageUnavailable,
+  };
+  return { services, own };
+}
+
+/**
+ * No browser survives a restart, so neither does a session: what an earlier run of this node
+ * left is ended (later calls on it answer 410) and billed; charges it left open are settled.
+ */
+async function recoverLeftovers(
+  log: Logger,
+  lifetimes: SessionLifetimes,
+  billing: Billing,
+): Promise<void> {
+  const orphaned = await lifetimes.recoverLeftovers();
+  // Sessions whose end was recorded but whose settling a killed run never finished.
+  const settledLate = await billing.settleLeftovers();
+  // Scrapes a killed run (or an outage) left charged with no outcome: refunded, once.
+  const refundedLate = await billing.reconcileScrapes({ atStart: true });
+  billing.startReconciling();
+  if (settledLate > 0) log.info({ sessions: settledLate }, "settled sessions left unbilled");
+  if (refundedLate > 0) {
+    log.info({ scrapes: refundedLate }, "closed the charges of scrapes left without an outcome");
+  }
+  if (orphaned > 0) {
+    log.info({ sessions: orphaned }, "sessions from before the restart are now destroyed");
+  }
+}
