@@ -7,11 +7,13 @@ import { findChromium, isHeadlessShell } from "./browser/find-chromium.js";
 import { releaseStaleUidLeases } from "./isolation/uid-pool.js";
 import { reapOrphans } from "./processes/reaper.js";
 import { sandboxRoot } from "./sandbox/index.js";
-import type { SessionEnded } from "./sessions/lifetimes.js";
+import type { ServerOptions } from "./startup/build-services.js";
 import { removeRunFolders } from "./sessions/resources.js";
 import type { Services } from "./services.js";
 import type { Logger } from "./log/logger.js";
 import { buildServices } from "./startup/build-services.js";
+
+export type { ServerOptions } from "./startup/build-services.js";
 import { Lifecycle } from "./startup/lifecycle.js";
 
 export interface RunningServer {
@@ -20,23 +22,6 @@ export interface RunningServer {
   /** Base URL the server listens on, e.g. http://127.0.0.1:3002 */
   url: string;
   close(): Promise<void>;
-}
-
-export interface ServerOptions {
-  /**
-   * What counts as a private address when ALLOW_PRIVATE_NETWORK is off. Tests narrow it: on one
-   * machine every address is private, so a local site has to play the public internet.
-   */
-  isPrivateAddress?: (address: string) => boolean;
-  /**
-   * Listens to every session's end, from the start (sessions a restart finds dead included):
-   * where an embedding program hangs its own accounting.
-   */
-  onSessionEnded?: (e: SessionEnded) => void;
-  /** bubblewrap to use instead of the system's; tests point it at a stand-in that fails. */
-  bwrapPath?: string;
-  /** The python runtime's virtual environment (default: the project's .venv). */
-  pythonVenv?: string;
 }
 
 /**

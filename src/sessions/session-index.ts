@@ -4,8 +4,7 @@ import { AppError, MESSAGES } from "../errors/app-error.js";
 import { checkTeam } from "./errors.js";
 import type { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
-import type { AcquiredSession } from "./types.js";
-import { foundFromRecord, type Found } from "./whereabouts.js";
+import { foundFromRecord, type AcquiredSession, type Found } from "./whereabouts.js";
 
 export type { Found } from "./whereabouts.js";
 

@@ -7,6 +7,9 @@ import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import type { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 import type { SessionIndex } from "./session-index.js";
+import type { AcquiredSession } from "./whereabouts.js";
+
+export type { AcquiredSession } from "./whereabouts.js";
 
 /** Where a session's live view streams from; the live view module implements it. */
 export interface LiveViewRegistrar {
@@ -57,12 +60,6 @@ export interface StopResult {
   ended: SessionEnded | undefined;
   /** False while the database has not taken the end yet: it will, with this end time. */
   recorded: boolean;
-}
-
-export interface AcquiredSession {
-  session: LiveSession;
-  viewToken: string;
-  controlToken: string;
 }
 
 /** A session as recorded, with its live session when this node holds it. */

@@ -1,5 +1,12 @@
 import type { ScrapeRecord, SessionRecord } from "../store/repositories.js";
-import type { AcquiredSession } from "./types.js";
+import type { LiveSession } from "./live-session.js";
+
+/** A live session as its caller gets it: with its two live view tokens. */
+export interface AcquiredSession {
+  session: LiveSession;
+  viewToken: string;
+  controlToken: string;
+}
 
 /**
  * Where the session a request names is, as far as this node can tell:

@@ -43,7 +43,25 @@ import { Billing } from "../teams/billing.js";
 import { TeamService } from "../teams/service.js";
 import type { Logger } from "../log/logger.js";
 import type { Lifecycle } from "./lifecycle.js";
-import type { ServerOptions } from "../server.js";
+import type { SessionEnded } from "../sessions/lifetimes.js";
+
+/** What an embedding program (tests among them) may set beyond the configuration. */
+export interface ServerOptions {
+  /**
+   * What counts as a private address when ALLOW_PRIVATE_NETWORK is off. Tests narrow it: on one
+   * machine every address is private, so a local site has to play the public internet.
+   */
+  isPrivateAddress?: (address: string) => boolean;
+  /**
+   * Listens to every session's end, from the start (sessions a restart finds dead included):
+   * where an embedding program hangs its own accounting.
+   */
+  onSessionEnded?: (e: SessionEnded) => void;
+  /** bubblewrap to use instead of the system's; tests point it at a stand-in that fails. */
+  bwrapPath?: string;
+  /** The python runtime's virtual environment (default: the project's .venv). */
+  pythonVenv?: string;
+}
 
 /** What the HTTP layer calls into, and the addresses the egress policy keeps browsers from. */
 export interface BuiltServices {
