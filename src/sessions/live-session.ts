@@ -59,18 +59,35 @@ export class LiveSession {
   /** Clients connected through cdpUrl; each is closed as the session ends. */
   private readonly cdpClients = new Set<WebSocket>();
 
-  constructor(
-    readonly id: string,
-    readonly scrapeId: string,
-    readonly teamId: string,
-    readonly cdpToken: string,
-    readonly resources: SessionResources,
-    readonly shape: SessionShape,
-    limits: CallLimits,
-    /** The named profile it started from; saved back (if it writes) as it ends. */
-    private readonly profile?: OpenProfile,
-  ) {
-    this.calls = new CallQueue(teamId, limits.perSession, limits.team);
+  readonly id: string;
+  /** The key it is bound to: its scrape's id, or (a standalone browser session) its own id. */
+  readonly scrapeId: string;
+  readonly teamId: string;
+  /** The secret in its cdpUrl. */
+  readonly cdpToken: string;
+  readonly resources: SessionResources;
+  readonly shape: SessionShape;
+  /** The named profile it started from; saved back (if it writes) as it ends. */
+  private readonly profile?: OpenProfile;
+
+  constructor(o: {
+    id: string;
+    scrapeId: string;
+    teamId: string;
+    cdpToken: string;
+    resources: SessionResources;
+    shape: SessionShape;
+    limits: CallLimits;
+    profile?: OpenProfile;
+  }) {
+    this.id = o.id;
+    this.scrapeId = o.scrapeId;
+    this.teamId = o.teamId;
+    this.cdpToken = o.cdpToken;
+    this.resources = o.resources;
+    this.shape = o.shape;
+    this.profile = o.profile;
+    this.calls = new CallQueue(o.teamId, o.limits.perSession, o.limits.team);
   }
 
   /** When its TTL ends it (ms since the epoch). */

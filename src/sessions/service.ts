@@ -312,16 +312,16 @@ export class SessionService {
       await this.deps.registry.release(id).catch(() => undefined);
       throw err;
     }
-    const session = new LiveSession(
+    const session = new LiveSession({
       id,
-      o.key,
+      scrapeId: o.key,
       teamId,
-      newToken(),
+      cdpToken: newToken(),
       resources,
       shape,
-      this.callLimits,
-      o.profile,
-    );
+      limits: this.callLimits,
+      profile: o.profile,
+    });
     try {
       if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {
         throw new Error(`the claim on session ${id} was lost`);
