@@ -26,7 +26,7 @@ const DEPS = {
   "page-state": ["browser"],
   store: ["page-state"],
   browser: ["isolation", "network", "processes", "deadline"],
-  sandbox: ["isolation", "processes", "deadline"],
+  sandbox: ["errors", "isolation", "processes", "deadline"],
   scrape: [
     "browser",
     "profiles",

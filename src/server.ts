@@ -21,13 +21,11 @@ import { ServerMetrics } from "./metrics/metrics.js";
 import { AgentService } from "./agent/service.js";
 import {
   bashRuntime,
+  CodeAvailability,
   nodeRuntime,
   pythonRuntime,
-  Runtimes,
-  type Language,
   SandboxDetector,
   sandboxRoot,
-  sandboxUnavailableMessage,
 } from "./sandbox/index.js";
 import { BrowserLauncher } from "./browser/launcher.js";
 import { EgressProxy } from "./network/egress-proxy.js";
@@ -102,11 +100,11 @@ export async function startServer(
   });
   const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
   const sandbox = detector.detect(config.sandbox);
-  const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
-  const languages = [nodeRuntime, pythonRuntime(opts.pythonVenv), bashRuntime];
-  const runtimes = sandboxMode
-    ? Runtimes.stage(sandboxRoot(config.dataDir), languages)
-    : Runtimes.inPlace(languages);
+  const code = CodeAvailability.create(sandbox, {
+    root: sandboxRoot(config.dataDir),
+    languages: [nodeRuntime, pythonRuntime(opts.pythonVenv), bashRuntime],
+  });
+  const sandboxMode = code.mode;
 
   // Every browser, scrape or session, is held to one network policy by one proxy.
   const own = new OwnEndpoints();
@@ -147,7 +145,7 @@ export async function startServer(
         dataDir: config.dataDir,
         launcher,
         sandboxMode: sandboxMode ?? "none",
-        runtimes,
+        code,
         cdpMaxMessageBytes: config.cdpMaxMessageBytes,
         cdpConnections: {
           max: config.cdpMaxConnectionsPerSession,
@@ -207,9 +205,7 @@ export async function startServer(
   );
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
-    // The reason in general terms only: the probe's own output stays in the log.
-    sandboxUnavailable: () =>
-      typeof sandbox === "string" ? undefined : sandboxUnavailableMessage(sandbox.unavailable),
+    code,
     chromiumPath,
     log: log,
   });
@@ -234,16 +230,12 @@ export async function startServer(
   // Scrapes a killed run (or an outage) left charged with no outcome: refunded, once.
   const refundedLate = await billing.reconcileScrapes({ atStart: true });
   billing.startReconciling();
-  const languageUnavailable = (language: Language) =>
-    typeof sandbox === "string"
-      ? runtimes.unavailable(language)
-      : sandboxUnavailableMessage(sandbox.unavailable);
   const agent = new AgentService({
     provider: config.model,
     maxSteps: config.agentMaxSteps,
     snapshotTokens: config.agentSnapshotTokens,
   });
-  const interact = new InteractService(sessions, languageUnavailable, agent, billing, (l, o, s) =>
+  const interact = new InteractService(sessions, code, agent, billing, (l, o, s) =>
     metrics.interactRan(l, o, s),
   );
   const services: Services = {
@@ -286,7 +278,7 @@ export async function startServer(
     billing,
     agent,
     sandbox: sandboxMode ?? "unavailable",
-    languageUnavailable,
+    languageUnavailable: (language) => code.unavailable(language),
   };
   const app = buildApp(config, services, log);
   const cdp = new CdpProxy({
@@ -347,7 +339,7 @@ export async function startServer(
       await services.scrapes.close();
       await browser.close();
       await egress.close();
-      await runtimes.close();
+      await code.close();
       removeRunFolders(config.dataDir);
       await store.close();
     })());

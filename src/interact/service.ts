@@ -1,6 +1,6 @@
 import { AgentProgress, ModelFailedError, type AgentService } from "../agent/service.js";
 import { AppError } from "../errors/app-error.js";
-import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
+import type { CodeAvailability, ExecResult } from "../sandbox/index.js";
 import { sessionUrls } from "../urls/public-urls.js";
 import type { AcquiredSession, SessionService } from "../sessions/service.js";
 import { CallAbandonedError } from "../sessions/call-queue.js";
@@ -11,8 +11,8 @@ import type { InteractRequest, InteractResponse, StopResponse } from "./request.
 export class InteractService {
   constructor(
     private readonly sessions: SessionService,
-    /** Why a language cannot run here (not installed, no sandbox), or undefined when it can. */
-    private readonly languageUnavailable: (language: Language) => string | undefined,
+    /** Whether code in a language can run here (installed, with a sandbox). */
+    private readonly code: Pick<CodeAvailability, "assertRunnable">,
     private readonly agent: AgentService,
     private readonly billing: Billing,
     /** Told of every run: its language ("prompt" for the agent), outcome and seconds. */
@@ -43,8 +43,7 @@ export class InteractService {
       const why = this.agent.unavailable();
       if (why) throw new AppError("MODEL_NOT_CONFIGURED", why);
     } else {
-      const unavailable = this.languageUnavailable(req.language);
-      if (unavailable) throw new AppError("SANDBOX_UNAVAILABLE", unavailable);
+      this.code.assertRunnable(req.language);
     }
   }
 
@@ -82,7 +81,7 @@ export class InteractService {
     const run =
       req.prompt !== undefined
         ? await this.prompt(acquired, req.prompt, timeoutMs, signal)
-        : await this.code(acquired, req.language, req.code ?? "", timeoutMs, signal);
+        : await session.exec(req.language, req.code ?? "", timeoutMs, signal);
     const success = run.exitCode === 0 && !run.killed;
     return {
       success,
@@ -99,21 +98,6 @@ export class InteractService {
         : { error: run.error ?? (run.killed ? "Execution timed out." : "Execution failed.") }),
       ...(run.truncated ? { truncated: true } : {}),
     };
-  }
-
-  private code(
-    { session }: AcquiredSession,
-    language: Language,
-    code: string,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<ExecResult> {
-    return session.exec(language, code, timeoutMs, signal).catch((err) => {
-      if (err instanceof LanguageUnavailableError) {
-        throw new AppError("SANDBOX_UNAVAILABLE", err.message);
-      }
-      throw err;
-    });
   }
 
   private async prompt(

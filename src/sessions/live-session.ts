@@ -1,7 +1,7 @@
 import type WebSocket from "ws";
 import type { OpenProfile } from "../profiles/service.js";
 import type { SessionKind } from "../store/repositories.js";
-import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
+import { CodeUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import type { SessionResources } from "./resources.js";
 import { CallQueue, type TeamCallQueues, type Turn } from "./call-queue.js";
 
@@ -132,7 +132,7 @@ export class LiveSession {
         worker = await this.resources.sandbox.worker(language);
       } catch (err) {
         // The caller learns what it can act on; the worker's own output went to the server log.
-        if (err instanceof LanguageUnavailableError) throw err;
+        if (err instanceof CodeUnavailableError) throw err;
         return {
           stdout: "",
           stderr: "",
