@@ -1,5 +1,6 @@
 import { generateText, type LanguageModel, type ModelMessage } from "ai";
 import type { BrowserContext } from "playwright-core";
+import { TIMED_OUT_EXIT_CODE } from "../deadline/run.js";
 import { describeModelError } from "./model.js";
 import { PageDriver, playwrightMessage } from "./page-driver.js";
 import type { PageView } from "./snapshot/page-snapshot.js";
@@ -70,7 +71,7 @@ export class AgentProgress {
       result: this.view?.text ?? "",
       stdout: this.log.join("\n"),
       stderr: this.warnings.join("\n"),
-      exitCode: killed ? 124 : 1,
+      exitCode: killed ? TIMED_OUT_EXIT_CODE : 1,
       killed,
       ...(error ? { error } : {}),
     };
