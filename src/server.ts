@@ -15,6 +15,7 @@ import { LiveViewService } from "./liveview/service.js";
 import { ScrapeService } from "./scrape/service.js";
 import { CDP_PATH, CdpProxy, tooManyCdpConnections } from "./cdp/proxy.js";
 import { InteractService } from "./interact/service.js";
+import { SessionRunner } from "./interact/runner.js";
 import { BrowserSessionService } from "./browser-sessions/service.js";
 import { ProfileService } from "./profiles/service.js";
 import { ServerMetrics } from "./metrics/metrics.js";
@@ -235,9 +236,14 @@ export async function startServer(
     maxSteps: config.agentMaxSteps,
     snapshotTokens: config.agentSnapshotTokens,
   });
-  const interact = new InteractService(sessions, code, agent, billing, (l, o, s) =>
-    metrics.interactRan(l, o, s),
-  );
+  const runner = new SessionRunner({
+    sessions,
+    code,
+    agent,
+    billing,
+    onRun: (l, o, s) => metrics.interactRan(l, o, s),
+  });
+  const interact = new InteractService({ sessions, runner });
   const services: Services = {
     config,
     store,
@@ -255,7 +261,7 @@ export async function startServer(
     sessions,
     lifetimes,
     interact,
-    browsers: new BrowserSessionService(sessions, interact, billing),
+    browsers: new BrowserSessionService({ sessions, runner }),
     metrics,
     health: {
       chromium: () => {
