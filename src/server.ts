@@ -195,15 +195,13 @@ export async function startServer(
   });
   // Before the leftovers are ended below: their end is billed like any other.
   billing.listen(lifetimes);
-  const teams = new TeamService(
+  const teams = new TeamService({
     store,
-    { maxSessions: config.teamMaxSessions },
-    {
-      cacheTtlMs: config.apiKeyCacheMs,
-      // Through an outage, a known key keeps working for the calls of its live sessions.
-      hasLiveSession: (teamId) => sessions.list().some((s) => s.teamId === teamId),
-    },
-  );
+    maxSessions: config.teamMaxSessions,
+    cacheTtlMs: config.apiKeyCacheMs,
+    // Through an outage, a known key keeps working for the calls of its live sessions.
+    hasLiveSession: (teamId) => sessions.list().some((s) => s.teamId === teamId),
+  });
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
     code,
