@@ -18,6 +18,15 @@ export const TIMED_OUT_EXIT_CODE = 124;
  */
 export const RUN_GRACE_MS = 1_500;
 
+/** How long a run that did not answer in its grace waits for its killed runner to be gone. */
+export const RUN_EXIT_WAIT_MS = 2_000;
+
+/**
+ * The latest a running call answers past its deadline: the grace and the wait for a killed
+ * runner, with a margin. What a call waiting behind it is told to expect.
+ */
+export const RUN_OVERRUN_MS = RUN_GRACE_MS + RUN_EXIT_WAIT_MS + 500;
+
 /** What `withGrace` saw: the run's value, unless it was abandoned. */
 export interface GraceOutcome<T> {
   /** Undefined when the run had not answered RUN_GRACE_MS after its deadline ended. */

@@ -8,7 +8,12 @@ import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import fs from "node:fs";
 import type net from "node:net";
 import { withDeadline } from "../deadline/deadline.js";
-import { MAX_RUN_SECONDS, TIMED_OUT_EXIT_CODE, withGrace } from "../deadline/run.js";
+import {
+  MAX_RUN_SECONDS,
+  RUN_EXIT_WAIT_MS,
+  TIMED_OUT_EXIT_CODE,
+  withGrace,
+} from "../deadline/run.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 
 export interface WorkerOptions {
@@ -39,8 +44,6 @@ export const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 export const MIN_TIMEOUT_MS = 1;
 const MAX_TIMEOUT_MS = MAX_RUN_SECONDS * 1000;
 const ATTACH_TIMEOUT_MS = 20_000;
-/** How long a timed-out call waits for its killed runner to be gone before answering. */
-const EXIT_WAIT_MS = 2_000;
 const KILLED = 137;
 /** Consecutive failed starts after which the worker gives up and reports itself dead. */
 const MAX_START_FAILURES = 3;
@@ -235,7 +238,7 @@ class Worker implements SandboxWorker {
       // The runner's own deadline did not fire: its event loop is blocked (a loop after an await).
       // Answer once it is gone, so that the next call (any language) meets no half-dead runner.
       this.restart(proc);
-      await withDeadline(proc.exited, EXIT_WAIT_MS);
+      await withDeadline(proc.exited, RUN_EXIT_WAIT_MS);
       return failure(
         `Execution timed out after ${timeoutMs} ms; the worker was restarted and earlier variables are gone`,
         TIMED_OUT_EXIT_CODE,
