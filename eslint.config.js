@@ -26,7 +26,7 @@ const DEPS = {
   "page-state": ["browser"],
   store: ["page-state"],
   browser: ["isolation", "network", "processes", "deadline"],
-  sandbox: ["isolation", "processes", "deadline"],
+  sandbox: ["errors", "isolation", "processes", "deadline"],
   scrape: [
     "browser",
     "profiles",
@@ -57,11 +57,11 @@ const DEPS = {
   liveview: ["auth", "urls"],
   cdp: ["errors", "sessions", "urls"],
   health: ["store"],
-  agent: ["browser", "config"],
+  agent: ["browser", "config", "deadline"],
   teams: ["auth", "errors", "sessions", "store"],
   admin: ["config", "store", "teams", "text"],
   metrics: [],
-  interact: ["agent", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
+  interact: ["agent", "deadline", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
   "browser-sessions": ["errors", "interact", "profiles", "sessions", "store", "teams", "urls"],
   dashboard: ["sessions", "store", "urls"],
 };

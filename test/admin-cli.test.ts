@@ -59,7 +59,7 @@ test("a bad database setting is reported, not thrown", async () => {
 test("names a tenant chose cannot drive the operator's terminal or forge rows", async () => {
   const store = await openStore({ dataDir: tempDataDir() });
   try {
-    const teams = new TeamService(store, { maxSessions: 5 });
+    const teams = new TeamService({ store, maxSessions: 5 });
     const connect = async () => teams;
     const team = await teams.createTeam("tty-team");
     // As stored before names were checked at the API, or written by another way in.

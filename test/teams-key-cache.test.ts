@@ -16,7 +16,7 @@ test("a key revoked by the admin command stops working within API_KEY_CACHE_SECO
     const usage = async (key: string) => (await teamClient(server, key).credits()).status;
     expect(await usage(a.key)).toBe(200);
     // The admin command is another process, with its own connection to the same database.
-    await new TeamService(admin, { maxSessions: 5 }).revokeKey(a.keyId);
+    await new TeamService({ store: admin, maxSessions: 5 }).revokeKey(a.keyId);
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(Date.now() + 4_000);

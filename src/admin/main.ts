@@ -21,7 +21,7 @@ async function main(): Promise<number> {
       const where = config.databaseUrl ? "DATABASE_URL" : `DATA_DIR (${config.dataDir})`;
       throw new TeamError(`Could not open the database at ${where}: ${(err as Error).message}`);
     }
-    return new TeamService(store, { maxSessions: config.teamMaxSessions });
+    return new TeamService({ store, maxSessions: config.teamMaxSessions });
   };
   try {
     const res = await runAdmin(process.argv.slice(2), connect);

@@ -1,8 +1,11 @@
-import { generateText, type LanguageModel, type ModelMessage } from "ai";
+import { generateText, type LanguageModel } from "ai";
 import type { BrowserContext } from "playwright-core";
+import { TIMED_OUT_EXIT_CODE } from "../deadline/run.js";
+import { Conversation, type CallAnswer, type ReplyCall } from "./conversation.js";
 import { describeModelError } from "./model.js";
 import { PageDriver, playwrightMessage } from "./page-driver.js";
 import type { PageView } from "./snapshot/page-snapshot.js";
+import { AnswerDemand, CircleWatch } from "./steering.js";
 import {
   ACTIONS,
   agentTools,
@@ -70,15 +73,12 @@ export class AgentProgress {
       result: this.view?.text ?? "",
       stdout: this.log.join("\n"),
       stderr: this.warnings.join("\n"),
-      exitCode: killed ? 124 : 1,
+      exitCode: killed ? TIMED_OUT_EXIT_CODE : 1,
       killed,
       ...(error ? { error } : {}),
     };
   }
 }
-
-const wrap = (view: PageView) => `<page>\n${view.text.replace(/<\/page>/gi, "<\\/page>")}\n</page>`;
-const OLD_SNAPSHOT = "(snapshot left out: a newer one follows)";
 
 /**
  * Works the session's page with the model until it calls done, runs out of steps, or the time
@@ -92,51 +92,65 @@ export async function runAgent(
   progress: AgentProgress,
 ): Promise<AgentResult> {
   const driver = new PageDriver(context, opts.snapshotTokens, opts.deadline);
-  const say = (line: string) => progress.log.push(line);
   let view: PageView;
   try {
     view = await driver.snapshot();
   } catch (err) {
     if (opts.signal.aborted) return timedOut(progress);
-    say(`[0] could not read the page: ${playwrightMessage(err)}`);
+    progress.log.push(`[0] could not read the page: ${playwrightMessage(err)}`);
     return progress.partial(false, `The page could not be read: ${playwrightMessage(err)}`);
   }
   progress.view = view;
-  say(`[0] start at ${view.url}`);
+  progress.log.push(`[0] start at ${view.url}`);
 
-  // Where the newest snapshot sits, to replace it once a newer one arrives.
-  let snapshotAt: { set(text: string): void } | undefined;
-  const messages: ModelMessage[] = [];
-  const withSnapshot = (lead: string, v: PageView) => {
-    snapshotAt?.set(OLD_SNAPSHOT);
-    return `${lead}\n${wrap(v)}`;
-  };
-  const first: ModelMessage = {
-    role: "user",
-    content: withSnapshot(`Task: ${task}\n\nThe page now:`, view),
-  };
-  snapshotAt = { set: (t) => (first.content = `Task: ${task}\n\nThe page then: ${t}`) };
-  messages.push(first);
-
-  let acted = false;
-  let onlyDone = false;
-  let askedForAnswer = false;
-  let nudgedAt = 0;
-  let lastSig = "";
-  let repeats = 0;
-  let unchanged = 0;
-
+  const run = new AgentRun(driver, opts, progress, new Conversation(task, view), view);
   for (let step = 1; step <= opts.maxSteps; step++) {
+    const result = await run.step(step);
+    if (result) return result;
+  }
+  progress.log.push(`stopped: no answer after ${opts.maxSteps} steps`);
+  return progress.partial(
+    false,
+    `The agent used all of its ${opts.maxSteps} steps without an answer.`,
+  );
+}
+
+/** What a step's calls came to: the run's end (done), or the answers to send back. */
+type CallsOutcome =
+  { done: AgentResult } | { answers: CallAnswer[]; newView: PageView | undefined };
+
+/** One run between its steps: the conversation, the page as last seen, and what steers it. */
+class AgentRun {
+  private readonly demand: AnswerDemand;
+  private readonly circles = new CircleWatch();
+  /**
+   * An action changed the page: from then on a failure of the model API ends the run with what
+   * it did, instead of a ModelFailedError (safe to retry only while nothing happened).
+   */
+  private acted = false;
+
+  constructor(
+    private readonly driver: PageDriver,
+    private readonly opts: AgentOptions,
+    private readonly progress: AgentProgress,
+    private readonly conversation: Conversation,
+    private view: PageView,
+  ) {
+    this.demand = new AnswerDemand(opts.maxSteps);
+  }
+
+  /** One model call and what it asked for; the run's result when it ends at this step. */
+  async step(step: number): Promise<AgentResult | undefined> {
+    const { opts, progress, conversation } = this;
     if (opts.signal.aborted) return timedOut(progress);
-    const last = step === opts.maxSteps;
-    const allowed: ToolName[] | undefined = onlyDone || last ? ["done"] : undefined;
-    if (last && !onlyDone) messages.push({ role: "user", content: LAST_STEP });
+    const allowed = this.demand.tools(step);
+    if (this.demand.warnLastStep(step)) conversation.tell(LAST_STEP);
     let reply;
     try {
       reply = await generateText({
         model: opts.model,
         system: SYSTEM,
-        messages,
+        messages: conversation.messages,
         tools: agentTools(allowed),
         toolChoice: "auto",
         temperature: 0,
@@ -144,73 +158,64 @@ export async function runAgent(
         abortSignal: opts.signal,
       });
     } catch (err) {
-      if (opts.signal.aborted) return timedOut(progress);
-      const why = describeModelError(err);
-      if (!acted) throw new ModelFailedError(why);
-      progress.warnings.push(`model API error: ${why}`);
-      say(`[${step}] stopped: ${why}`);
-      return progress.partial(false, `The AI model provider failed: ${why}`);
+      return this.modelFailed(err, step);
     }
     const text = reply.text.trim();
     if (text) progress.lastText = text;
 
-    // The calls, as the model made them or as it wrote them in its text.
-    let calls = reply.toolCalls.map((c) => ({
-      id: c.toolCallId,
-      name: c.toolName,
-      input: c.input,
-    }));
-    let inText = false;
-    if (!calls.length && text) {
-      const found = callFromText(text);
-      if (found) {
-        calls = [{ id: `text-${step}`, name: found.name, input: found.input }];
-        inText = true;
-      }
-    }
+    const { calls, inText } = replyCalls(reply.toolCalls, text, step);
     if (!calls.length) {
-      if (askedForAnswer || last) return finish(progress, text, true, step);
-      say(`[${step}] (no tool call) ${oneLine(text) || "(empty reply)"}`);
-      messages.push({ role: "assistant", content: text || "(no reply)" });
-      messages.push({ role: "user", content: ASK_ANSWER });
-      askedForAnswer = true;
-      onlyDone = true;
-      continue;
+      if (this.demand.textIsAnswer(step)) return finish(progress, text, true, step);
+      this.say(`[${step}] (no tool call) ${oneLine(text) || "(empty reply)"}`);
+      conversation.replied(text || "(no reply)");
+      conversation.tell(ASK_ANSWER);
+      this.demand.askForAnswer();
+      return undefined;
     }
 
     const normalized = calls.map((c) => ({ ...c, call: normalizeCall(c.name, c.input) }));
-    if (inText) messages.push({ role: "assistant", content: text });
-    else {
-      messages.push({
-        role: "assistant",
-        content: [
-          ...(text ? [{ type: "text" as const, text }] : []),
-          ...normalized.map((c) => ({
-            type: "tool-call" as const,
-            toolCallId: c.id,
-            toolName: typeof c.call === "string" ? c.name : c.call.tool,
-            input: typeof c.call === "string" ? {} : c.call,
-          })),
-        ],
-      });
-    }
+    conversation.called(text, normalized, inText);
+    const outcome = await this.runCalls(step, normalized, allowed, text);
+    if ("done" in outcome) return outcome.done;
+    if (opts.signal.aborted) return timedOut(progress);
+    conversation.answered(outcome.answers, this.circling(step), outcome.newView, inText);
+    return undefined;
+  }
 
-    const answers: { id: string; name: string; text: string }[] = [];
+  /** A failed model call: out of time, safe to retry (nothing happened yet), or the end. */
+  private modelFailed(err: unknown, step: number): AgentResult {
+    if (this.opts.signal.aborted) return timedOut(this.progress);
+    const why = describeModelError(err);
+    if (!this.acted) throw new ModelFailedError(why);
+    this.progress.warnings.push(`model API error: ${why}`);
+    this.say(`[${step}] stopped: ${why}`);
+    return this.progress.partial(false, `The AI model provider failed: ${why}`);
+  }
+
+  /** Runs a reply's calls in order, one action at most; done ends the run. */
+  private async runCalls(
+    step: number,
+    calls: ReplyCall[],
+    allowed: ToolName[] | undefined,
+    text: string,
+  ): Promise<CallsOutcome> {
+    const answers: CallAnswer[] = [];
     let newView: PageView | undefined;
     let actedThisStep = false;
-    for (const c of normalized) {
+    for (const c of calls) {
       if (typeof c.call === "string") {
-        say(`[${step}] invalid call ${c.name}: ${c.call}`);
+        this.say(`[${step}] invalid call ${c.name}: ${c.call}`);
         answers.push({ id: c.id, name: c.name, text: `Error: ${c.call}` });
         continue;
       }
       const call = c.call;
       if (call.tool === "done") {
-        if (allowed === undefined && !call.answer && !askedForAnswer) {
+        // An empty answer is refused while every tool is offered; once only done is, it ends.
+        if (allowed === undefined && !call.answer) {
           answers.push({ id: c.id, name: "done", text: "Error: done needs the answer." });
           continue;
         }
-        return finish(progress, call.answer || text, call.success, step);
+        return { done: finish(this.progress, call.answer || text, call.success, step) };
       }
       if (allowed && !allowed.includes(call.tool)) {
         answers.push({ id: c.id, name: call.tool, text: "Error: only done is allowed now." });
@@ -224,71 +229,51 @@ export async function runAgent(
         });
         continue;
       }
-      const before = view.fingerprint;
-      const outcome = await driver.run(call);
+      const before = this.view.fingerprint;
+      const outcome = await this.driver.run(call);
       const isAction = ACTIONS.has(call.tool);
-      if (isAction && !outcome.failed) acted = true;
+      if (isAction && !outcome.failed) this.acted = true;
       if (isAction) actedThisStep = true;
-      if (outcome.view) newView = view = outcome.view;
-      progress.view = view;
-      say(`[${step}] ${describe(call)}: ${oneLine(outcome.line)}`);
+      if (outcome.view) newView = this.view = outcome.view;
+      this.progress.view = this.view;
+      this.say(`[${step}] ${describe(call)}: ${oneLine(outcome.line)}`);
       answers.push({ id: c.id, name: call.tool, text: outcome.line });
-
-      // Going round in circles: the same action again, or actions that change nothing.
-      if (isAction) {
-        const sig = JSON.stringify(call);
-        const same = view.fingerprint === before;
-        repeats = sig === lastSig && same ? repeats + 1 : 0;
-        unchanged = same ? unchanged + 1 : 0;
-        lastSig = sig;
-      }
+      if (isAction) this.circles.acted(call, this.view.fingerprint !== before);
     }
-    if (opts.signal.aborted) return timedOut(progress);
-
-    let note = "";
-    if (repeats >= 2 || unchanged >= 3) {
-      if (!nudgedAt) {
-        nudgedAt = step;
-        note = NUDGE;
-        say(`[${step}] nudged: the page stopped changing`);
-      } else if (step - nudgedAt >= 2) {
-        onlyDone = true;
-        note = FORCE_DONE;
-        say(`[${step}] asked for the answer: still no change`);
-      }
-    }
-
-    // The newest snapshot goes with the last answer; older ones leave the conversation.
-    const lastAnswer = answers.at(-1)!;
-    const lead = [lastAnswer.text, note].filter(Boolean).join("\n");
-    const withPage = newView ? withSnapshot(lead, newView) : lead;
-    if (inText) {
-      const msg: ModelMessage = {
-        role: "user",
-        content: `Result of ${lastAnswer.name}: ${withPage}`,
-      };
-      if (newView)
-        snapshotAt = { set: (t) => (msg.content = `Result of ${lastAnswer.name}: ${lead}\n${t}`) };
-      messages.push(msg);
-      continue;
-    }
-    const parts = answers.map((a, i) => ({
-      type: "tool-result" as const,
-      toolCallId: a.id,
-      toolName: a.name,
-      output: { type: "text" as const, value: i === answers.length - 1 ? withPage : a.text },
-    }));
-    messages.push({ role: "tool", content: parts });
-    if (newView) {
-      const part = parts.at(-1)!;
-      snapshotAt = { set: (t) => (part.output = { type: "text", value: `${lead}\n${t}` }) };
-    }
+    return { answers, newView };
   }
-  say(`stopped: no answer after ${opts.maxSteps} steps`);
-  return progress.partial(
-    false,
-    `The agent used all of its ${opts.maxSteps} steps without an answer.`,
-  );
+
+  /** What to add to the step's answer about going round in circles, if anything. */
+  private circling(step: number): string {
+    const verdict = this.circles.verdict(step);
+    if (verdict === "nudge") {
+      this.say(`[${step}] nudged: the page stopped changing`);
+      return NUDGE;
+    }
+    if (verdict === "demand") {
+      this.demand.demand();
+      this.say(`[${step}] asked for the answer: still no change`);
+      return FORCE_DONE;
+    }
+    return "";
+  }
+
+  private say(line: string): void {
+    this.progress.log.push(line);
+  }
+}
+
+/** The calls of a reply, as the model made them or as it wrote one in its text. */
+function replyCalls(
+  toolCalls: { toolCallId: string; toolName: string; input: unknown }[],
+  text: string,
+  step: number,
+): { calls: { id: string; name: string; input: unknown }[]; inText: boolean } {
+  const calls = toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input }));
+  if (calls.length || !text) return { calls, inText: false };
+  const found = callFromText(text);
+  if (!found) return { calls, inText: false };
+  return { calls: [{ id: `text-${step}`, name: found.name, input: found.input }], inText: true };
 }
 
 function finish(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { runTimeoutSchema } from "../interact/request.js";
 import { profileSchema } from "../profiles/request.js";
 
 /** Telemetry labels the official SDKs and CLI send; no effect here. */
@@ -43,7 +44,7 @@ export const executeBrowserSchema = z
       .enum(["node", "python", "bash"])
       .default("bash")
       .describe("bash runs agent-browser attached to the session; node and python, Playwright."),
-    timeout: z.number().int().min(1).max(300).default(30).describe("Seconds the run may take."),
+    timeout: runTimeoutSchema,
     ...labels,
   })
   .strict();

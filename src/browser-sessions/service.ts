@@ -1,9 +1,7 @@
-import type { InteractService } from "../interact/service.js";
 import type { InteractResponse, StopResponse } from "../interact/request.js";
+import { urlsOf, type SessionRunner } from "../interact/runner.js";
 import type { AcquiredSession, SessionService } from "../sessions/service.js";
 import type { SessionRecord } from "../store/repositories.js";
-import type { Billing } from "../teams/billing.js";
-import { sessionUrls } from "../urls/public-urls.js";
 import type {
   BrowserCreated,
   BrowserList,
@@ -12,24 +10,27 @@ import type {
   ExecuteBrowserRequest,
 } from "./request.js";
 
+export interface BrowserSessionServiceOptions {
+  sessions: Pick<SessionService, "createBrowser" | "browser" | "listOfTeam" | "destroyBrowser">;
+  /** Runs a call in the session once found, and answers its stop: as interact does. */
+  runner: SessionRunner;
+}
+
 /**
  * Firecrawl's standalone browser sessions (/v2/browser): the same sessions as interact's (pool,
  * sandbox, languages, TTLs, CDP, live views, limits, credits), started on a blank page and
  * named by their own id instead of a scrape's.
  */
+
 export class BrowserSessionService {
-  constructor(
-    private readonly sessions: SessionService,
-    private readonly interact: InteractService,
-    private readonly billing: Billing,
-  ) {}
+  constructor(private readonly opts: BrowserSessionServiceOptions) {}
 
   async create(
     teamId: string,
     req: CreateBrowserRequest,
     baseUrl: string,
   ): Promise<BrowserCreated> {
-    const acquired = await this.sessions.createBrowser(teamId, {
+    const acquired = await this.opts.sessions.createBrowser(teamId, {
       ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
       idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
       streamWebView: req.streamWebView,
@@ -51,9 +52,9 @@ export class BrowserSessionService {
     baseUrl: string,
     signal?: AbortSignal,
   ): Promise<InteractResponse> {
-    this.interact.assertRunnable(req);
-    const acquired = await this.sessions.browser(id, teamId);
-    return this.interact.run(acquired, req, baseUrl, signal);
+    this.opts.runner.assertRunnable(req);
+    const acquired = await this.opts.sessions.browser(id, teamId);
+    return this.opts.runner.run(acquired, req, baseUrl, signal);
   }
 
   async list(
@@ -62,7 +63,7 @@ export class BrowserSessionService {
     baseUrl: string,
   ): Promise<BrowserList> {
     const which = status === "active" ? "live" : (status ?? "all");
-    const found = await this.sessions.listOfTeam(teamId, {
+    const found = await this.opts.sessions.listOfTeam(teamId, {
       kind: "browser",
       status: which,
       limit: 100,
@@ -71,15 +72,8 @@ export class BrowserSessionService {
   }
 
   async stop(id: string, teamId: string): Promise<StopResponse> {
-    const { sessionDurationMs, ended, recorded } = await this.sessions.destroyBrowser(id, teamId);
-    // While the database cannot take the end, what will be billed once it does.
-    const creditsBilled = ended ? await this.billing.billed(ended, recorded) : 0;
-    return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };
+    return this.opts.runner.stopped(await this.opts.sessions.destroyBrowser(id, teamId));
   }
-}
-
-function urlsOf({ session, viewToken, controlToken }: AcquiredSession, baseUrl: string) {
-  return sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
 }
 
 /**

@@ -1,8 +1,18 @@
 import { z } from "zod";
+import { MAX_RUN_SECONDS } from "../deadline/run.js";
 import { documentInput } from "../openapi/input-schema.js";
 
 /** Path parameter check; the message is the spec's own. */
 export const jobIdSchema = z.string().uuid();
+
+/** A run's `timeout`, in seconds: interact's and /v2/browser's execute alike. */
+export const runTimeoutSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_RUN_SECONDS)
+  .default(30)
+  .describe("Seconds the run may take.");
 
 const interactFields = z
   .object({
@@ -25,7 +35,7 @@ const interactFields = z
       .describe(
         "Language of code: node (Playwright), python (Playwright) or bash (agent-browser).",
       ),
-    timeout: z.number().int().min(1).max(300).default(30).describe("Seconds the run may take."),
+    timeout: runTimeoutSchema,
     /** Telemetry labels; the official SDKs and CLI send them. No effect here. */
     origin: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
     integration: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),

@@ -1,6 +1,7 @@
 /** The sandbox's public surface: what the server and the sessions module wire together. */
-export { SandboxDetector, sandboxUnavailableMessage, type SandboxMode } from "./detect.js";
-export { LanguageUnavailableError, SessionSandbox } from "./session-sandbox.js";
+export { SandboxDetector, type SandboxMode } from "./detect.js";
+export { SessionSandbox } from "./session-sandbox.js";
+export { CodeAvailability, CodeUnavailableError } from "./availability.js";
 export type { ExecResult, Language, SandboxWorker } from "./types.js";
 export { sandboxRoot } from "./root.js";
 export { Runtimes } from "./runtimes/staging.js";

@@ -4,7 +4,7 @@ import type net from "node:net";
 import path from "node:path";
 import { PlaywrightRelay } from "./playwright-relay.js";
 import type { SessionSocket } from "./runtimes/runtime.js";
-import type { ReadyRuntime, Runtimes } from "./runtimes/staging.js";
+import type { CodeAvailability } from "./availability.js";
 import type { Language, SandboxWorker } from "./types.js";
 import { spawnWorker } from "./worker.js";
 import type { Logger } from "../log/logger.js";
@@ -19,23 +19,14 @@ export interface SessionSandboxOptions {
   /** Where sandbox folders go (sandboxRoot(dataDir)). */
   root: string;
   mode: "bwrap" | "none";
-  runtimes: Runtimes;
+  /** What may run here; a worker starts only for a language it allows. */
+  code: Pick<CodeAvailability, "runtime">;
   /** The session's browser. */
   browser: CdpEndpointSource;
   /** Largest CDP message code in the sandbox may send its browser. */
   cdpMaxMessageBytes: number;
   /** Routine lines: worker starts and the runners' own output. */
   log?: Pick<Logger, "info">;
-}
-
-/** A language that cannot run here: the message is for the caller (503). */
-export class LanguageUnavailableError extends Error {
-  constructor(
-    readonly language: Language,
-    reason: string,
-  ) {
-    super(reason);
-  }
 }
 
 /**
@@ -102,7 +93,7 @@ export class SessionSandbox {
     let pending = this.workers.get(language);
     const current = pending && (await pending.catch(() => undefined));
     if (!current?.alive) {
-      const ready = this.runtime(language);
+      const ready = this.opts.code.runtime(language);
       pending = spawnWorker({
         runtime: ready,
         scratchDir: this.dir,
@@ -155,11 +146,5 @@ export class SessionSandbox {
       port.close();
       this.ports.delete(port);
     });
-  }
-
-  private runtime(language: Language): ReadyRuntime {
-    const reason = this.opts.runtimes.unavailable(language);
-    if (reason) throw new LanguageUnavailableError(language, reason);
-    return this.opts.runtimes.get(language)!;
   }
 }

@@ -8,6 +8,12 @@ import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import fs from "node:fs";
 import type net from "node:net";
 import { withDeadline } from "../deadline/deadline.js";
+import {
+  MAX_RUN_SECONDS,
+  RUN_EXIT_WAIT_MS,
+  TIMED_OUT_EXIT_CODE,
+  withGrace,
+} from "../deadline/run.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 
 export interface WorkerOptions {
@@ -36,13 +42,8 @@ export const DEFAULT_MEMORY_LIMIT_MB = 512;
 export const DEFAULT_MAX_PROCESSES = 64;
 export const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 export const MIN_TIMEOUT_MS = 1;
-export const MAX_TIMEOUT_MS = 300_000;
-/** How long past its deadline a runner may take to answer before we kill it. */
-const GRACE_MS = 1_500;
+const MAX_TIMEOUT_MS = MAX_RUN_SECONDS * 1000;
 const ATTACH_TIMEOUT_MS = 20_000;
-/** How long a timed-out call waits for its killed runner to be gone before answering. */
-const EXIT_WAIT_MS = 2_000;
-const TIMED_OUT = 124;
 const KILLED = 137;
 /** Consecutive failed starts after which the worker gives up and reports itself dead. */
 const MAX_START_FAILURES = 3;
@@ -173,11 +174,23 @@ class Worker implements SandboxWorker {
   }
 
   private async request(op: "connect" | "attach"): Promise<void> {
-    const proc = await this.start();
-    const reply = await withDeadline(proc.request({ op }), ATTACH_TIMEOUT_MS);
+    const reply = await this.reach(await this.start(), op);
     if (!reply?.ok)
       throw new Error(`sandbox worker could not reach the browser: ${reply?.error ?? "timed out"}`);
-    this.connected = proc;
+  }
+
+  /**
+   * Asks `proc` to connect to the browser (`attach`: and to bind the current page), within its
+   * own deadline: connecting is the worker's cost, not the user's. The reply, or undefined when
+   * none came in time; `proc` is remembered as connected once it confirms.
+   */
+  private async reach(
+    proc: RunnerProcess,
+    op: "connect" | "attach",
+  ): Promise<RunnerReply | undefined> {
+    const reply = await withDeadline(proc.request({ op }), ATTACH_TIMEOUT_MS);
+    if (reply?.ok) this.connected = proc;
+    return reply;
   }
 
   exec(code: string, timeoutMs: number): Promise<ExecResult> {
@@ -201,11 +214,10 @@ class Worker implements SandboxWorker {
     let proc: RunnerProcess;
     try {
       proc = await this.start();
-      // Connecting is the worker's cost, not the user's: it gets its own deadline. Once a
-      // process has connected, a run goes straight on (a runner reconnects by itself, before
-      // it starts the run's clock, if the connection was lost since).
+      // Once a process has connected, a run goes straight on (a runner reconnects by itself,
+      // before it starts the run's clock, if the connection was lost since).
       if (this.connected !== proc) {
-        const connected = await withDeadline(proc.request({ op: "connect" }), ATTACH_TIMEOUT_MS);
+        const connected = await this.reach(proc, "connect");
         if (!connected?.ok) {
           if (!connected) this.restart(proc);
           return failure(
@@ -213,7 +225,6 @@ class Worker implements SandboxWorker {
             1,
           );
         }
-        this.connected = proc;
       }
     } catch (err) {
       return failure(`The sandbox worker could not start: ${(err as Error).message}`, 1);
@@ -221,15 +232,16 @@ class Worker implements SandboxWorker {
 
     const msg = { ...request, op: "exec", timeoutMs };
     this.holdsState = proc;
-    const reply = await withDeadline(proc.request(msg), timeoutMs + GRACE_MS);
+    // The runner holds the run to timeoutMs itself; the grace is for its answer to come back.
+    const { value: reply } = await withGrace(() => proc.request(msg), timeoutMs);
     if (!reply) {
       // The runner's own deadline did not fire: its event loop is blocked (a loop after an await).
       // Answer once it is gone, so that the next call (any language) meets no half-dead runner.
       this.restart(proc);
-      await withDeadline(proc.exited, EXIT_WAIT_MS);
+      await withDeadline(proc.exited, RUN_EXIT_WAIT_MS);
       return failure(
         `Execution timed out after ${timeoutMs} ms; the worker was restarted and earlier variables are gone`,
-        TIMED_OUT,
+        TIMED_OUT_EXIT_CODE,
         "",
         true,
       );
@@ -251,7 +263,7 @@ class Worker implements SandboxWorker {
     void proc.exited.then(async () => {
       if (this.closed) return;
       const next = await this.start().catch(() => undefined);
-      await next?.request({ op: "connect" });
+      if (next) await this.reach(next, "connect");
     });
   }
 

@@ -1,10 +1,5 @@
+import { RUN_OVERRUN_MS } from "../deadline/run.js";
 import { AppError } from "../errors/app-error.js";
-
-/**
- * How long past its deadline a running call may still take to answer: the worker's grace for
- * a runner that does not answer, plus the wait for a killed one to be gone (sandbox/worker.ts).
- */
-const RUN_GRACE_MS = 4_000;
 
 /** The client closed the connection while its call waited: the call never ran. */
 export class CallAbandonedError extends Error {
@@ -97,7 +92,7 @@ export class CallQueue {
    * grace at the latest) or when a waiting call's own time runs out.
    */
   soonestFree(): number {
-    let soonest = this.running ? this.running.deadline + RUN_GRACE_MS : Date.now();
+    let soonest = this.running ? this.running.deadline + RUN_OVERRUN_MS : Date.now();
     for (const w of this.waiters) soonest = Math.min(soonest, w.deadline);
     return soonest;
   }

@@ -5,15 +5,13 @@ import type { SessionResources } from "./resources.js";
 import { restoreReplayContext } from "./restore.js";
 import { blankStart } from "./blank-start.js";
 import type { Logger } from "../log/logger.js";
+import type { CodeAvailability } from "../sandbox/index.js";
 
 export interface SessionFactoryOptions {
   /** Started resources, from the warm pool when it has some. */
   takeResources: () => Promise<SessionResources>;
-  /**
-   * Why sessions cannot run on this machine at all (no working sandbox), as the caller may
-   * read it, or undefined when they can.
-   */
-  sandboxUnavailable: () => string | undefined;
+  /** Whether code can run here: sessions are refused where none can (no working sandbox). */
+  code: Pick<CodeAvailability, "assertSandbox">;
   /** Finds Chromium; throws with a message for the caller when there is none. */
   chromiumPath: () => string;
   log: Pick<Logger, "warn">;
@@ -30,8 +28,7 @@ export class SessionFactory {
 
   /** Throws a 503 AppError when this machine cannot run sessions at all. */
   assertAvailable(): void {
-    const reason = this.opts.sandboxUnavailable();
-    if (reason !== undefined) throw new AppError("SANDBOX_UNAVAILABLE", reason);
+    this.opts.code.assertSandbox();
     try {
       this.opts.chromiumPath();
     } catch (err) {

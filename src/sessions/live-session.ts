@@ -1,15 +1,12 @@
 import type WebSocket from "ws";
 import type { OpenProfile } from "../profiles/service.js";
 import type { SessionKind } from "../store/repositories.js";
-import { LanguageUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
+import { CodeUnavailableError, type ExecResult, type Language } from "../sandbox/index.js";
 import type { SessionResources } from "./resources.js";
 import { CallQueue, type TeamCallQueues, type Turn } from "./call-queue.js";
+import { TIMED_OUT_EXIT_CODE, withGrace } from "../deadline/run.js";
 
 export type EndReason = "stopped" | "ttl" | "idle" | "browser_crashed" | "shutdown";
-
-/** How long past its deadline a task that ignores its AbortSignal is waited for. */
-const TASK_GRACE_MS = 1_500;
-const TIMED_OUT = 124;
 
 /** How long a session may live, and what kind it is: fixed when it is made. */
 export interface SessionShape {
@@ -151,7 +148,7 @@ export class LiveSession {
       stdout: "",
       stderr: "",
       result: "",
-      exitCode: TIMED_OUT,
+      exitCode: TIMED_OUT_EXIT_CODE,
       killed: true,
       error: timedOutWaiting(timeoutMs, "code"),
     });
@@ -162,7 +159,7 @@ export class LiveSession {
         worker = await this.resources.sandbox.worker(language);
       } catch (err) {
         // The caller learns what it can act on; the worker's own output went to the server log.
-        if (err instanceof LanguageUnavailableError) throw err;
+        if (err instanceof CodeUnavailableError) throw err;
         return {
           stdout: "",
           stderr: "",
@@ -184,9 +181,9 @@ export class LiveSession {
 
   /**
    * Runs a long task that is not user code (the AI agent) under the same queue, with the same
-   * timeout semantics as code: past `timeoutMs` its signal aborts. A task that does not return
-   * within a grace period after that is abandoned, and the caller gets `partial()`: what it had
-   * reported so far, with `killed: true` and exit code 124.
+   * timeout semantics as code: past `timeoutMs`, or when the session ends, its signal aborts. A
+   * task that does not return within the runs' grace period after that is abandoned, and the
+   * caller gets `partial()`: what it had reported so far, with `killed: true` and exit code 124.
    */
   task<R extends ExecResult>(
     run: (ctx: TaskContext) => Promise<R>,
@@ -196,48 +193,26 @@ export class LiveSession {
   ): Promise<R> {
     const expired = (): R => ({
       ...partial(),
-      exitCode: TIMED_OUT,
+      exitCode: TIMED_OUT_EXIT_CODE,
       killed: true,
       error: timedOutWaiting(timeoutMs, "prompt"),
     });
     return this.enqueue(timeoutMs, signal, expired, async (turn) => {
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      this.ended.signal.addEventListener("abort", stop, { once: true });
-      const timer = setTimeout(stop, turn.remainingMs);
-      let late: NodeJS.Timeout | undefined;
-      try {
-        const abandoned = new Promise<undefined>((resolve) => {
-          controller.signal.addEventListener(
-            "abort",
-            () => (late = setTimeout(() => resolve(undefined), TASK_GRACE_MS)),
-            { once: true },
-          );
-        });
-        const deadline = Date.now() + turn.remainingMs;
-        const result = await Promise.race([
-          run({ signal: controller.signal, deadline }),
-          abandoned,
-        ]);
-        if (result && !controller.signal.aborted) return result;
-        if (controller.signal.aborted) this.resources.proc.scripts.stopAll();
-        return {
-          ...(result ?? partial()),
-          exitCode: TIMED_OUT,
-          killed: true,
-          error: this.alive
-            ? timedOutAfterWait(
-                `Execution timed out after ${timeoutMs} ms`,
-                timeoutMs,
-                turn.waitedMs,
-              )
-            : "The session ended while the task ran",
-        };
-      } finally {
-        clearTimeout(timer);
-        clearTimeout(late);
-        this.ended.signal.removeEventListener("abort", stop);
-      }
+      const { value: result, ended } = await withGrace(
+        (d) => run({ signal: d.signal, deadline: d.endsAt }),
+        turn.remainingMs,
+        this.ended.signal,
+      );
+      if (result && !ended) return result;
+      if (ended) this.resources.proc.scripts.stopAll();
+      return {
+        ...(result ?? partial()),
+        exitCode: TIMED_OUT_EXIT_CODE,
+        killed: true,
+        error: this.alive
+          ? timedOutAfterWait(`Execution timed out after ${timeoutMs} ms`, timeoutMs, turn.waitedMs)
+          : "The session ended while the task ran",
+      };
     });
   }
 

@@ -4,7 +4,7 @@ import { artifactsRoot, profilesRoot, type ChromiumProcess } from "../browser/ch
 import { serveCdpPort } from "../browser/cdp-port.js";
 import { ConnectionCap, type ConnectionRefusal } from "../browser/connection-cap.js";
 import type { BrowserLauncher } from "../browser/launcher.js";
-import { sandboxRoot, SessionSandbox, type Runtimes } from "../sandbox/index.js";
+import { sandboxRoot, SessionSandbox, type CodeAvailability } from "../sandbox/index.js";
 import type { Logger } from "../log/logger.js";
 
 /** The processes and connections one session owns. All die with it. */
@@ -25,7 +25,8 @@ export interface ResourceOptions {
   dataDir: string;
   launcher: BrowserLauncher;
   sandboxMode: "bwrap" | "none";
-  runtimes: Runtimes;
+  /** What may run in the sandbox. */
+  code: CodeAvailability;
   /** Largest CDP message code in the sandbox may send its browser. */
   cdpMaxMessageBytes: number;
   /** CDP connections the sandbox may have open to its browser (socket and port together). */
@@ -77,7 +78,7 @@ export async function createSessionResources(opts: ResourceOptions): Promise<Ses
     const sandbox = await SessionSandbox.create({
       root: sandboxRoot(opts.dataDir),
       mode: opts.sandboxMode,
-      runtimes: opts.runtimes,
+      code: opts.code,
       browser: {
         listen: (socket, o) => proc.cdp.listen(socket, { ...o, cap }),
         serve: (listener, o) => serveCdpPort(proc.cdp, listener, { ...o, cap }),

@@ -26,10 +26,15 @@ const MAX_GRANT = 1_000_000_000;
  */
 const OUTAGE_MEMO_MS = 2_000;
 
-/** How keys are remembered between lookups (see KeyCache and README's API_KEY_CACHE_SECONDS). */
-export interface KeyOptions {
-  /** A key the database confirmed this recently is not looked up again (0: always). */
-  cacheTtlMs: number;
+export interface TeamServiceOptions {
+  store: Pick<Store, "teams" | "keys" | "credits" | "sessions" | "profiles">;
+  /** The server's default limit of live sessions per team (TEAM_MAX_SESSIONS). */
+  maxSessions: number;
+  /**
+   * How keys are remembered between lookups (see KeyCache and README's API_KEY_CACHE_SECONDS):
+   * a key the database confirmed this recently is not looked up again (default 0: always).
+   */
+  cacheTtlMs?: number;
   /**
    * Whether the team has a session live on this server. While the database cannot be read, a
    * key this server confirmed before keeps working, past the TTL, only for such a team: its
@@ -54,12 +59,11 @@ export class TeamService {
   /** Until when the database is taken to be down for key lookups (see OUTAGE_MEMO_MS). */
   private outageUntil = 0;
 
-  constructor(
-    private readonly store: Pick<Store, "teams" | "keys" | "credits" | "sessions" | "profiles">,
-    private readonly defaults: { maxSessions: number },
-    private readonly keys: KeyOptions = { cacheTtlMs: 0 },
-  ) {
-    this.keyCache = new KeyCache(keys.cacheTtlMs);
+  private readonly store: TeamServiceOptions["store"];
+
+  constructor(private readonly opts: TeamServiceOptions) {
+    this.store = opts.store;
+    this.keyCache = new KeyCache(opts.cacheTtlMs ?? 0);
   }
 
   /**
@@ -71,7 +75,7 @@ export class TeamService {
     const fresh = this.keyCache.fresh(hash);
     if (fresh) return fresh;
     const known = this.keyCache.known(hash);
-    const outlasts = known !== undefined && (this.keys.hasLiveSession?.(known) ?? false);
+    const outlasts = known !== undefined && (this.opts.hasLiveSession?.(known) ?? false);
     if (outlasts && Date.now() < this.outageUntil) return known;
     let found;
     try {
@@ -187,7 +191,7 @@ export class TeamService {
     ]);
     return {
       team,
-      maxSessions: team.maxSessions ?? this.defaults.maxSessions,
+      maxSessions: team.maxSessions ?? this.opts.maxSessions,
       balance,
       keys,
       liveSessions,
