@@ -1,8 +1,12 @@
 import { z } from "zod";
+import { MESSAGES } from "../errors/app-error.js";
 import { documentInput } from "../openapi/input-schema.js";
 
-/** Path parameter check; the message is the spec's own. */
-export const jobIdSchema = z.string().uuid();
+/** A scrape's id in a path, as stored (lower case); refused in the spec's own words. */
+export const jobIdSchema = z
+  .string()
+  .uuid(MESSAGES.invalidJobId)
+  .transform((id) => id.toLowerCase());
 
 const interactFields = z
   .object({

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
@@ -28,7 +28,10 @@ const creditUsageDoc = routeDoc({
 });
 
 /** GET /v2/team/credit-usage: the caller's team's credits (the SDK's getCreditUsage). */
-export const teamRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export const teamRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
   app.get("/v2/team/credit-usage", creditUsageDoc, async (req): Promise<CreditUsage> => {
     const balance = await services.billing.balance(req.teamId);
     if (!balance) return { success: true, data: { remainingCredits: UNMETERED, metered: false } };
