@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
-import { AppError, errorBodySchema } from "../errors/app-error.js";
+import { errorBodySchema, type ErrorBody } from "../errors/app-error.js";
 import { declaredErrorCodes } from "../openapi/operation.js";
 import type { RouteDoc } from "../openapi/route-doc.js";
 import { ERROR_STATUS } from "./errors.js";
@@ -18,10 +18,12 @@ export function registerResponseCheck(app: FastifyInstance): void {
     if (!doc) return payload;
     const problem = contractProblem(doc, reply.statusCode, payload);
     if (!problem) return payload;
-    throw new AppError(
-      "INTERNAL",
-      `${req.method} ${req.routeOptions.url} answered ${reply.statusCode} off its contract: ${problem}`,
-    );
+    const error = `${req.method} ${req.routeOptions.url} answered ${reply.statusCode} off its contract: ${problem}`;
+    req.log.error({ answer: payload }, error);
+    // Answered here rather than thrown: an error answer that failed would not reach the error
+    // handler a second time.
+    void reply.status(500);
+    return { success: false, code: "INTERNAL", error } satisfies ErrorBody;
   });
 }
 
