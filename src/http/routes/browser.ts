@@ -35,6 +35,7 @@ const createDoc = routeDoc({
     "BROWSER_UNAVAILABLE",
     "SANDBOX_UNAVAILABLE",
     "SHUTTING_DOWN",
+    "LOW_MEMORY",
     "DISK_FULL",
     "DATABASE_UNAVAILABLE",
   ],

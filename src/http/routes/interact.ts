@@ -43,6 +43,7 @@ const interactDoc = routeDoc({
     "SANDBOX_UNAVAILABLE",
     "MODEL_NOT_CONFIGURED",
     "SHUTTING_DOWN",
+    "LOW_MEMORY",
     "DISK_FULL",
   ],
 });

@@ -6,8 +6,6 @@ import type { Services } from "../../services.js";
 /** Reported as the balance while nothing is charged (no authentication), as a number SDKs expect. */
 const UNMETERED = 99_999_999;
 
-type CreditUsage = z.infer<typeof creditUsageSchema>;
-
 /** The answer, as the SDKs' getCreditUsage() reads it. */
 const creditUsageSchema = z.object({
   success: z.literal(true),
@@ -32,11 +30,12 @@ export const teamRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  app.get("/v2/team/credit-usage", creditUsageDoc, async (req): Promise<CreditUsage> => {
+  app.get("/v2/team/credit-usage", creditUsageDoc, async (req) => {
     const balance = await services.billing.balance(req.teamId);
-    if (!balance) return { success: true, data: { remainingCredits: UNMETERED, metered: false } };
+    if (!balance)
+      return { success: true as const, data: { remainingCredits: UNMETERED, metered: false } };
     return {
-      success: true,
+      success: true as const,
       data: {
         remainingCredits: balance.available,
         reservedCredits: balance.reserved,
