@@ -5,6 +5,8 @@ import type { ErrorCode } from "../errors/app-error.js";
  * not-found code each route names its own way.
  */
 export const SESSION_ERRORS: readonly ErrorCode[] = [
+  // The id in the path is not a UUID.
+  "BAD_REQUEST",
   "FORBIDDEN",
   "SESSION_DESTROYED",
   "SESSION_ON_OTHER_NODE",

@@ -50,8 +50,9 @@ export interface RouteDoc<
   /**
    * Error codes this route answers with, in the `{success: false, code, error}` shape. The
    * document adds those every route of its kind can answer: INTERNAL always, UNAUTHORIZED where
-   * a team's key is asked for, BAD_REQUEST where something is validated, PAYLOAD_TOO_LARGE
-   * where there is a body.
+   * a team's key is asked for, BAD_REQUEST and PAYLOAD_TOO_LARGE where there is a body,
+   * BAD_REQUEST where there is a query. A route whose path parameters can be refused lists
+   * BAD_REQUEST itself.
    */
   errors?: readonly ErrorCode[];
   /**
