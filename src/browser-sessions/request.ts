@@ -1,12 +1,10 @@
 import { z } from "zod";
 import { MESSAGES } from "../errors/app-error.js";
+import { uuidParam } from "../interact/request.js";
 import { profileSchema } from "../profiles/request.js";
 
-/** A browser session's id in a path, as stored (lower case); refused in the spec's own words. */
-export const sessionIdSchema = z
-  .string()
-  .uuid(MESSAGES.invalidSessionId)
-  .transform((id) => id.toLowerCase());
+/** A browser session's id in a path; refused in the spec's own words. */
+export const sessionIdSchema = uuidParam(MESSAGES.invalidSessionId);
 
 /** Telemetry labels the official SDKs and CLI send; no effect here. */
 const labels = {

@@ -2,11 +2,16 @@ import { z } from "zod";
 import { MESSAGES } from "../errors/app-error.js";
 import { documentInput } from "../openapi/input-schema.js";
 
-/** A scrape's id in a path, as stored (lower case); refused in the spec's own words. */
-export const jobIdSchema = z
-  .string()
-  .uuid(MESSAGES.invalidJobId)
-  .transform((id) => id.toLowerCase());
+/** An id in a path: a UUID in any case, handed on as stored (lower case); refused with `message`. */
+export function uuidParam(message: string) {
+  return z
+    .string()
+    .uuid(message)
+    .transform((id) => id.toLowerCase());
+}
+
+/** A scrape's id in a path; refused in the spec's own words. */
+export const jobIdSchema = uuidParam(MESSAGES.invalidJobId);
 
 const interactFields = z
   .object({
