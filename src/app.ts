@@ -18,6 +18,8 @@ import { sessionRoutes } from "./http/routes/sessions.js";
 import { dashboardRoutes } from "./http/routes/dashboard.js";
 import type { Services } from "./services.js";
 import { UpgradeRegistry } from "./http/upgrade.js";
+import { serializerCompiler, validatorCompiler } from "./http/validate.js";
+import { registerResponseCheck } from "./http/response-check.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -60,6 +62,10 @@ export function buildApp(
     // Keep-alive sockets would otherwise hold close() open until the client drops them.
     forceCloseConnections: true,
   });
+  // Every route's params, query and body are its zod schemas' to check (src/openapi/route-doc.ts).
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  if (config.checkResponses) registerResponseCheck(app);
   registerErrorHandler(app, (code) => services.metrics.errorAnswered(code));
   registerJsonBody(app);
   registerAuth(app, config, services.teams);

@@ -1,6 +1,10 @@
 import { z } from "zod";
-import { runTimeoutSchema } from "../interact/request.js";
+import { MESSAGES } from "../errors/app-error.js";
+import { runTimeoutSchema, uuidParam } from "../interact/request.js";
 import { profileSchema } from "../profiles/request.js";
+
+/** A browser session's id in a path; refused in the spec's own words. */
+export const sessionIdSchema = uuidParam(MESSAGES.invalidSessionId);
 
 /** Telemetry labels the official SDKs and CLI send; no effect here. */
 const labels = {

@@ -120,6 +120,7 @@ const envSchema = z.object({
       errorMap: () => ({ message: "must be auto, pretty or json" }),
     })
     .default("auto"),
+  CHECK_RESPONSES: bool.default("false"),
 });
 
 /** The chat-completions server prompt mode talks to. */
@@ -179,6 +180,11 @@ export interface Config {
   readonly logLevel: string;
   /** Readable lines for a person at a terminal, or one JSON object per line for a collector. */
   readonly logFormat: "pretty" | "json";
+  /**
+   * Check every JSON answer against its route's declared contract and answer 500 naming what
+   * differs (tests and development: it costs a parse per answer).
+   */
+  readonly checkResponses: boolean;
   /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
   readonly trustProxy: boolean;
   /** Size of each browser's writable storage (profile, caches, site data), in bytes. */
@@ -257,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandbox: e.SANDBOX,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT === "auto" ? (process.stdout.isTTY ? "pretty" : "json") : e.LOG_FORMAT,
+    checkResponses: e.CHECK_RESPONSES,
     trustProxy: e.TRUST_PROXY,
     browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,

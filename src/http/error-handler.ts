@@ -47,7 +47,7 @@ function sendError(
 ): string {
   let status: number;
   let body: ErrorBody;
-  // A schema parsed outside parseBody still answers like every other bad request.
+  // A schema a service parses itself answers like a route's own validation.
   if (err instanceof ZodError) err = badRequestFromZod(err);
   else if (isDiskFull(err)) err = diskFullError(err);
   else if (isDatabaseUnavailable(err)) err = databaseUnavailableError(err);

@@ -1,3 +1,4 @@
+import type { FastifySchemaCompiler, FastifySerializerCompiler } from "fastify";
 import type { z, ZodError } from "zod";
 import { AppError } from "../errors/app-error.js";
 
@@ -8,12 +9,41 @@ export function badRequestFromZod(err: ZodError): AppError {
   return new AppError("BAD_REQUEST", `Bad Request: ${summary}`, details);
 }
 
-/** Parses a request body with its schema; a mismatch is a 400 listing every problem. */
-export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.output<S> {
-  if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw new AppError("BAD_REQUEST", "Bad Request: the body must be a JSON object.");
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw badRequestFromZod(parsed.error);
-  return parsed.data;
+const NOT_AN_OBJECT = "Bad Request: the body must be a JSON object.";
+
+/**
+ * Fastify's validator for every route's zod schemas (params, querystring, body): the parsed
+ * output replaces the input, so handlers get it typed and transformed. A refusal is a 400 in the
+ * usual shape: a body that is not a JSON object says so; a path parameter gets its schema's own
+ * message (the spec's wording for an id); anything else lists each problem in `details`.
+ */
+export const validatorCompiler: FastifySchemaCompiler<z.ZodTypeAny> =
+  ({ schema, httpPart }) =>
+  (data: unknown) => {
+    // Fastify hands an absent body over as null; a schema with a default may take it as absent.
+    const input = httpPart === "body" && data === null ? undefined : data;
+    if (
+      httpPart === "body" &&
+      !isJsonObject(input) &&
+      !(input === undefined && schema.isOptional())
+    ) {
+      return { error: new AppError("BAD_REQUEST", NOT_AN_OBJECT) };
+    }
+    const parsed = schema.safeParse(input);
+    if (parsed.success) return { value: parsed.data };
+    if (httpPart === "params") {
+      return { error: new AppError("BAD_REQUEST", parsed.error.issues[0]!.message) };
+    }
+    return { error: badRequestFromZod(parsed.error) };
+  };
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Response schemas type each route's answer and are checked in tests (response-check.ts); in
+ * production an answer is sent as it is, exactly as Fastify sends one without a schema.
+ */
+export const serializerCompiler: FastifySerializerCompiler<z.ZodTypeAny> = () => (data) =>
+  JSON.stringify(data);

@@ -1,9 +1,18 @@
 import { z } from "zod";
 import { MAX_RUN_SECONDS } from "../deadline/run.js";
+import { MESSAGES } from "../errors/app-error.js";
 import { documentInput } from "../openapi/input-schema.js";
 
-/** Path parameter check; the message is the spec's own. */
-export const jobIdSchema = z.string().uuid();
+/** An id in a path: a UUID in any case, handed on as stored (lower case); refused with `message`. */
+export function uuidParam(message: string) {
+  return z
+    .string()
+    .uuid(message)
+    .transform((id) => id.toLowerCase());
+}
+
+/** A scrape's id in a path; refused in the spec's own words. */
+export const jobIdSchema = uuidParam(MESSAGES.invalidJobId);
 
 /** A run's `timeout`, in seconds: interact's and /v2/browser's execute alike. */
 export const runTimeoutSchema = z

@@ -32,8 +32,8 @@ export function toOperation(route: CollectedRoute, rules: DocumentRules): Json {
     ...(doc.description ? { description: doc.description } : {}),
     tags: [...doc.tags],
     ...(parameters.length ? { parameters } : {}),
-    ...(doc.body ? { requestBody: requestBody(doc) } : {}),
-    responses: responses(doc, errorCodes(doc), rules),
+    ...(doc.body ? { requestBody: requestBody(doc.body) } : {}),
+    responses: responses(doc, declaredErrorCodes(doc), rules),
     security: security(doc),
   };
 }
@@ -75,18 +75,21 @@ function parameter(name: string, where: string, schema: JsonSchema, required: bo
   return { name, in: where, required, ...(description ? { description } : {}), schema: rest };
 }
 
-function requestBody(doc: RouteDoc): Json {
+/** A body whose schema accepts `undefined` (`.default({})`) may be left out. */
+function requestBody(body: z.ZodTypeAny): Json {
   return {
-    required: !doc.bodyOptional,
-    content: { "application/json": { schema: toJsonSchema(doc.body!) } },
+    required: !body.isOptional(),
+    content: { "application/json": { schema: toJsonSchema(body) } },
   };
 }
 
 /** The codes the route declares plus those every route of its kind can answer. */
-function errorCodes(doc: RouteDoc): ErrorCode[] {
+export function declaredErrorCodes(doc: RouteDoc): ErrorCode[] {
   const codes = new Set<ErrorCode>(doc.errors);
   if (doc.access !== "public") codes.add("UNAUTHORIZED");
-  if (doc.body) codes.add("BAD_REQUEST").add("PAYLOAD_TOO_LARGE");
+  // Path parameters that can be refused say so themselves: most are any string.
+  if (doc.query || doc.body) codes.add("BAD_REQUEST");
+  if (doc.body) codes.add("PAYLOAD_TOO_LARGE");
   codes.add("INTERNAL");
   return [...codes];
 }

@@ -2,13 +2,11 @@ import { z } from "zod";
 import type { PageResult } from "./page-result.js";
 import { fileUrl } from "../urls/public-urls.js";
 
-export type ScrapeDocument = Record<string, unknown> & { metadata: Record<string, unknown> };
-
 const text = z.string().optional();
 
 /**
- * What toDocument returns, for the API document (the type above stays loose: the page's own
- * <meta> tags make up most of `metadata`). test/openapi.test.ts holds a real scrape to it.
+ * What toDocument returns: its type, the API document's response and what the tests hold every
+ * scrape answer to. The page's own <meta> tags make up most of `metadata`, by their names.
  */
 export const scrapeDocumentSchema = z.object({
   markdown: text,
@@ -43,6 +41,9 @@ export const scrapeDocumentSchema = z.object({
     .passthrough()
     .describe("Every other <meta> tag of the page is here too, by its name."),
 });
+
+/** Firecrawl's v2 document of one page. */
+export type ScrapeDocument = z.infer<typeof scrapeDocumentSchema>;
 
 /** POST /v2/scrape answer. */
 export const scrapeResponseSchema = z.object({

@@ -11,19 +11,18 @@ import { LiveViewService } from "../liveview/service.js";
 import { ScrapeService } from "../scrape/service.js";
 import { CdpProxy, tooManyCdpConnections } from "../cdp/proxy.js";
 import { InteractService } from "../interact/service.js";
+import { SessionRunner } from "../interact/runner.js";
 import { BrowserSessionService } from "../browser-sessions/service.js";
 import { ProfileService } from "../profiles/service.js";
 import { ServerMetrics } from "../metrics/metrics.js";
 import { AgentService } from "../agent/service.js";
 import {
   bashRuntime,
+  CodeAvailability,
   nodeRuntime,
   pythonRuntime,
-  Runtimes,
-  type Language,
   SandboxDetector,
   sandboxRoot,
-  sandboxUnavailableMessage,
 } from "../sandbox/index.js";
 import { BrowserLauncher } from "../browser/launcher.js";
 import { EgressProxy } from "../network/egress-proxy.js";
@@ -95,7 +94,15 @@ export async function buildServices(
   // even when user code is not (SANDBOX=none).
   const detector = new SandboxDetector({ bwrapPath: opts.bwrapPath });
   const sandbox = detector.detect(config.sandbox);
-  const sandboxMode = typeof sandbox === "string" ? sandbox : undefined;
+  const code = life.add(
+    "code runtimes",
+    CodeAvailability.create(sandbox, {
+      root: sandboxRoot(config.dataDir),
+      languages: [nodeRuntime, pythonRuntime(opts.pythonVenv), bashRuntime],
+    }),
+    { close: (c) => c.close() },
+  );
+  const sandboxMode = code.mode;
   if (sandboxMode === "none") {
     log.warn(
       {},
@@ -107,19 +114,6 @@ export async function buildServices(
       "code execution is disabled: no usable sandbox",
     );
   }
-  const languages = [nodeRuntime, pythonRuntime(opts.pythonVenv), bashRuntime];
-  const runtimes = life.add(
-    "runtimes",
-    sandboxMode
-      ? Runtimes.stage(sandboxRoot(config.dataDir), languages)
-      : Runtimes.inPlace(languages),
-    { close: (r) => r.close() },
-  );
-  const languageUnavailable = (language: Language) =>
-    typeof sandbox === "string"
-      ? runtimes.unavailable(language)
-      : sandboxUnavailableMessage(sandbox.unavailable);
-
   // Every browser, scrape or session, is held to one network policy by one proxy.
   const own = new OwnEndpoints();
   const egress = life.add(
@@ -198,7 +192,7 @@ export async function buildServices(
           dataDir: config.dataDir,
           launcher,
           sandboxMode: sandboxMode ?? "none",
-          runtimes,
+          code,
           cdpMaxMessageBytes: config.cdpMaxMessageBytes,
           cdpConnections: {
             max: config.cdpMaxConnectionsPerSession,
@@ -246,21 +240,17 @@ export async function buildServices(
     },
   );
   billing.listen(lifetimes);
-  const teams = new TeamService(
+  const teams = new TeamService({
     store,
-    { maxSessions: config.teamMaxSessions },
-    {
-      cacheTtlMs: config.apiKeyCacheMs,
-      // Through an outage, a known key keeps working for the calls of its live sessions.
-      hasLiveSession: (teamId) => index.ofTeam(teamId).length > 0,
-    },
-  );
+    maxSessions: config.teamMaxSessions,
+    cacheTtlMs: config.apiKeyCacheMs,
+    // Through an outage, a known key keeps working for the calls of its live sessions.
+    hasLiveSession: (teamId) => index.ofTeam(teamId).length > 0,
+  });
   const profiles = new ProfileService(store, log);
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
-    // The reason in general terms only: the probe's own output stays in the log.
-    sandboxUnavailable: () =>
-      typeof sandbox === "string" ? undefined : sandboxUnavailableMessage(sandbox.unavailable),
+    code,
     chromiumPath,
     log,
   });
@@ -290,9 +280,15 @@ export async function buildServices(
     maxSteps: config.agentMaxSteps,
     snapshotTokens: config.agentSnapshotTokens,
   });
-  const interact = new InteractService(sessions, languageUnavailable, agent, billing, (l, o, s) =>
-    metrics.interactRan(l, o, s),
-  );
+  // One way code and prompts run in a session, whichever endpoint found it.
+  const runner = new SessionRunner({
+    sessions,
+    code,
+    agent,
+    billing,
+    onRun: (l, o, s) => metrics.interactRan(l, o, s),
+  });
+  const interact = new InteractService({ sessions, runner });
   const scrapes = life.add(
     "scrapes",
     new ScrapeService({
@@ -318,7 +314,7 @@ export async function buildServices(
     index,
     lifetimes,
     interact,
-    browsers: new BrowserSessionService(sessions, interact, billing),
+    browsers: new BrowserSessionService({ sessions, runner }),
     metrics,
     health: {
       chromium: () => {
@@ -341,7 +337,7 @@ export async function buildServices(
     billing,
     agent,
     sandbox: sandboxMode ?? "unavailable",
-    languageUnavailable,
+    languageUnavailable: (language) => code.unavailable(language),
   };
   return { services, own };
 }

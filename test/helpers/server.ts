@@ -31,7 +31,8 @@ export function tempDataDir(): string {
 
 /**
  * Starts the real server on a random loopback port with its own temporary DATA_DIR.
- * Pass DATA_DIR to reuse one (restart tests).
+ * Pass DATA_DIR to reuse one (restart tests). Every JSON answer it gives is held to its route's
+ * declared contract (CHECK_RESPONSES): one off it is a 500 naming what differs.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
@@ -43,6 +44,7 @@ export async function startTestServer(
     PORT: "0",
     LOG_LEVEL: "silent",
     BROWSER_POOL_SIZE: "0",
+    CHECK_RESPONSES: "true",
     ...env,
     DATA_DIR: dataDir,
   });

@@ -1,40 +1,21 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { AppError, MESSAGES, type ErrorCode } from "../../errors/app-error.js";
 import {
   browserCreatedSchema,
   browserListSchema,
   createBrowserSchema,
   executeBrowserSchema,
   listBrowsersSchema,
+  sessionIdSchema,
 } from "../../browser-sessions/request.js";
-import { interactResponseSchema, jobIdSchema, stopResponseSchema } from "../../interact/request.js";
+import { interactResponseSchema, stopResponseSchema } from "../../interact/request.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
 import { whileClientWaits } from "../client-gone.js";
-import { parseBody } from "../validate.js";
+import { SESSION_ERRORS } from "../session-errors.js";
 
-type Params = { Params: { id: string } };
-
-function sessionId(raw: string): string {
-  if (!jobIdSchema.safeParse(raw).success) {
-    throw new AppError("BAD_REQUEST", MESSAGES.invalidSessionId);
-  }
-  return raw.toLowerCase();
-}
-
-const params = z.object({ id: jobIdSchema.describe("The session's id, from its creation.") });
-
-/** Codes of a call on an existing session. */
-const SESSION_ERRORS: ErrorCode[] = [
-  "BAD_REQUEST",
-  "FORBIDDEN",
-  "SESSION_NOT_FOUND",
-  "SESSION_DESTROYED",
-  "SESSION_ON_OTHER_NODE",
-  "DATABASE_UNAVAILABLE",
-];
+const params = z.object({ id: sessionIdSchema.describe("The session's id, from its creation.") });
 
 const createDoc = routeDoc({
   access: "team",
@@ -43,8 +24,8 @@ const createDoc = routeDoc({
   description:
     "A live browser session on a blank page, with the same sandbox, CDP and live views as interact's.",
   tags: ["Browser sessions"],
-  body: createBrowserSchema,
-  bodyOptional: true,
+  // The body may be left out: an absent one is `{}`.
+  body: createBrowserSchema.default({}),
   response: { description: "The session and where to reach it.", schema: browserCreatedSchema },
   errors: [
     "PAYMENT_REQUIRED",
@@ -54,6 +35,7 @@ const createDoc = routeDoc({
     "BROWSER_UNAVAILABLE",
     "SANDBOX_UNAVAILABLE",
     "SHUTTING_DOWN",
+    "LOW_MEMORY",
     "DISK_FULL",
     "DATABASE_UNAVAILABLE",
   ],
@@ -66,7 +48,7 @@ const listDoc = routeDoc({
   tags: ["Browser sessions"],
   query: listBrowsersSchema,
   response: { description: "The sessions, newest first (100 at most).", schema: browserListSchema },
-  errors: ["BAD_REQUEST", "DATABASE_UNAVAILABLE"],
+  errors: ["DATABASE_UNAVAILABLE"],
 });
 
 const executeDoc = routeDoc({
@@ -81,7 +63,7 @@ const executeDoc = routeDoc({
   params,
   body: executeBrowserSchema,
   response: { description: "What the run printed and returned.", schema: interactResponseSchema },
-  errors: [...SESSION_ERRORS, "TOO_MANY_CALLS", "SANDBOX_UNAVAILABLE"],
+  errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND", "TOO_MANY_CALLS", "SANDBOX_UNAVAILABLE"],
 });
 
 const deleteDoc = routeDoc({
@@ -91,11 +73,11 @@ const deleteDoc = routeDoc({
   tags: ["Browser sessions"],
   params,
   response: { description: "The session is gone; what it was billed.", schema: stopResponseSchema },
-  errors: SESSION_ERRORS,
+  errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND"],
 });
 
 /** Firecrawl's standalone browser sessions: create, execute, list, delete. */
-export const browserRoutes: FastifyPluginAsync<{ services: Services }> = async (
+export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
@@ -103,24 +85,20 @@ export const browserRoutes: FastifyPluginAsync<{ services: Services }> = async (
     publicBaseUrl(services.config.publicUrl, req);
 
   app.post("/v2/browser", createDoc, async (req) => {
-    const body = parseBody(createBrowserSchema, req.body ?? {});
-    return services.browsers.create(req.teamId, body, base(req));
+    return services.browsers.create(req.teamId, req.body, base(req));
   });
 
   app.get("/v2/browser", listDoc, async (req) => {
-    const { status } = parseBody(listBrowsersSchema, req.query);
-    return services.browsers.list(req.teamId, status, base(req));
+    return services.browsers.list(req.teamId, req.query.status, base(req));
   });
 
-  app.post<Params>("/v2/browser/:id/execute", executeDoc, async (req, reply) => {
-    const id = sessionId(req.params.id);
-    const body = parseBody(executeBrowserSchema, req.body);
+  app.post("/v2/browser/:id/execute", executeDoc, async (req, reply) => {
     return whileClientWaits(req, reply, (signal) =>
-      services.browsers.execute(id, req.teamId, body, base(req), signal),
+      services.browsers.execute(req.params.id, req.teamId, req.body, base(req), signal),
     );
   });
 
-  app.delete<Params>("/v2/browser/:id", deleteDoc, async (req) => {
-    return services.browsers.stop(sessionId(req.params.id), req.teamId);
+  app.delete("/v2/browser/:id", deleteDoc, async (req) => {
+    return services.browsers.stop(req.params.id, req.teamId);
   });
 };

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { routeDoc } from "../../openapi/route-doc.js";
 import { registerPublic } from "../auth.js";
 
@@ -35,7 +35,7 @@ const pageDoc = routeDoc({
 });
 
 /** GET / (the dashboard and playground) and its assets under /dashboard/. No key needed to load. */
-export const dashboardRoutes: FastifyPluginAsync = async (app) => {
+export const dashboardRoutes: FastifyPluginAsyncZod = async (app) => {
   const index = fs.readFileSync(path.join(PUBLIC, "index.html"));
   registerPublic(app, fastifyStatic, {
     root: PUBLIC,

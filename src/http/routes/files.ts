@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
@@ -23,8 +23,11 @@ const fileDoc = routeDoc({
 });
 
 /** Serves stored screenshots at the URLs scrape responses hand out. */
-export const fileRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.get<{ Params: { name: string } }>(`${PATHS.files}:name`, fileDoc, async (req, reply) => {
+export const fileRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  app.get(`${PATHS.files}:name`, fileDoc, async (req, reply) => {
     const file = await services.files.read(req.params.name);
     if (!file) throw new AppError("NOT_FOUND", "File not found.");
     return reply

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { runHealthChecks } from "../../health/checks.js";
 import type { Language } from "../../sandbox/index.js";
@@ -29,8 +29,29 @@ const availability = z.object({
   reason: z.string().optional().describe("Why not, as a call would be told in its 503."),
 });
 
+const bytes = z.number().int();
+
 /** Each check's result: `ok`, and what it measured. */
-const checks = z.record(z.object({ ok: z.boolean() }).passthrough());
+const checks = z.object({
+  disk: z.object({
+    ok: z.boolean(),
+    freeBytes: bytes.nullable().describe("Free space in DATA_DIR; null when it cannot be read."),
+    minFreeBytes: bytes,
+  }),
+  database: z.object({ ok: z.boolean(), writable: z.boolean().optional() }),
+  chromium: z.object({ ok: z.boolean(), error: z.string().optional() }),
+  sandbox: z.object({ ok: z.boolean(), mode: z.string() }),
+  pool: z
+    .object({
+      ok: z.literal(true),
+      ready: z.number().int(),
+      launching: z.number().int(),
+      target: z.number().int(),
+      size: z.number().int(),
+    })
+    .describe("Warm browsers (informational: never fails)."),
+  memory: z.object({ ok: z.boolean(), availableBytes: bytes, minFreeBytes: bytes }),
+});
 
 const healthReport = z.object({
   success: z.boolean(),
@@ -42,7 +63,7 @@ const healthReport = z.object({
   authentication: z.boolean().describe("Whether /v2 needs a team's key."),
   languages: z.record(availability).describe("node, python and bash."),
   prompt: availability.extend({ provider: z.string().optional(), model: z.string().optional() }),
-  checks: checks.describe("disk, database, chromium, sandbox, pool, memory."),
+  checks,
 });
 
 const liveDoc = routeDoc({
@@ -63,7 +84,7 @@ const readyDoc = routeDoc({
   otherResponses: {
     503: {
       description: "Not ready: the failing checks.",
-      schema: z.object({ ready: z.literal(false), failing: checks }),
+      schema: z.object({ ready: z.literal(false), failing: checks.partial() }),
     },
   },
 });
@@ -81,7 +102,7 @@ const healthDoc = routeDoc({
  * 200 while the server can do its work, 503 when a check fails (a full disk, a database that
  * does not answer), so a load balancer stops sending scrapes that would only fail.
  */
-export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
+export const healthRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
@@ -95,7 +116,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services }> = async (
     });
 
   /** Liveness: the process answers. Nothing else is checked, so a restart is never asked for. */
-  app.get("/health/live", liveDoc, async () => ({ status: "ok" }));
+  app.get("/health/live", liveDoc, async () => ({ status: "ok" as const }));
 
   /** Readiness: every check passes; 503 naming the ones that do not. */
   app.get("/health/ready", readyDoc, async (_req, reply) => {

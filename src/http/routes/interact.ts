@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { AppError, MESSAGES, type ErrorCode } from "../../errors/app-error.js";
 import {
   interactRequestSchema,
   interactResponseSchema,
@@ -10,23 +9,12 @@ import {
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { whileClientWaits } from "../client-gone.js";
-import { parseBody } from "../validate.js";
+import { SESSION_ERRORS } from "../session-errors.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
-
-type Params = { Params: { jobId: string } };
 
 const params = z.object({
   jobId: jobIdSchema.describe("The scrape's id: data.metadata.scrapeId of its response."),
 });
-
-/** Codes of a call on an existing scrape's session. */
-const SESSION_ERRORS: ErrorCode[] = [
-  "FORBIDDEN",
-  "JOB_NOT_FOUND",
-  "SESSION_DESTROYED",
-  "SESSION_ON_OTHER_NODE",
-  "DATABASE_UNAVAILABLE",
-];
 
 const interactDoc = routeDoc({
   access: "team",
@@ -42,9 +30,9 @@ const interactDoc = routeDoc({
   body: interactRequestSchema,
   response: { description: "What the run printed and returned.", schema: interactResponseSchema },
   errors: [
-    "BAD_REQUEST",
     "PAYMENT_REQUIRED",
     ...SESSION_ERRORS,
+    "JOB_NOT_FOUND",
     "REPLAY_CONTEXT_UNAVAILABLE",
     "PROFILE_IN_USE",
     "TOO_MANY_SESSIONS",
@@ -55,6 +43,7 @@ const interactDoc = routeDoc({
     "SANDBOX_UNAVAILABLE",
     "MODEL_NOT_CONFIGURED",
     "SHUTTING_DOWN",
+    "LOW_MEMORY",
     "DISK_FULL",
   ],
 });
@@ -67,29 +56,22 @@ const stopDoc = routeDoc({
   tags: ["Interact"],
   params,
   response: { description: "The session is gone; what it was billed.", schema: stopResponseSchema },
-  errors: ["BAD_REQUEST", ...SESSION_ERRORS, "SESSION_NOT_FOUND"],
+  errors: [...SESSION_ERRORS, "JOB_NOT_FOUND", "SESSION_NOT_FOUND"],
 });
 
-function jobId(raw: string): string {
-  if (!jobIdSchema.safeParse(raw).success) throw new AppError("BAD_REQUEST", MESSAGES.invalidJobId);
-  return raw.toLowerCase();
-}
-
 /** POST and DELETE /v2/scrape/{jobId}/interact. */
-export const interactRoutes: FastifyPluginAsync<{ services: Services }> = async (
+export const interactRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  app.post<Params>("/v2/scrape/:jobId/interact", interactDoc, async (req, reply) => {
-    const id = jobId(req.params.jobId);
-    const body = parseBody(interactRequestSchema, req.body);
+  app.post("/v2/scrape/:jobId/interact", interactDoc, async (req, reply) => {
     const baseUrl = publicBaseUrl(services.config.publicUrl, req);
     return whileClientWaits(req, reply, (signal) =>
-      services.interact.interact(id, req.teamId, body, baseUrl, signal),
+      services.interact.interact(req.params.jobId, req.teamId, req.body, baseUrl, signal),
     );
   });
 
-  app.delete<Params>("/v2/scrape/:jobId/interact", stopDoc, async (req) => {
-    return services.interact.stop(jobId(req.params.jobId), req.teamId);
+  app.delete("/v2/scrape/:jobId/interact", stopDoc, async (req) => {
+    return services.interact.stop(req.params.jobId, req.teamId);
   });
 };

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../errors/app-error.js";
 import { routeDoc } from "../../openapi/route-doc.js";
@@ -33,11 +33,11 @@ const liveViewDoc = routeDoc({
  * The live-view page at `/live/<token>` and its WebSocket. The token alone says which session
  * and whether the viewer may control it; an unknown one gets a plain 404 (page or upgrade).
  */
-export const liveViewRoutes: FastifyPluginAsync<{ services: Services }> = async (
+export const liveViewRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
-  app.get<{ Params: { token: string } }>(`${PATHS.live}:token`, liveViewDoc, async (req, reply) => {
+  app.get(`${PATHS.live}:token`, liveViewDoc, async (req, reply) => {
     const grant = services.index.byToken(req.params.token, VIEWER_TOKENS);
     if (!grant) {
       return reply

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { AppError } from "../../errors/app-error.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
@@ -23,7 +23,7 @@ const metricsDoc = routeDoc({
 });
 
 /** GET /metrics: Prometheus text format; behind METRICS_TOKEN when it is set. */
-export const metricsRoutes: FastifyPluginAsync<{ services: Services }> = async (
+export const metricsRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {

@@ -1,10 +1,9 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Services } from "../../services.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import { scrapeResponseSchema } from "../../scrape/document.js";
 import { scrapeRequestSchema } from "../../scrape/request.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
-import { parseBody } from "../validate.js";
 
 const scrapeDoc = routeDoc({
   access: "team",
@@ -38,12 +37,11 @@ const scrapeDoc = routeDoc({
 });
 
 /** POST /v2/scrape: validate, scrape, answer. */
-export const scrapeRoutes: FastifyPluginAsync<{ services: Services }> = async (
+export const scrapeRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
   app.post("/v2/scrape", scrapeDoc, async (req, reply) => {
-    const body = parseBody(scrapeRequestSchema, req.body);
     // The response closing before we wrote it means the client left: stop the browser work.
     const abort = new AbortController();
     const onClose = () => {
@@ -51,11 +49,11 @@ export const scrapeRoutes: FastifyPluginAsync<{ services: Services }> = async (
     };
     reply.raw.once("close", onClose);
     try {
-      const data = await services.scrapes.scrape(req.teamId, body, {
+      const data = await services.scrapes.scrape(req.teamId, req.body, {
         signal: abort.signal,
         baseUrl: publicBaseUrl(services.config.publicUrl, req),
       });
-      return { success: true, data };
+      return { success: true as const, data };
     } catch (err) {
       if (!abort.signal.aborted) throw err;
       req.log.info("client closed the connection; scrape stopped");

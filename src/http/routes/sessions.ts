@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { SessionOverview, sessionSummarySchema } from "../../dashboard/sessions.js";
 import { routeDoc } from "../../openapi/route-doc.js";
@@ -21,13 +21,13 @@ const listDoc = routeDoc({
 });
 
 /** GET /v2/sessions: the caller's team's sessions, live and recently ended (the dashboard's list). */
-export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
+export const sessionRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
   const overview = new SessionOverview(services.sessions, services.store.scrapes);
   app.get("/v2/sessions", listDoc, async (req) => {
     const baseUrl = publicBaseUrl(services.config.publicUrl, req);
-    return { success: true, sessions: await overview.list(req.teamId, baseUrl) };
+    return { success: true as const, sessions: await overview.list(req.teamId, baseUrl) };
   });
 };

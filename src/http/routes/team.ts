@@ -1,12 +1,10 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 
 /** Reported as the balance while nothing is charged (no authentication), as a number SDKs expect. */
 const UNMETERED = 99_999_999;
-
-type CreditUsage = z.infer<typeof creditUsageSchema>;
 
 /** The answer, as the SDKs' getCreditUsage() reads it. */
 const creditUsageSchema = z.object({
@@ -28,12 +26,16 @@ const creditUsageDoc = routeDoc({
 });
 
 /** GET /v2/team/credit-usage: the caller's team's credits (the SDK's getCreditUsage). */
-export const teamRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.get("/v2/team/credit-usage", creditUsageDoc, async (req): Promise<CreditUsage> => {
+export const teamRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  app.get("/v2/team/credit-usage", creditUsageDoc, async (req) => {
     const balance = await services.billing.balance(req.teamId);
-    if (!balance) return { success: true, data: { remainingCredits: UNMETERED, metered: false } };
+    if (!balance)
+      return { success: true as const, data: { remainingCredits: UNMETERED, metered: false } };
     return {
-      success: true,
+      success: true as const,
       data: {
         remainingCredits: balance.available,
         reservedCredits: balance.reserved,
