@@ -127,11 +127,16 @@ test("activityTtl ends an idle browser session on its own", async () => {
   });
   expect(created.status).toBe(200);
   const id = created.body.id;
-  const listed = await raw("GET", "/v2/browser");
-  expect(listed.body.sessions.find((s: any) => s.id === id)).toMatchObject({
-    streamWebView: false,
-  });
-  // Listing is no activity: polling it does not keep the session alive.
+  const listing = async () =>
+    (await raw("GET", "/v2/browser")).body.sessions.find((s: any) => s.id === id);
+  const listed = await listing();
+  expect(listed).toMatchObject({ streamWebView: false });
+  // Listing is no activity: a later listing leaves the last activity where it was.
+  const lastActivity = Date.parse(listed.lastActivity);
+  await expect.poll(() => Date.now()).toBeGreaterThan(lastActivity);
+  expect((await listing()).lastActivity).toBe(listed.lastActivity);
+  // The idle timeout is driven from here: a sweep as the sweeper runs it 10 s after that.
+  server.services.lifetimes.sweep(lastActivity + 10_000);
   const gone = await waitFor(async () => {
     const now = await raw("GET", "/v2/browser?status=destroyed");
     return now.body.sessions.some((s: any) => s.id === id);
