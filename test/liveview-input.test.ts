@@ -1,43 +1,34 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { liveViewUrls } from "../src/urls/public-urls.js";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import {
-  launchViewerBrowser,
   openViewer,
-  startSessionBrowser,
+  startLiveViewRig,
+  type LiveViewRig,
   viewerPointFor,
   waitForColour,
   type SessionBrowser,
 } from "./helpers/liveview.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let session: SessionBrowser;
 let viewers: Browser;
+let rig: LiveViewRig;
 let viewer: Page;
 let controlUrl: string;
 
 beforeAll(async () => {
-  [server, site, session, viewers] = await Promise.all([
-    startTestServer(),
-    startFixtureSite(),
-    startSessionBrowser(),
-    launchViewerBrowser(),
-  ]);
-  await session.page.goto(site.url + "/form");
+  rig = await startLiveViewRig("/form");
+  ({ server, site, session, viewers } = rig);
   const urls = liveViewUrls(server.url, server.services.liveview.register("s1", session.context));
   controlUrl = urls.interactiveLiveViewUrl;
   viewer = await openViewer(viewers, controlUrl, { width: 800, height: 560 });
 });
 
-afterAll(async () => {
-  await viewers?.close();
-  await session?.close();
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => rig?.close());
 
 const value = (selector: string) => session.page.inputValue(selector);
 const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 10_000 });

@@ -3,41 +3,33 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { decodeFrame } from "../src/liveview/protocol.js";
 import { liveViewUrls } from "../src/urls/public-urls.js";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import {
-  launchViewerBrowser,
   openViewer,
+  startLiveViewRig,
   startSessionBrowser,
+  type LiveViewRig,
   waitForColour,
   waitForState,
   type SessionBrowser,
   keepPageSockets,
 } from "./helpers/liveview.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let session: SessionBrowser;
 let viewers: Browser;
+let rig: LiveViewRig;
 let urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
 
 beforeAll(async () => {
-  [server, site, session, viewers] = await Promise.all([
-    startTestServer(),
-    startFixtureSite(),
-    startSessionBrowser(),
-    launchViewerBrowser(),
-  ]);
-  await session.page.goto(site.url + "/");
+  rig = await startLiveViewRig("/");
+  ({ server, site, session, viewers } = rig);
   urls = liveViewUrls(server.url, server.services.liveview.register("s2", session.context));
 });
 
-afterAll(async () => {
-  await viewers?.close();
-  await session?.close();
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => rig?.close());
 
 /** A viewer in Node: counts frames and remembers the last JPEG and metadata. */
 interface RawViewer {

@@ -2,36 +2,30 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { liveViewUrls } from "../src/urls/public-urls.js";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   eventually,
-  launchViewerBrowser,
   openViewer,
   sampleCanvas,
-  startSessionBrowser,
+  startLiveViewRig,
+  type LiveViewRig,
   viewerPointFor,
   waitForColour,
   waitForState,
   type SessionBrowser,
   keepPageSockets,
 } from "./helpers/liveview.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
 
 let server: TestServer;
-let site: FixtureSite;
 let session: SessionBrowser;
 let viewers: Browser;
+let rig: LiveViewRig;
 let urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
 const SESSION_ID = "session-main";
 
 beforeAll(async () => {
-  [server, site, session, viewers] = await Promise.all([
-    startTestServer(),
-    startFixtureSite(),
-    startSessionBrowser(),
-    launchViewerBrowser(),
-  ]);
-  await session.page.goto(site.url + "/");
+  rig = await startLiveViewRig("/");
+  ({ server, session, viewers } = rig);
   const tokens = server.services.liveview.register(SESSION_ID, session.context);
   urls = liveViewUrls(server.url, tokens);
 });
@@ -41,12 +35,7 @@ afterEach(async () => {
   await Promise.all(viewers?.contexts().map((c) => c.close()) ?? []);
 });
 
-afterAll(async () => {
-  await viewers?.close();
-  await session?.close();
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => rig?.close());
 
 async function resetButton(): Promise<void> {
   await session.page.evaluate(() => {

@@ -3,6 +3,8 @@ import type { ChromiumProcess } from "../../src/browser/chromium-process.js";
 import { CHROMIUM_FLAGS } from "../../src/browser/flags.js";
 import { findChromium } from "../../src/browser/find-chromium.js";
 import { testLauncher } from "./browsers.js";
+import { startFixtureSite, type FixtureSite } from "./fixture-site.js";
+import { startTestServer, type TestServer } from "./server.js";
 
 /** A browser standing in for a live session: its own Chromium, reached over CDP like the real one. */
 export interface SessionBrowser {
@@ -35,6 +37,41 @@ export function launchViewerBrowser(): Promise<Browser> {
     executablePath: findChromium(undefined),
     args: CHROMIUM_FLAGS.filter((f) => !f.startsWith("--headless")),
   });
+}
+
+/**
+ * What a live view test runs against: the real server, the fixture site, a browser standing in
+ * for a session (on one of the site's pages) and a browser for the people watching.
+ */
+export interface LiveViewRig {
+  server: TestServer;
+  site: FixtureSite;
+  session: SessionBrowser;
+  viewers: Browser;
+  close(): Promise<void>;
+}
+
+/** Starts the four side by side and opens `page` of the fixture site in the session's browser. */
+export async function startLiveViewRig(page: string): Promise<LiveViewRig> {
+  const [server, site, session, viewers] = await Promise.all([
+    startTestServer(),
+    startFixtureSite(),
+    startSessionBrowser(),
+    launchViewerBrowser(),
+  ]);
+  await session.page.goto(site.url + page);
+  return {
+    server,
+    site,
+    session,
+    viewers,
+    close: async () => {
+      await viewers.close();
+      await session.close();
+      await server.close();
+      await site.close();
+    },
+  };
 }
 
 /** Opens a live-view URL and waits until it shows at least one frame. */
