@@ -1,19 +1,19 @@
 import Firecrawl from "@mendable/firecrawl-js";
 import { chromium } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact } from "./helpers/interact.js";
-import { closeAll, startServerAndSite, type TestServer, waitFor } from "./helpers/server.js";
+import { type TestServer, waitFor } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let app: Firecrawl;
 
+useServerAndSite((s) => ({ server, site } = s));
 beforeAll(async () => {
-  [server, site] = await startServerAndSite();
   app = new Firecrawl({ apiUrl: server.url, apiKey: "fc-self-hosted" });
 });
-afterAll(() => closeAll(server, site));
 
 const raw = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${server.url}${path}`, {
