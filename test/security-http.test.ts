@@ -291,8 +291,9 @@ describe("this machine's own addresses", () => {
     () => {
       // The list of interfaces is re-read every few seconds: the clock is moved on instead of
       // waiting for it. Only Date is faked; the interfaces themselves really change. The list
-      // read last (the real one, test address gone) then serves this file's process a few
-      // minutes longer before the next re-read, which no later test here depends on.
+      // read last (the real one, test address gone) then serves this process a few minutes
+      // longer before the next re-read: later files in the same fork see the real list, and
+      // none of them changes an interface.
       vi.useFakeTimers({ toFake: ["Date"] });
       const later = () => vi.setSystemTime(Date.now() + 60_000);
       try {
