@@ -1,19 +1,19 @@
 import Firecrawl from "@mendable/firecrawl-js";
 import { chromium } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact } from "./helpers/interact.js";
-import { closeAll, startServerAndSite, type TestServer, waitFor } from "./helpers/server.js";
+import { type TestServer, waitFor } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let app: Firecrawl;
 
+useServerAndSite((s) => ({ server, site } = s));
 beforeAll(async () => {
-  [server, site] = await startServerAndSite();
   app = new Firecrawl({ apiUrl: server.url, apiKey: "fc-self-hosted" });
 });
-afterAll(() => closeAll(server, site));
 
 const raw = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${server.url}${path}`, {
@@ -127,11 +127,16 @@ test("activityTtl ends an idle browser session on its own", async () => {
   });
   expect(created.status).toBe(200);
   const id = created.body.id;
-  const listed = await raw("GET", "/v2/browser");
-  expect(listed.body.sessions.find((s: any) => s.id === id)).toMatchObject({
-    streamWebView: false,
-  });
-  // Listing is no activity: polling it does not keep the session alive.
+  const listing = async () =>
+    (await raw("GET", "/v2/browser")).body.sessions.find((s: any) => s.id === id);
+  const listed = await listing();
+  expect(listed).toMatchObject({ streamWebView: false });
+  // Listing is no activity: a later listing leaves the last activity where it was.
+  const lastActivity = Date.parse(listed.lastActivity);
+  await expect.poll(() => Date.now()).toBeGreaterThan(lastActivity);
+  expect((await listing()).lastActivity).toBe(listed.lastActivity);
+  // The idle timeout is driven from here: a sweep as the sweeper runs it 10 s after that.
+  server.services.lifetimes.sweep(lastActivity + 10_000);
   const gone = await waitFor(async () => {
     const now = await raw("GET", "/v2/browser?status=destroyed");
     return now.body.sessions.some((s: any) => s.id === id);

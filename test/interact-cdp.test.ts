@@ -1,17 +1,15 @@
 import { chromium } from "playwright-core";
 import puppeteer from "puppeteer-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
 
-beforeAll(async () => {
-  [server, site] = await startServerAndSite();
-});
-afterAll(() => closeAll(server, site));
+useServerAndSite((s) => ({ server, site } = s));
 
 test("playwright-core connectOverCDP(cdpUrl) sees and drives the session's page", async () => {
   const id = await scrapeId(server.url, { url: `${site.url}/` });

@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let id: string;
 
+useServerAndSite((s) => ({ server, site } = s), { BROWSER_POOL_SIZE: "1" });
 beforeAll(async () => {
-  [server, site] = await startServerAndSite({ BROWSER_POOL_SIZE: "1" });
   id = await scrapeId(server.url, { url: `${site.url}/` });
 });
-afterAll(() => closeAll(server, site));
 
 describe("node code in a live session", () => {
   test("a download a page starts is seen by the session's Playwright, with its name", async () => {

@@ -1,18 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
-import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { postJson, startTestServer, tempDataDir, type TestServer } from "./helpers/server.js";
+import { interact, stop } from "./helpers/interact.js";
+import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
 
 let site: FixtureSite;
-/**
- * One data directory for the servers below that scrape only to open a session: after the
- * first, their scrapes are cache hits and start no scrape browser.
- */
-let shared: string;
 beforeAll(async () => {
   site = await startFixtureSite();
-  shared = tempDataDir();
 });
 afterAll(() => site?.close());
 
@@ -73,43 +67,6 @@ test("with no usable Chromium, scrape and interact answer 503 and say what to in
     expect(health.status).toBe(503);
     expect(((await health.json()) as any).checks.chromium.ok).toBe(false);
     expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
-  } finally {
-    await server.close();
-  }
-});
-
-test("URLs follow PUBLIC_URL, with wss:// for the CDP URL behind TLS", async () => {
-  const server = await startTestServer({
-    DATA_DIR: shared,
-    PUBLIC_URL: "https://browser.example.com/",
-  });
-  try {
-    const id = await scrapeId(server.url, { url: `${site.url}/` });
-    const res = await interact(server.url, id, { code: "1" });
-    expect(res.body.cdpUrl).toMatch(/^wss:\/\/browser\.example\.com\/cdp\/[A-Za-z0-9_-]{43}$/);
-    expect(res.body.liveViewUrl).toMatch(/^https:\/\/browser\.example\.com\/live\//);
-    expect(res.body.interactiveLiveViewUrl).toMatch(/^https:\/\/browser\.example\.com\/live\//);
-  } finally {
-    await server.close();
-  }
-});
-
-test("without PUBLIC_URL but with TRUST_PROXY, URLs follow the forwarded host and protocol", async () => {
-  const server = await startTestServer({ DATA_DIR: shared, TRUST_PROXY: "true" });
-  try {
-    const id = await scrapeId(server.url, { url: `${site.url}/` });
-    const res = await fetch(`${server.url}/v2/scrape/${id}/interact`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-forwarded-proto": "https",
-        "x-forwarded-host": "proxy.example.org",
-      },
-      body: JSON.stringify({ code: "1" }),
-    });
-    const body = await res.json();
-    expect(body.cdpUrl).toMatch(/^wss:\/\/proxy\.example\.org\/cdp\//);
-    expect(body.liveViewUrl).toMatch(/^https:\/\/proxy\.example\.org\/live\//);
   } finally {
     await server.close();
   }

@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
 let id: string;
 
+useServerAndSite((s) => ({ server, site } = s), { MAX_BROWSER_SESSIONS: "1" });
 beforeAll(async () => {
-  [server, site] = await startServerAndSite({ MAX_BROWSER_SESSIONS: "1" });
   id = await scrapeId(server.url, { url: `${site.url}/` });
 });
-afterAll(() => closeAll(server, site));
 
 describe("bad input is a 400 that says what is wrong", () => {
   test("a job id that is not a UUID", async () => {

@@ -1,17 +1,16 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import {
-  launchViewerBrowser,
   openViewer,
-  startSessionBrowser,
+  startLiveViewRig,
+  type LiveViewRig,
   viewerPointFor,
   waitForColour,
   type SessionBrowser,
 } from "./helpers/liveview.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
 
-let server: TestServer;
+let rig: LiveViewRig;
 let site: FixtureSite;
 let session: SessionBrowser;
 let viewers: Browser;
@@ -19,23 +18,13 @@ let viewer: Page;
 let controlUrl: string;
 
 beforeAll(async () => {
-  [server, site, viewers] = await Promise.all([
-    startTestServer({ ALLOW_PRIVATE_NETWORK: "true" }),
-    startFixtureSite(),
-    launchViewerBrowser(),
-  ]);
-  session = await startSessionBrowser(server);
-  await session.page.goto(site.url + "/form");
+  rig = await startLiveViewRig("/form");
+  ({ site, session, viewers } = rig);
   controlUrl = session.urls.interactiveLiveViewUrl;
   viewer = await openViewer(viewers, controlUrl, { width: 800, height: 560 });
 });
 
-afterAll(async () => {
-  await viewers?.close();
-  await session?.close();
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => rig?.close());
 
 const value = (selector: string) => session.page.inputValue(selector);
 const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 10_000 });

@@ -2,18 +2,20 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { decodeFrame } from "../src/liveview/protocol.js";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import type { FixtureSite } from "./helpers/fixture-site.js";
 import {
-  launchViewerBrowser,
   openViewer,
+  startLiveViewRig,
   startSessionBrowser,
+  type LiveViewRig,
   waitForColour,
   waitForState,
   type SessionBrowser,
   keepPageSockets,
 } from "./helpers/liveview.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
 
+let rig: LiveViewRig;
 let server: TestServer;
 let site: FixtureSite;
 let session: SessionBrowser;
@@ -21,22 +23,12 @@ let viewers: Browser;
 let urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
 
 beforeAll(async () => {
-  [server, site, viewers] = await Promise.all([
-    startTestServer({ ALLOW_PRIVATE_NETWORK: "true" }),
-    startFixtureSite(),
-    launchViewerBrowser(),
-  ]);
-  session = await startSessionBrowser(server);
-  await session.page.goto(site.url + "/");
+  rig = await startLiveViewRig("/");
+  ({ server, site, session, viewers } = rig);
   urls = session.urls;
 });
 
-afterAll(async () => {
-  await viewers?.close();
-  await session?.close();
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => rig?.close());
 
 /** A viewer in Node: counts frames and remembers the last JPEG and metadata. */
 interface RawViewer {

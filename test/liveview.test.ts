@@ -1,35 +1,29 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import {
   eventually,
-  launchViewerBrowser,
   openViewer,
   sampleCanvas,
-  startSessionBrowser,
+  startLiveViewRig,
+  type LiveViewRig,
   viewerPointFor,
   waitForColour,
   waitForState,
   type SessionBrowser,
   keepPageSockets,
 } from "./helpers/liveview.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
 
+let rig: LiveViewRig;
 let server: TestServer;
-let site: FixtureSite;
 let session: SessionBrowser;
 let viewers: Browser;
 let urls: { liveViewUrl: string; interactiveLiveViewUrl: string };
 
 beforeAll(async () => {
-  [server, site, viewers] = await Promise.all([
-    startTestServer({ ALLOW_PRIVATE_NETWORK: "true" }),
-    startFixtureSite(),
-    launchViewerBrowser(),
-  ]);
-  session = await startSessionBrowser(server);
-  await session.page.goto(site.url + "/");
+  rig = await startLiveViewRig("/");
+  ({ server, session, viewers } = rig);
   urls = session.urls;
 });
 
@@ -38,12 +32,7 @@ afterEach(async () => {
   await Promise.all(viewers?.contexts().map((c) => c.close()) ?? []);
 });
 
-afterAll(async () => {
-  await viewers?.close();
-  await session?.close();
-  await server?.close();
-  await site?.close();
-});
+afterAll(() => rig?.close());
 
 async function resetButton(): Promise<void> {
   await session.page.evaluate(() => {

@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
-import { closeAll, startServerAndSite, type TestServer } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 const TOKEN = "metrics-token-0123456789";
 let server: TestServer;
 let site: FixtureSite;
 
-beforeAll(async () => {
-  [server, site] = await startServerAndSite({ METRICS_TOKEN: TOKEN });
-});
-afterAll(() => closeAll(server, site));
+useServerAndSite((s) => ({ server, site } = s), { METRICS_TOKEN: TOKEN });
 
 async function metrics(): Promise<string> {
   const res = await fetch(`${server.url}/metrics`, {

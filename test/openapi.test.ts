@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { RouteOptions } from "fastify";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { buildApp } from "../src/app.js";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import {
@@ -12,13 +12,8 @@ import {
   shapelessSchemas,
   templated,
 } from "./helpers/openapi-doc.js";
-import {
-  closeAll,
-  postJson,
-  startServerAndSite,
-  startTestServer,
-  type TestServer,
-} from "./helpers/server.js";
+import { postJson, type TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 /**
  * Request bodies for POST /v2/scrape as documentation shows them. The spec in seed/ has none of
@@ -105,13 +100,12 @@ let server: TestServer;
 let site: FixtureSite;
 let doc: any;
 
+useServerAndSite((s) => ({ server, site } = s));
 beforeAll(async () => {
-  [server, site] = await startServerAndSite();
   const res = await fetch(`${server.url}/v2/openapi.json`);
   expect(res.status).toBe(200);
   doc = await res.json();
 });
-afterAll(() => closeAll(server, site));
 
 test("the document is OpenAPI 3.1: info, paths, responses on every operation, every $ref resolves", () => {
   expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
@@ -258,27 +252,32 @@ test("a real scrape's answer matches the documented response", async () => {
 });
 
 test("/docs and the document answer without a key while authentication is on", async () => {
-  const authed = await startTestServer({ USE_DB_AUTHENTICATION: "true" });
+  // The real app with authentication on, on this file's services: HTTP only, asked in-process.
+  const authed = buildApp(
+    { ...server.services.config, useDbAuthentication: true },
+    server.services,
+  );
   try {
-    expect((await fetch(`${authed.url}/v2/team/credit-usage`)).status).toBe(401);
-    const page = await fetch(`${authed.url}/docs`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toMatch(/text\/html/);
-    const html = await page.text();
+    const get = (url: string) => authed.inject({ method: "GET", url });
+    expect((await get("/v2/team/credit-usage")).statusCode).toBe(401);
+    const page = await get("/docs");
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/text\/html/);
+    const html = page.body;
     const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
     expect(scripts.some((s) => s.endsWith("swagger-ui-bundle.js"))).toBe(true);
     for (const src of scripts) {
-      const asset = await fetch(new URL(src, `${authed.url}/docs`));
-      expect(asset.status, src).toBe(200);
-      expect(asset.headers.get("content-type"), src).toMatch(/javascript/);
-      expect((await asset.text()).length, src).toBeGreaterThan(0);
+      const asset = await get(new URL(src, "http://localhost/docs").pathname);
+      expect(asset.statusCode, src).toBe(200);
+      expect(asset.headers["content-type"], src).toMatch(/javascript/);
+      expect(asset.body.length, src).toBeGreaterThan(0);
     }
     // Nothing is fetched from elsewhere: every asset is served by this server.
     expect(html).not.toMatch(/https?:\/\//);
     for (const url of ["/v2/openapi.json", "/docs/json"]) {
-      const res = await fetch(`${authed.url}${url}`);
-      expect(res.status, url).toBe(200);
-      expect(((await res.json()) as any).openapi, url).toBe(doc.openapi);
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(200);
+      expect(res.json().openapi, url).toBe(doc.openapi);
     }
   } finally {
     await authed.close();

@@ -129,6 +129,8 @@ describe("named profiles on standalone browser sessions", () => {
     const api = browserApi(server);
     const s = await api.create({ activityTtl: 10, profile: { name: "idle" } });
     await api.node(s.body.id, LOG_IN(site.url));
+    // The idle timeout is driven from here: a sweep as the sweeper would run it 10 s from now.
+    server.services.lifetimes.sweep(Date.now() + 11_000);
     const saved = await waitFor(async () => {
       const list = await server.services.store.profiles.list("self-hosted", Date.now());
       const p = list.find((x) => x.name === "idle");

@@ -1,22 +1,13 @@
 import http from "node:http";
 import net from "node:net";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
-import {
-  postJson,
-  startTestServer,
-  type TestServer,
-  closeAll,
-  startServerAndSite,
-} from "./helpers/server.js";
+import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
-
-beforeAll(async () => {
-  [server, site] = await startServerAndSite();
-});
-afterAll(() => closeAll(server, site));
+useServerAndSite((s) => ({ server, site } = s));
 
 const scrape = (body: unknown) => postJson(`${server.url}/v2/scrape`, body);
 

@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
-import { postJson, type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import { postJson, type TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
-
-beforeAll(async () => {
-  [server, site] = await startServerAndSite();
-});
-afterAll(() => closeAll(server, site));
+useServerAndSite((s) => ({ server, site } = s));
 
 const scrape = (body: unknown) => postJson(`${server.url}/v2/scrape`, body);
 

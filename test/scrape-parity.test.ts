@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import Firecrawl from "@mendable/firecrawl-js";
 import ts from "typescript";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Config } from "../src/config/config.js";
 import { AppError } from "../src/errors/app-error.js";
 import type { FileStore } from "../src/files/file-store.js";
@@ -10,7 +10,8 @@ import { ScrapeService, type ScrapeServiceDeps } from "../src/scrape/service.js"
 import type { ProfileService } from "../src/profiles/service.js";
 import type { Store } from "../src/store/repositories.js";
 import type { FixtureSite } from "./helpers/fixture-site.js";
-import { postJson, type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import { postJson, type TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 /**
  * The request types of the official JS SDK are the list of what Firecrawl accepts: every field
@@ -262,11 +263,7 @@ test("a profile another writer holds is refused before anything is charged", asy
 describe("over HTTP", () => {
   let server: TestServer;
   let site: FixtureSite;
-
-  beforeAll(async () => {
-    [server, site] = await startServerAndSite();
-  });
-  afterAll(() => closeAll(server, site));
+  useServerAndSite((s) => ({ server, site } = s));
 
   const scrape = (body: unknown) => postJson(`${server.url}/v2/scrape`, body);
   const loads = (query: string) =>

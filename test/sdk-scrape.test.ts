@@ -1,15 +1,13 @@
 import Firecrawl from "@mendable/firecrawl-js";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
-import { type TestServer, closeAll, startServerAndSite } from "./helpers/server.js";
+import type { TestServer } from "./helpers/server.js";
+import { useServerAndSite } from "./helpers/server-and-site.js";
 
 let server: TestServer;
 let site: FixtureSite;
 
-beforeAll(async () => {
-  [server, site] = await startServerAndSite();
-});
-afterAll(() => closeAll(server, site));
+useServerAndSite((s) => ({ server, site } = s));
 
 // The SDK only insists on an API key for Firecrawl's cloud; pointed elsewhere it needs none.
 const client = () => new Firecrawl({ apiUrl: server.url });

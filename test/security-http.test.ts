@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isPrivateAddress } from "../src/network/private-address.js";
 import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { scrapeId, stop } from "./helpers/interact.js";
-import { postJson, startTestServer, type TestServer } from "./helpers/server.js";
+import { postJson, startTestServer, tempDataDir, type TestServer } from "./helpers/server.js";
 import { parseRaw, rawRequest } from "./helpers/raw-http.js";
 import { canMount, mountTmpfs, unmount } from "./helpers/tmpfs.js";
 
@@ -50,8 +50,14 @@ const FORWARDED = { "x-forwarded-host": "evil.example", "x-forwarded-proto": "ht
 
 describe("forwarded headers", () => {
   let site: FixtureSite;
+  /**
+   * One data directory for the servers below: after the first, their scrapes are cache hits and
+   * start no scrape browser. Each answer's URLs are built for its own request all the same.
+   */
+  let shared: string;
   beforeAll(async () => {
     site = await startFixtureSite();
+    shared = tempDataDir();
   });
   afterAll(() => site?.close());
 
@@ -83,7 +89,7 @@ describe("forwarded headers", () => {
   }
 
   it("are ignored by default: URLs use the request's own Host", async () => {
-    const server = await startTestServer();
+    const server = await startTestServer({ DATA_DIR: shared });
     try {
       const urls = await urlsSeen(server);
       expect(urls.screenshot).toMatch(/^http:\/\/real\.example:8080\/v2\/files\//);
@@ -97,7 +103,7 @@ describe("forwarded headers", () => {
   });
 
   it("are followed with TRUST_PROXY=true", async () => {
-    const server = await startTestServer({ TRUST_PROXY: "true" });
+    const server = await startTestServer({ DATA_DIR: shared, TRUST_PROXY: "true" });
     try {
       const urls = await urlsSeen(server);
       expect(urls.screenshot).toMatch(/^https:\/\/evil\.example\/v2\/files\//);
@@ -110,14 +116,21 @@ describe("forwarded headers", () => {
   });
 
   it("lose to PUBLIC_URL, trusted or not", async () => {
+    // src/urls/public-urls.test.ts holds PUBLIC_URL against an untrusted request too.
     const server = await startTestServer({
+      DATA_DIR: shared,
       TRUST_PROXY: "true",
-      PUBLIC_URL: "https://browser.example.com",
+      PUBLIC_URL: "https://browser.example.com/",
     });
     try {
       const urls = await urlsSeen(server);
       for (const url of Object.values(urls))
         expect(url).toMatch(/^(http|ws)s:\/\/browser\.example\.com\//);
+      // wss:// for the CDP URL behind TLS, and one slash between PUBLIC_URL and each path.
+      expect(urls.cdpUrl).toMatch(/^wss:\/\/browser\.example\.com\/cdp\/[A-Za-z0-9_-]{43}$/);
+      expect(urls.liveViewUrl).toMatch(/^https:\/\/browser\.example\.com\/live\/[^/]+$/);
+      expect(urls.interactiveLiveViewUrl).toMatch(/^https:\/\/browser\.example\.com\/live\/[^/]+$/);
+      expect(urls.screenshot).toMatch(/^https:\/\/browser\.example\.com\/v2\/files\/[^/]+$/);
     } finally {
       await server.close();
     }
@@ -278,8 +291,9 @@ describe("this machine's own addresses", () => {
     () => {
       // The list of interfaces is re-read every few seconds: the clock is moved on instead of
       // waiting for it. Only Date is faked; the interfaces themselves really change. The list
-      // read last (the real one, test address gone) then serves this file's process a few
-      // minutes longer before the next re-read, which no later test here depends on.
+      // read last (the real one, test address gone) then serves this process a few minutes
+      // longer before the next re-read: later files in the same fork see the real list, and
+      // none of them changes an interface.
       vi.useFakeTimers({ toFake: ["Date"] });
       const later = () => vi.setSystemTime(Date.now() + 60_000);
       try {

@@ -170,6 +170,11 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect(outcomes.filter((o) => o === "limit")).toHaveLength(17);
     const refused = claims.find((c) => c.outcome === "limit");
     expect(refused).toMatchObject({ limit: 3 });
+    // When the live ones started, as numbers: a 429's Retry-After is worked out from them.
+    const started = claims.flatMap((c) => (c.outcome === "claimed" ? [c.record.createdAt] : []));
+    if (refused?.outcome !== "limit") throw new Error("no claim was refused for the limit");
+    expect([...refused.liveStartedAt].sort()).toEqual(started.sort());
+    for (const t of refused.liveStartedAt) expect(typeof t).toBe("number");
     expect((await store.sessions.liveOfTeam(team)).length).toBe(3);
     // Only the three that got a session hold credits.
     expect(await store.credits.balance(team)).toEqual({ available: 940, reserved: 60 });
@@ -334,6 +339,40 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect(await refund("never-charged")).toBe("none");
     expect(await store.credits.balance(team)).toEqual({ available: 8, reserved: 0 });
     expect(await open({ before: 1_000 })).toEqual(["elsewhere"]);
+  });
+
+  test("a failed scrape whose price is kept is closed with a refund of 0 that says why", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 3);
+    await store.credits.spend({
+      teamId: team,
+      amount: 1,
+      scrapeId: "at-target",
+      nodeId: "n",
+      ref: "scrape:at-target",
+      note: "scrape",
+      at: 100,
+    });
+    const close = () =>
+      store.credits.resolveScrapeCharge({
+        scrapeId: "at-target",
+        ref: "scrape-refund:at-target",
+        note: "SCRAPE_CONNECTION_FAILED: failed at the target",
+        amount: 0,
+        at: 200,
+      });
+    expect(await close()).toBe("refunded");
+    expect(await close()).toBe("none");
+    expect(await store.credits.balance(team)).toEqual({ available: 2, reserved: 0 });
+    const refunds = (await store.credits.entries(team, 10)).filter((e) => e.kind === "refund");
+    expect(refunds).toMatchObject([
+      {
+        amount: 0,
+        scrapeId: "at-target",
+        note: "SCRAPE_CONNECTION_FAILED: failed at the target",
+      },
+    ]);
+    expect(await store.credits.openScrapeCharges({ before: 1_000, limit: 10 })).toEqual([]);
   });
 
   test("a heartbeat naming its live sessions leaves one that ended where it ended", async () => {

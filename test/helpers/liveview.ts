@@ -1,7 +1,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { CHROMIUM_FLAGS } from "../../src/browser/flags.js";
 import { findChromium } from "../../src/browser/find-chromium.js";
-import { postJson, type TestServer } from "./server.js";
+import { startFixtureSite, type FixtureSite } from "./fixture-site.js";
+import { postJson, startTestServer, type TestServer } from "./server.js";
 
 /** A live /v2/browser session, driven from the test over its cdpUrl like a user's Playwright. */
 export interface SessionBrowser {
@@ -39,6 +40,40 @@ export async function startSessionBrowser(server: TestServer): Promise<SessionBr
     close: async () => {
       await browser.close().catch(() => {});
       await fetch(`${server.url}/v2/browser/${id}`, { method: "DELETE" });
+    },
+  };
+}
+
+/** What a live view test file runs against: a server, the fixture site, a session, viewers. */
+export interface LiveViewRig {
+  server: TestServer;
+  site: FixtureSite;
+  session: SessionBrowser;
+  /** The browser the people watching use. */
+  viewers: Browser;
+  close(): Promise<void>;
+}
+
+/** Starts the rig with the session's tab at `page` of the fixture site. */
+export async function startLiveViewRig(page: string): Promise<LiveViewRig> {
+  const [server, site, viewers] = await Promise.all([
+    // The fixture site is on loopback: the session's browser may reach it.
+    startTestServer({ ALLOW_PRIVATE_NETWORK: "true" }),
+    startFixtureSite(),
+    launchViewerBrowser(),
+  ]);
+  const session = await startSessionBrowser(server);
+  await session.page.goto(site.url + page);
+  return {
+    server,
+    site,
+    session,
+    viewers,
+    close: async () => {
+      await viewers.close();
+      await session.close();
+      await server.close();
+      await site.close();
     },
   };
 }
