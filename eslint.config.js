@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 /**
  * The intended dependency graph: which folders under src/ each folder may import. Imports flow
- * downward (http -> services -> sessions -> sandbox/browser/scrape -> store/network/config);
+ * downward (http -> services -> sessions -> sandbox/chromium/scrape -> cdp/store/network/config);
  * anything not listed is a lint error. The README's layout section draws the same graph.
  */
 const DEPS = {
@@ -23,12 +23,14 @@ const DEPS = {
   // The API document: builds from routes' declarations; schemas import only its input-schema.
   openapi: ["errors"],
   deadline: ["errors"],
-  "page-state": ["browser"],
+  // The CDP wire: Chromium's pipe, its multiplexer and their bounds, and the cdpUrl endpoint.
+  cdp: ["errors", "urls"],
+  "page-state": ["chromium", "cdp"],
   store: ["page-state"],
-  browser: ["isolation", "network", "processes", "deadline"],
+  chromium: ["cdp", "isolation", "network", "processes", "deadline"],
   sandbox: ["errors", "isolation", "processes", "deadline"],
   scrape: [
-    "browser",
+    "chromium",
     "profiles",
     "page-state",
     "config",
@@ -45,7 +47,8 @@ const DEPS = {
     "auth",
     "health",
     "profiles",
-    "browser",
+    "chromium",
+    "cdp",
     "page-state",
     "config",
     "errors",
@@ -55,14 +58,13 @@ const DEPS = {
     "deadline",
   ],
   liveview: ["auth", "urls"],
-  cdp: ["errors", "sessions", "urls"],
   health: ["store"],
-  agent: ["browser", "config", "deadline"],
+  agent: ["chromium", "config", "deadline"],
   teams: ["auth", "errors", "sessions", "store"],
   admin: ["config", "store", "teams", "text"],
   metrics: [],
   interact: ["agent", "deadline", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
-  "browser-sessions": ["errors", "interact", "profiles", "sessions", "store", "teams", "urls"],
+  "browser-api": ["errors", "interact", "profiles", "sessions", "store", "teams", "urls"],
   dashboard: ["sessions", "store", "urls"],
 };
 const FOLDERS = Object.keys(DEPS);

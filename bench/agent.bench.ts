@@ -12,8 +12,8 @@ import { PageDriver } from "../src/agent/page-driver.js";
 import { CHARS_PER_TOKEN } from "../src/agent/snapshot/budget.js";
 import { takeSnapshot } from "../src/agent/snapshot/page-snapshot.js";
 import { RefTable } from "../src/agent/snapshot/refs.js";
-import { CHROMIUM_FLAGS } from "../src/browser/flags.js";
-import { findChromium } from "../src/browser/find-chromium.js";
+import { CHROMIUM_FLAGS } from "../src/chromium/flags.js";
+import { findChromium } from "../src/chromium/find-chromium.js";
 import { FRAMES, PAGES } from "./agent/pages.js";
 import { line, median, percentile } from "./lib.js";
 

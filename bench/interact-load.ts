@@ -1,8 +1,8 @@
 // Load shapes for bench:interact: first interacts back to back, several such loops at once, a
 // burst of first interacts fired together, and the raw Playwright loops they are compared with.
 import { chromium } from "playwright-core";
-import { CHROMIUM_FLAGS } from "../src/browser/flags.js";
-import { findChromium } from "../src/browser/find-chromium.js";
+import { CHROMIUM_FLAGS } from "../src/chromium/flags.js";
+import { findChromium } from "../src/chromium/find-chromium.js";
 import { interact, scrapeId, stop } from "../test/helpers/interact.js";
 import { atOnce, median, sleep, time } from "./lib.js";
 

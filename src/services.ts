@@ -5,7 +5,7 @@ import type { CdpProxy } from "./cdp/proxy.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
 import type { InteractService } from "./interact/service.js";
-import type { BrowserSessionService } from "./browser-sessions/service.js";
+import type { BrowserSessionService } from "./browser-api/service.js";
 import type { AgentService } from "./agent/service.js";
 import type { SessionLifetimes } from "./sessions/lifetimes.js";
 import type { SessionService } from "./sessions/service.js";

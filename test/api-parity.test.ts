@@ -6,7 +6,7 @@ import {
   createBrowserSchema,
   executeBrowserSchema,
   listBrowsersSchema,
-} from "../src/browser-sessions/request.js";
+} from "../src/browser-api/request.js";
 import { interactRequestSchema } from "../src/interact/request.js";
 
 const SDK_TYPES = path.resolve(

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { artifactsRoot } from "../src/browser/chromium-process.js";
+import { artifactsRoot } from "../src/chromium/chromium-process.js";
 import { canSwitchUid } from "../src/isolation/uid-pool.js";
 import { sandboxRoot } from "../src/sandbox/root.js";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";

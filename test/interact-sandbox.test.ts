@@ -6,7 +6,7 @@ import { hostAddresses, listeningPorts } from "./helpers/ports.js";
 import { interact, scrapeId, serverPids, stop } from "./helpers/interact.js";
 import type { TestServer } from "./helpers/server.js";
 import { useSecretServer } from "./helpers/secret-server.js";
-import { findChromium } from "../src/browser/find-chromium.js";
+import { findChromium } from "../src/chromium/find-chromium.js";
 
 // Break-out attempts through the HTTP API. Each must fail; the sandbox module's own tests go
 // further (a second sandbox beside the first, other sessions' sockets from the worker).

@@ -4,8 +4,8 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { ChromiumProcess } from "../src/browser/chromium-process.js";
-import { PagePreparer, type TargetSetup } from "../src/browser/page-preparer.js";
+import type { ChromiumProcess } from "../src/chromium/chromium-process.js";
+import { PagePreparer, type TargetSetup } from "../src/chromium/page-preparer.js";
 import { testLauncher } from "./helpers/browsers.js";
 
 /**

@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser } from "playwright-core";
-import type { ChromiumProcess } from "../src/browser/chromium-process.js";
+import type { ChromiumProcess } from "../src/chromium/chromium-process.js";
 import { testLauncher } from "./helpers/browsers.js";
 import { spawnWorker, type WorkerOptions } from "../src/sandbox/worker.js";
 import { nodeRuntime } from "../src/sandbox/runtimes/node.js";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SandboxDetector } from "../src/sandbox/detect.js";
+import { SandboxDetector } from "../src/isolation/detect.js";
 import { prepareCode } from "../src/sandbox/runtimes/node-transform.js";
 import { sandboxTempDir, startSandboxSession, type SandboxSession } from "./sandbox-fixture.js";
 

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { profilesRoot } from "../src/browser/chromium-process.js";
+import { profilesRoot } from "../src/chromium/chromium-process.js";
 import { pidsMentioning } from "../src/processes/process-table.js";
 import { killPid } from "../src/processes/signal.js";
 import { sandboxRoot } from "../src/sandbox/root.js";

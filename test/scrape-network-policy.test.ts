@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { SharedBrowser } from "../src/browser/shared-browser.js";
+import { SharedBrowser } from "../src/chromium/shared-browser.js";
 import { testConfig } from "./helpers/config.js";
 import { AppError } from "../src/errors/app-error.js";
 import { FileStore } from "../src/files/file-store.js";

@@ -1,5 +1,5 @@
 import type { BrowserContext, Page, Request } from "playwright-core";
-import { pageCall } from "../browser/page-call.js";
+import { pageCall } from "../chromium/page-call.js";
 
 /** How long the DOM must stay unchanged to count as settled. */
 const QUIET_MS = 50;

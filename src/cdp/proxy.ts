@@ -1,9 +1,9 @@
 import { PATHS } from "../urls/public-urls.js";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type WebSocket from "ws";
 import { WebSocketServer } from "ws";
 import { AppError } from "../errors/app-error.js";
-import type { LiveSession } from "../sessions/live-session.js";
 
 /** The path prefix of CDP URLs: `/cdp/<token>`. */
 export const CDP_PATH = PATHS.cdp;
@@ -30,14 +30,19 @@ export function tooManyCdpConnections(scope: keyof typeof TOO_MANY, limit: numbe
   );
 }
 
+/** A live session as the proxy needs it: whose it is, and its CDP clients. */
+export interface CdpSession {
+  readonly teamId: string;
+  readonly cdpClientCount: number;
+  /** Serves the client as one more connection to the session's browser until either ends. */
+  attachCdpClient(ws: WebSocket): void;
+}
+
 /** Where the proxy finds sessions: by the token in the URL, and a team's for its limit. */
 export interface CdpSessions {
-  byToken(
-    token: string,
-    uses: readonly ["cdp"],
-  ): { acquired: { session: LiveSession } } | undefined;
-  ofTeam(teamId: string): LiveSession[];
-  all(): LiveSession[];
+  byToken(token: string, uses: readonly ["cdp"]): { acquired: { session: CdpSession } } | undefined;
+  ofTeam(teamId: string): CdpSession[];
+  all(): CdpSession[];
 }
 
 export interface CdpProxyDeps {
@@ -53,7 +58,7 @@ export interface CdpProxyDeps {
 /**
  * Accepts a client's CDP WebSocket for its session's browser. The token is checked, and the
  * session's and its team's connection limits, before any byte reaches the browser; the client
- * then becomes one more connection on the browser's CDP pipe (see browser/cdp-mux.ts, which
+ * then becomes one more connection on the browser's CDP pipe (see cdp/mux.ts, which
  * also bounds what it may leave unread), held by the session, which closes it as it ends.
  */
 export class CdpProxy {
@@ -93,7 +98,7 @@ export class CdpProxy {
   }
 
   /** Why one more connection to the session would be one too many, if it would. */
-  private tooMany(session: LiveSession): AppError | undefined {
+  private tooMany(session: CdpSession): AppError | undefined {
     const { maxPerSession, maxPerTeam } = this.deps;
     if (session.cdpClientCount >= maxPerSession) {
       return tooManyCdpConnections("session", maxPerSession);
@@ -112,7 +117,7 @@ export class CdpProxy {
 }
 
 /** CDP clients connected to these sessions. */
-function sum(sessions: LiveSession[]): number {
+function sum(sessions: CdpSession[]): number {
   return sessions.reduce((n, s) => n + s.cdpClientCount, 0);
 }
 

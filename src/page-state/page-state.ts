@@ -1,5 +1,5 @@
-import type { CdpCommand } from "../browser/cdp-client.js";
-import type { TargetCommand, TargetSetup } from "../browser/page-preparer.js";
+import type { CdpCommand } from "../cdp/client.js";
+import type { TargetCommand, TargetSetup } from "../chromium/page-preparer.js";
 import { AD_URL_PATTERNS, isAdUrl } from "./ad-block.js";
 import { userAgentMetadata } from "./user-agent.js";
 

@@ -1,5 +1,5 @@
 import type { CDPSession } from "playwright-core";
-import { tolerateAlreadySet } from "../browser/page-preparer.js";
+import { tolerateAlreadySet } from "../chromium/page-preparer.js";
 import type { PageState } from "./page-state.js";
 
 type Send = (method: string, params?: object) => Promise<unknown>;

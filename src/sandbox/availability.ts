@@ -4,7 +4,7 @@ import {
   type SandboxDetection,
   type SandboxMode,
   type SandboxUnavailable,
-} from "./detect.js";
+} from "../isolation/detect.js";
 import type { LanguageRuntime } from "./runtimes/runtime.js";
 import { Runtimes, type ReadyRuntime } from "./runtimes/staging.js";
 import type { Language } from "./types.js";

@@ -1,5 +1,4 @@
 /** The sandbox's public surface: what the server and the sessions module wire together. */
-export { SandboxDetector, type SandboxMode } from "./detect.js";
 export { SessionSandbox } from "./session-sandbox.js";
 export { CodeAvailability, CodeUnavailableError } from "./availability.js";
 export type { ExecResult, Language, SandboxWorker } from "./types.js";

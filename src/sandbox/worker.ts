@@ -1,5 +1,5 @@
 import { bwrapCommand, plainCommand, type RunnerCommand } from "./command.js";
-import { checkReachable } from "./reachable.js";
+import { checkReachable } from "../isolation/reachable.js";
 import { RunnerProcess, type RunnerReply } from "./runner-process.js";
 import type { LanguageRuntime, SessionSocket } from "./runtimes/runtime.js";
 import type { ReadyRuntime } from "./runtimes/staging.js";

@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext } from "playwright-core";
-import { ChromiumNotFoundError } from "../browser/find-chromium.js";
+import { ChromiumNotFoundError } from "../chromium/find-chromium.js";
 import { AppError } from "../errors/app-error.js";
 import type { FileStore } from "../files/file-store.js";
 import { isTimeout, runActions } from "./actions.js";

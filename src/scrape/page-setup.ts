@@ -1,4 +1,4 @@
-import { DESKTOP_VIEWPORT, MOBILE_USER_AGENT, MOBILE_VIEWPORT } from "../browser/flags.js";
+import { DESKTOP_VIEWPORT, MOBILE_USER_AGENT, MOBILE_VIEWPORT } from "../chromium/flags.js";
 import type { PageSettings } from "../page-state/page-state.js";
 import { locationEmulation } from "./location.js";
 import type { ScrapeRequest } from "./request.js";

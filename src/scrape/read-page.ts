@@ -5,7 +5,7 @@ import { MAIN_SELECTORS, NON_MAIN_SELECTORS } from "./main-content.js";
 import type { ScrapeRequest } from "./request.js";
 import { extractPage, type ExtractOptions, type PageExtract } from "./transforms/extract-page.js";
 import { BASE64_PLACEHOLDER } from "./transforms/markdown.js";
-import { pageCall } from "../browser/page-call.js";
+import { pageCall } from "../chromium/page-call.js";
 
 /** Refuses bad CSS in includeTags/excludeTags before loading anything, in the browser's own parser. */
 export async function checkSelectors(page: Page, req: ScrapeRequest): Promise<void> {

@@ -1,4 +1,4 @@
-import { DESKTOP_VIEWPORT } from "../browser/flags.js";
+import { DESKTOP_VIEWPORT } from "../chromium/flags.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import { desktopUserAgent } from "../scrape/page-setup.js";
 

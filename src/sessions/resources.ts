@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
-import { artifactsRoot, profilesRoot, type ChromiumProcess } from "../browser/chromium-process.js";
-import { serveCdpPort } from "../browser/cdp-port.js";
-import { ConnectionCap, type ConnectionRefusal } from "../browser/connection-cap.js";
-import type { BrowserLauncher } from "../browser/launcher.js";
+import { artifactsRoot, profilesRoot, type ChromiumProcess } from "../chromium/chromium-process.js";
+import { serveCdpPort } from "../cdp/port.js";
+import { ConnectionCap, type ConnectionRefusal } from "../cdp/connection-cap.js";
+import type { BrowserLauncher } from "../chromium/launcher.js";
 import { sandboxRoot, SessionSandbox, type CodeAvailability } from "../sandbox/index.js";
 import type { Logger } from "../log/logger.js";
 

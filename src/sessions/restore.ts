@@ -1,4 +1,4 @@
-import { PagePreparer } from "../browser/page-preparer.js";
+import { PagePreparer } from "../chromium/page-preparer.js";
 import { pageState, sessionSetup } from "../page-state/page-state.js";
 import { runActions } from "../scrape/actions.js";
 import { Deadline } from "../deadline/deadline.js";

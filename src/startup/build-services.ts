@@ -2,17 +2,17 @@ import os from "node:os";
 import fs from "node:fs";
 import path from "node:path";
 import { SESSION_MEMORY_BUDGET_BYTES, type Config } from "../config/config.js";
-import { artifactsRoot, profilesRoot } from "../browser/chromium-process.js";
-import { findChromium } from "../browser/find-chromium.js";
+import { artifactsRoot, profilesRoot } from "../chromium/chromium-process.js";
+import { findChromium } from "../chromium/find-chromium.js";
 import { availableMemoryBytes } from "../health/memory.js";
-import { SharedBrowser } from "../browser/shared-browser.js";
+import { SharedBrowser } from "../chromium/shared-browser.js";
 import { FileStore } from "../files/file-store.js";
 import { LiveViewService } from "../liveview/service.js";
 import { ScrapeService } from "../scrape/service.js";
 import { CdpProxy, tooManyCdpConnections } from "../cdp/proxy.js";
 import { InteractService } from "../interact/service.js";
 import { SessionRunner } from "../interact/runner.js";
-import { BrowserSessionService } from "../browser-sessions/service.js";
+import { BrowserSessionService } from "../browser-api/service.js";
 import { ProfileService } from "../profiles/service.js";
 import { ServerMetrics } from "../metrics/metrics.js";
 import { AgentService } from "../agent/service.js";
@@ -21,10 +21,10 @@ import {
   CodeAvailability,
   nodeRuntime,
   pythonRuntime,
-  SandboxDetector,
   sandboxRoot,
 } from "../sandbox/index.js";
-import { BrowserLauncher } from "../browser/launcher.js";
+import { SandboxDetector } from "../isolation/detect.js";
+import { BrowserLauncher } from "../chromium/launcher.js";
 import { EgressProxy } from "../network/egress-proxy.js";
 import { egressPolicy, OwnEndpoints } from "../network/egress-policy.js";
 import { SessionFactory } from "../sessions/factory.js";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { findChromium } from "../../src/browser/find-chromium.js";
-import { BrowserLauncher } from "../../src/browser/launcher.js";
+import { findChromium } from "../../src/chromium/find-chromium.js";
+import { BrowserLauncher } from "../../src/chromium/launcher.js";
 import { tryFindOnHost } from "../../src/isolation/host.js";
 import { EgressProxy, type EgressProxyOptions } from "../../src/network/egress-proxy.js";
 import { groupMembers } from "../../src/processes/process-table.js";

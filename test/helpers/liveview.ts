@@ -1,6 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { CHROMIUM_FLAGS } from "../../src/browser/flags.js";
-import { findChromium } from "../../src/browser/find-chromium.js";
+import { CHROMIUM_FLAGS } from "../../src/chromium/flags.js";
+import { findChromium } from "../../src/chromium/find-chromium.js";
 import { startFixtureSite, type FixtureSite } from "./fixture-site.js";
 import { postJson, startTestServer, type TestServer } from "./server.js";
 

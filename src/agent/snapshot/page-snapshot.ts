@@ -1,5 +1,5 @@
 import type { Page } from "playwright-core";
-import { pageCall } from "../../browser/page-call.js";
+import { pageCall } from "../../chromium/page-call.js";
 import { CHARS_PER_TOKEN, fitToBudget } from "./budget.js";
 import type { RefTable } from "./refs.js";
 import {

@@ -7,7 +7,7 @@ import {
   executeBrowserSchema,
   listBrowsersSchema,
   sessionIdSchema,
-} from "../../browser-sessions/request.js";
+} from "../../browser-api/request.js";
 import { interactResponseSchema, stopResponseSchema } from "../../interact/request.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";

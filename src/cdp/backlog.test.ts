@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { CdpBacklog, CLOSE_UNREAD } from "./cdp-backlog.js";
+import { CdpBacklog, CLOSE_UNREAD } from "./backlog.js";
 import { PipeReader } from "./pipe-reader.js";
 
 const MB = 1024 * 1024;

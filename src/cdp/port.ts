@@ -1,7 +1,7 @@
 import http from "node:http";
 import type net from "node:net";
 import { WebSocketServer } from "ws";
-import type { CdpMux, ListenOptions } from "./cdp-mux.js";
+import type { CdpMux, ListenOptions } from "./mux.js";
 
 /**
  * Serves one browser the way Chromium's own debugging port would, on a listener made elsewhere

@@ -1,4 +1,4 @@
-import type { CdpMux } from "./cdp-mux.js";
+import type { CdpMux } from "./mux.js";
 
 /** A CDP command as sent to one target. */
 export interface CdpCommand {

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { CdpClient } from "./cdp-client.js";
-import { CdpMux } from "./cdp-mux.js";
+import { CdpClient } from "./client.js";
+import { CdpMux } from "./mux.js";
 import { PipeReader } from "./pipe-reader.js";
 
 /** A browser end of the pipe that grants browser sessions and answers `answered` methods only. */

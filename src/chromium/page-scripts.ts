@@ -1,4 +1,4 @@
-import type { CdpMux } from "./cdp-mux.js";
+import type { CdpMux } from "../cdp/mux.js";
 
 /**
  * Stops JavaScript running in a browser's pages on demand. A CDP session attached once a page

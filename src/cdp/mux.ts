@@ -2,7 +2,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { Readable, Writable } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
-import { CdpBacklog, DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from "./cdp-backlog.js";
+import { CdpBacklog, DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from "./backlog.js";
 import type { ConnectionCap } from "./connection-cap.js";
 import { PipeReader } from "./pipe-reader.js";
 

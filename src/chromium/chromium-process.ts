@@ -7,15 +7,15 @@ import { Deadline } from "../deadline/deadline.js";
 import { acquireWorkerUid, type UidLease } from "../isolation/uid-pool.js";
 import { launchProcess } from "../processes/launcher.js";
 import { HANDOFF_FD, receiveListener } from "../isolation/handoff.js";
-import type { BacklogLimits } from "./cdp-backlog.js";
-import { CdpMux } from "./cdp-mux.js";
+import type { BacklogLimits } from "../cdp/backlog.js";
+import { CdpMux } from "../cdp/mux.js";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
 import {
   JAILED_PROFILE_DIR,
   jailedChromiumCommand,
   jailedProxyFlags,
   type JailOptions,
-} from "./jail.js";
+} from "../isolation/browser-jail.js";
 import { PageScripts } from "./page-scripts.js";
 
 /**

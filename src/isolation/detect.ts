@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { dropToUid, systemMounts, tryFindOnHost } from "../isolation/host.js";
-import { acquireWorkerUid } from "../isolation/uid-pool.js";
+import { dropToUid, systemMounts, tryFindOnHost } from "./host.js";
+import { acquireWorkerUid } from "./uid-pool.js";
 
 export type SandboxMode = "bwrap" | "none";
 

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { CdpMux } from "./cdp-mux.js";
+import { CdpMux } from "./mux.js";
 import { PipeReader } from "./pipe-reader.js";
 
 /**

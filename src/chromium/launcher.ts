@@ -2,9 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import type { EgressProxy } from "../network/egress-proxy.js";
-import type { BacklogLimits } from "./cdp-backlog.js";
+import type { BacklogLimits } from "../cdp/backlog.js";
 import { launchChromium, type ChromiumProcess } from "./chromium-process.js";
-import type { JailOptions } from "./jail.js";
+import type { JailOptions } from "../isolation/browser-jail.js";
 
 export interface BrowserLauncherOptions {
   chromiumPath: () => string;

@@ -1,5 +1,5 @@
-import { CdpClient, type CdpCommand } from "./cdp-client.js";
-import type { CdpMux } from "./cdp-mux.js";
+import { CdpClient, type CdpCommand } from "../cdp/client.js";
+import type { CdpMux } from "../cdp/mux.js";
 
 /** A command for each target, and the error that means it was already in effect. */
 export interface TargetCommand extends CdpCommand {

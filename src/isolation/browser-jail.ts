@@ -1,5 +1,5 @@
-import { handoffPrefix } from "../isolation/handoff.js";
-import { dropToUid, readOnlyIfPresent, systemMounts } from "../isolation/host.js";
+import { handoffPrefix } from "./handoff.js";
+import { dropToUid, readOnlyIfPresent, systemMounts } from "./host.js";
 
 /** How a browser is locked up; see docs/security.md for what each part stops. */
 export interface JailOptions {
