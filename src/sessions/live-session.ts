@@ -44,10 +44,9 @@ export class LiveSession {
   readonly startedAt = Date.now();
   /** Last activity, for the idle timer: moved by touch() (tests move it back to age a session). */
   lastUsedAt = Date.now();
-  /** Calls running or queued; a busy session is never idle. */
-  busy = 0;
+  private calling = 0;
   /** Set once, by the first end; see Lifetimes.end. */
-  endedBy: EndReason | undefined;
+  private ending: EndReason | undefined;
   private promptRan = false;
   private readonly calls: CallQueue;
   private readonly languagesRun = new Set<Language>();
@@ -92,8 +91,18 @@ export class LiveSession {
     return this.startedAt + this.shape.ttlMs;
   }
 
+  /** Calls running or queued; a busy session is never idle. */
+  get busy(): number {
+    return this.calling;
+  }
+
+  /** Why it ended, set once by the first end; see Lifetimes.end. */
+  get endedBy(): EndReason | undefined {
+    return this.ending;
+  }
+
   get alive(): boolean {
-    return this.endedBy === undefined;
+    return this.ending === undefined;
   }
 
   /** The address of the newest tab still open (the one the live view shows), for listings. */
@@ -226,7 +235,7 @@ export class LiveSession {
    * decides the reason once. Idempotent.
    */
   async close(reason: EndReason): Promise<void> {
-    this.endedBy ??= reason;
+    this.ending ??= reason;
     this.ended.abort();
     for (const ws of this.cdpClients) ws.close(1001, "session ended");
     for (const hook of this.endHooks.splice(0)) {
@@ -263,7 +272,7 @@ export class LiveSession {
     fn: (turn: Turn) => Promise<T>,
   ): Promise<T> {
     const entered = this.calls.enter(timeoutMs, signal);
-    this.busy++;
+    this.calling++;
     try {
       const turn = await entered;
       if (turn.expired) return expired(turn.waitedMs);
@@ -274,7 +283,7 @@ export class LiveSession {
         turn.done();
       }
     } finally {
-      this.busy--;
+      this.calling--;
       this.touch();
     }
   }
