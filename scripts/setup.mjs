@@ -12,9 +12,11 @@ const started = Date.now();
 /** Seconds since `t`, for "done in" lines: installs on a fresh machine take minutes. */
 const since = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
-const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 20 || (major === 20 && minor < 12)) {
-  console.error(`[setup] Node ${process.versions.node} is too old: Node 20.12 or newer is needed.`);
+const [major, minor, patch] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && (minor < 18 || (minor === 18 && patch < 1)))) {
+  console.error(
+    `[setup] Node ${process.versions.node} is too old: Node 20.18.1 or newer is needed.`,
+  );
   process.exit(1);
 }
 
