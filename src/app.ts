@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { pino } from "pino";
 import type { Config } from "./config/config.js";
 import { registerAuth } from "./http/auth.js";
+import { registerForwarding } from "./http/forward.js";
 import { registerApiDocs } from "./http/api-docs.js";
 import { registerJsonBody } from "./http/json-body.js";
 import { frameworkErrors, registerErrorHandler } from "./http/error-handler.js";
@@ -68,6 +69,9 @@ export function buildApp(
   if (config.checkResponses) registerResponseCheck(app);
   registerErrorHandler(app, (code) => services.metrics.errorAnswered(code));
   registerJsonBody(app);
+  // Before the key check: a request with a bad node proof is refused first, and a forwarded
+  // one is authenticated by the node that answers it.
+  registerForwarding(app, services.forwarding);
   registerAuth(app, config, services.teams);
   registerApiDocs(app);
   app.register(healthRoutes, { services });

@@ -15,6 +15,7 @@ import type { Billing } from "./teams/billing.js";
 import type { ServerMetrics } from "./metrics/metrics.js";
 import type { HealthSources } from "./health/checks.js";
 import type { TeamService } from "./teams/service.js";
+import type { Forwarding } from "./http/forward.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
 export interface Services {
@@ -45,6 +46,8 @@ export interface Services {
   agent: AgentService;
   /** How user code is isolated here, or why it cannot run. */
   sandbox: "bwrap" | "none" | "unavailable";
+  /** How this node proves itself to others and finds sessions they hold (with NODE_URL). */
+  forwarding?: Forwarding;
   /** Why each language cannot run here, or undefined when it can. */
   languageUnavailable(language: Language): string | undefined;
 }

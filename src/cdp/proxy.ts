@@ -85,7 +85,7 @@ export class CdpProxy {
    */
   connect(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): AppError | undefined {
     if (this.closed) return new AppError("SHUTTING_DOWN", "The server is shutting down.");
-    const token = safeDecode(url.pathname.slice(CDP_PATH.length));
+    const token = cdpTokenOf(url);
     const session = token
       ? this.deps.sessions.byToken(token, ["cdp"])?.acquired.session
       : undefined;
@@ -121,7 +121,11 @@ function sum(sessions: CdpSession[]): number {
   return sessions.reduce((n, s) => n + s.cdpClientCount, 0);
 }
 
-/** The token from the path, or undefined when its percent-encoding is malformed. */
+/** The token in a `/cdp/<token>` URL, or undefined when its percent-encoding is malformed. */
+export function cdpTokenOf(url: URL): string | undefined {
+  return safeDecode(url.pathname.slice(CDP_PATH.length));
+}
+
 function safeDecode(text: string): string | undefined {
   try {
     return decodeURIComponent(text);

@@ -60,6 +60,11 @@ export interface RouteDoc<
    * whoever has METRICS_TOKEN. The auth hook decides on this, on the route the router matched.
    */
   access: "team" | "public" | "metricsToken";
+  /**
+   * The session the route names, when it names one: in a cluster the node holding it answers
+   * (the route's `param` is its key; `creates` places a new one where there is room).
+   */
+  session?: { kind: "interact" | "browser"; param?: string; creates?: boolean };
 }
 
 declare module "fastify" {
@@ -90,7 +95,7 @@ export function routeDoc<
   doc: RouteDoc<P, Q, B, R, O>,
 ): {
   schema: { params: P; querystring: Q; body: B; response: ResponseSchemas<R, O> };
-  config: { doc: RouteDoc; access: RouteDoc["access"] };
+  config: { doc: RouteDoc; access: RouteDoc["access"]; session?: RouteDoc["session"] };
 } {
   const response: Record<number, z.ZodTypeAny> = {};
   if (doc.response.schema) response[200] = doc.response.schema;
@@ -106,5 +111,8 @@ export function routeDoc<
       response: Object.keys(response).length ? response : undefined,
     }).filter(([, part]) => part !== undefined),
   ) as { params: P; querystring: Q; body: B; response: ResponseSchemas<R, O> };
-  return { schema, config: { doc: doc as RouteDoc, access: doc.access } };
+  return {
+    schema,
+    config: { doc: doc as RouteDoc, access: doc.access, session: doc.session },
+  };
 }

@@ -20,6 +20,7 @@ const params = z.object({ id: sessionIdSchema.describe("The session's id, from i
 const createDoc = routeDoc({
   access: "team",
   operationId: "createBrowserSession",
+  session: { kind: "browser", creates: true },
   summary: "Start a browser session",
   description:
     "A live browser session on a blank page, with the same sandbox, CDP and live views as interact's.",
@@ -54,6 +55,7 @@ const listDoc = routeDoc({
 const executeDoc = routeDoc({
   access: "team",
   operationId: "executeBrowserSessionCode",
+  session: { kind: "browser", param: "id" },
   summary: "Run code in a browser session",
   description:
     "As interact's code mode; bash (agent-browser) is the default language, as in Firecrawl. " +
@@ -69,6 +71,7 @@ const executeDoc = routeDoc({
 const deleteDoc = routeDoc({
   access: "team",
   operationId: "deleteBrowserSession",
+  session: { kind: "browser", param: "id" },
   summary: "Stop a browser session",
   tags: ["Browser sessions"],
   params,

@@ -19,6 +19,7 @@ const params = z.object({
 const interactDoc = routeDoc({
   access: "team",
   operationId: "interactWithScrapeBrowserSession",
+  session: { kind: "interact", param: "jobId", creates: true },
   summary: "Run code or a prompt in the scrape's browser session",
   description:
     "The first call creates a live browser session at the scrape's page state; later calls " +
@@ -51,6 +52,7 @@ const interactDoc = routeDoc({
 const stopDoc = routeDoc({
   access: "team",
   operationId: "stopScrapeBrowserSession",
+  session: { kind: "interact", param: "jobId" },
   summary: "Stop the scrape's browser session",
   description: "Frees everything the session had. A second DELETE answers 410.",
   tags: ["Interact"],

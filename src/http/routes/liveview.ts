@@ -5,6 +5,7 @@ import { routeDoc } from "../../openapi/route-doc.js";
 import { NOT_FOUND_PAGE, renderViewerPage } from "../../liveview/page/render.js";
 import type { Services } from "../../services.js";
 import { PATHS } from "../../urls/public-urls.js";
+import { pageElsewhere, upgradeElsewhere, upgradeProof } from "../forward.js";
 import { rejectUpgrade } from "../upgrade.js";
 
 /** The tokens that open a live view: the read-only one and the interactive one. */
@@ -40,6 +41,9 @@ export const liveViewRoutes: FastifyPluginAsyncZod<{ services: Services }> = asy
   app.get(`${PATHS.live}:token`, liveViewDoc, async (req, reply) => {
     const grant = services.index.byToken(req.params.token, VIEWER_TOKENS);
     if (!grant) {
+      if (await pageElsewhere(services.forwarding, req, reply, req.params.token, VIEWER_TOKENS)) {
+        return reply;
+      }
       return reply
         .status(404)
         .header("content-type", "text/html; charset=utf-8")
@@ -51,8 +55,22 @@ export const liveViewRoutes: FastifyPluginAsyncZod<{ services: Services }> = asy
   });
 
   app.upgrades.add(PATHS.live, (req, socket, head, url) => {
+    const fromNode = upgradeProof(services.forwarding, req, socket);
+    if (fromNode === false) return;
     const token = WS_PATH.exec(url.pathname)?.[1];
     const found = token ? services.index.byToken(token, VIEWER_TOKENS) : undefined;
+    if (token && !found) {
+      // Perhaps another node's session.
+      const notFound = () => rejectUpgrade(socket, new AppError("NOT_FOUND", "Not Found"));
+      return upgradeElsewhere(
+        services.forwarding,
+        fromNode,
+        { req, socket, head },
+        token,
+        VIEWER_TOKENS,
+        notFound,
+      );
+    }
     const session = found?.acquired.session;
     const result = session
       ? services.liveview.connect(
