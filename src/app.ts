@@ -11,6 +11,7 @@ import { scrapeRoutes } from "./http/routes/scrape.js";
 import { fileRoutes } from "./http/routes/files.js";
 import { liveViewRoutes } from "./http/routes/liveview.js";
 import { cdpRoutes } from "./http/routes/cdp.js";
+import { clusterRoutes } from "./http/routes/cluster.js";
 import { interactRoutes } from "./http/routes/interact.js";
 import { teamRoutes } from "./http/routes/team.js";
 import { browserRoutes } from "./http/routes/browser.js";
@@ -79,6 +80,7 @@ export function buildApp(
   app.register(fileRoutes, { services });
   app.register(liveViewRoutes, { services });
   app.register(cdpRoutes, { services });
+  app.register(clusterRoutes, { services });
   app.register(interactRoutes, { services });
   app.register(teamRoutes, { services });
   app.register(browserRoutes, { services });

@@ -1,6 +1,7 @@
 import type { InteractResponse, StopResponse } from "../interact/request.js";
 import { urlsOf, type SessionRunner } from "../interact/runner.js";
-import type { AcquiredSession, SessionService } from "../sessions/service.js";
+import type { LiveDetails, SessionService } from "../sessions/service.js";
+import { sessionUrls } from "../urls/public-urls.js";
 import type { SessionRecord } from "../store/repositories.js";
 import type {
   BrowserCreated,
@@ -82,13 +83,13 @@ export class BrowserSessionService {
  */
 function listing(
   record: SessionRecord,
-  live: AcquiredSession | undefined,
+  live: LiveDetails | undefined,
   baseUrl: string,
 ): BrowserListing {
   const urls = live
-    ? urlsOf(live, baseUrl)
+    ? sessionUrls(baseUrl, live)
     : { cdpUrl: "", liveViewUrl: "", interactiveLiveViewUrl: "" };
-  const lastActivity = live?.session.lastUsedAt ?? record.destroyedAt ?? record.seenAt;
+  const lastActivity = live?.lastUsedAt ?? record.destroyedAt ?? record.seenAt;
   return {
     id: record.id,
     status: record.status === "destroyed" ? "destroyed" : "active",

@@ -84,16 +84,12 @@ function summarize(
   baseUrl: string,
   now: number,
 ): SessionSummary {
-  const session = live?.session;
+  const session = live;
   const lastActivity = session?.lastUsedAt ?? record.seenAt ?? record.createdAt;
   const end = record.destroyedAt ?? now;
-  const ttl = session?.shape.ttlMs ?? record.ttlMs;
+  const ttl = session?.ttlMs ?? record.ttlMs;
   const urls = live
-    ? sessionUrls(baseUrl, {
-        cdpToken: live.session.cdpToken,
-        viewToken: live.viewToken,
-        controlToken: live.controlToken,
-      })
+    ? sessionUrls(baseUrl, live)
     : { cdpUrl: null, liveViewUrl: null, interactiveLiveViewUrl: null };
   const languages: string[] = session ? [...session.languages] : [];
   if (session?.usedPrompt ?? record.usedPrompt) languages.push("prompt");

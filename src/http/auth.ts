@@ -17,9 +17,11 @@ export const SELF_HOSTED_TEAM = "self-hosted";
 /**
  * Who may call a route: `team`, a team's key (when authentication is on); `public`, anyone
  * (health, the API document, screenshot files whose unguessable URLs are their key, the
- * dashboard's files); `metricsToken`, whoever has METRICS_TOKEN (checked by the route itself).
+ * dashboard's files); `metricsToken`, whoever has METRICS_TOKEN (checked by the route itself);
+ * `node`, only another node of the cluster (a request with a valid proof); to anyone else such a
+ * route does not exist.
  */
-export type RouteAccess = "team" | "public" | "metricsToken";
+export type RouteAccess = "team" | "public" | "metricsToken" | "node";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -56,8 +58,10 @@ export function registerAuth(app: FastifyInstance, config: Config, teams: TeamSe
     );
   });
   app.addHook("onRequest", async (req: FastifyRequest) => {
+    const access = req.routeOptions.config.access;
+    if (access === "node" && !req.fromNode) throw new AppError("NOT_FOUND", "Not Found");
     // Unmatched requests (404s) have no access: nothing is served to them.
-    if (req.routeOptions.config.access !== "team") return;
+    if (access !== "team") return;
     if (!config.useDbAuthentication) {
       req.teamId = SELF_HOSTED_TEAM;
       return;

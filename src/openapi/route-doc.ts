@@ -59,7 +59,7 @@ export interface RouteDoc<
    * Who may call it: a team's key (`team`, when authentication is on), anyone (`public`), or
    * whoever has METRICS_TOKEN. The auth hook decides on this, on the route the router matched.
    */
-  access: "team" | "public" | "metricsToken";
+  access: "team" | "public" | "metricsToken" | "node";
   /**
    * The session the route names, when it names one: in a cluster the node holding it answers
    * (the route's `param` is its key; `creates` places a new one where there is room).

@@ -17,10 +17,18 @@ import { LiveSession, type CallLimits, type SessionShape } from "./live-session.
 import { TeamCallQueues } from "./call-queue.js";
 import type { SessionResources } from "./resources.js";
 import type { OpenProfile, ProfileRequest } from "../profiles/service.js";
-import type { AcquiredSession, ListedSession, SessionServiceDeps, StopResult } from "./types.js";
+import type {
+  AcquiredSession,
+  ListedSession,
+  LiveDetails,
+  SessionServiceDeps,
+  StopResult,
+} from "./types.js";
+import { detailsOf } from "./whereabouts.js";
 
 export type {
   AcquiredSession,
+  LiveDetails,
   ListedSession,
   LiveViewRegistrar,
   SessionServiceDeps,
@@ -170,12 +178,39 @@ export class SessionService {
     return this.stopBound(id, "browser", teamId);
   }
 
-  /** The team's sessions as recorded, each with its live session if this node holds it. */
+  /**
+   * The team's sessions as recorded, each live one with its details: from this node's index,
+   * or from the node that holds it.
+   */
   async listOfTeam(teamId: string, query: SessionQuery): Promise<ListedSession[]> {
     const records = await this.deps.registry.list(teamId, query);
+    const elsewhere = new Map<string, string[]>();
+    for (const r of records) {
+      const held = r.status !== "destroyed" && r.nodeId !== this.index.nodeId;
+      if (held) elsewhere.set(r.nodeId, [...(elsewhere.get(r.nodeId) ?? []), r.id]);
+    }
+    const remote = new Map<string, LiveDetails>();
+    const ask = this.deps.detailsElsewhere;
+    if (ask) {
+      await Promise.all(
+        [...elsewhere].map(async ([nodeId, ids]) => {
+          for (const d of await ask(nodeId, ids).catch(() => [])) remote.set(d.id, d);
+        }),
+      );
+    }
     return records.map((record) => {
-      return { record, live: this.index.peek(record.scrapeId) };
+      const here = this.index.peek(record.scrapeId);
+      return { record, live: here ? detailsOf(here) : remote.get(record.id) };
     });
+  }
+
+  /** The details of the live sessions among `ids` this node holds (for a listing elsewhere). */
+  detailsHere(ids: string[]): LiveDetails[] {
+    const wanted = new Set(ids);
+    return this.index
+      .all()
+      .filter((s) => wanted.has(s.id))
+      .map((s) => detailsOf(this.index.peek(s.scrapeId)!));
   }
 
   /** Stops the `kind` session bound to `key`, once any making of it is over. */

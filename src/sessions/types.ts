@@ -7,9 +7,9 @@ import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import type { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 import type { SessionIndex } from "./session-index.js";
-import type { AcquiredSession } from "./whereabouts.js";
+import type { LiveDetails } from "./whereabouts.js";
 
-export type { AcquiredSession } from "./whereabouts.js";
+export type { AcquiredSession, LiveDetails } from "./whereabouts.js";
 
 /** Where a session's live view streams from; the live view module implements it. */
 export interface LiveViewRegistrar {
@@ -49,6 +49,11 @@ export interface SessionServiceDeps {
   liveview?: LiveViewRegistrar;
   terms?: SessionTerms;
   profiles?: ProfileService;
+  /**
+   * The live details of sessions another node holds, from that node (in a cluster); what it
+   * does not answer for is left out.
+   */
+  detailsElsewhere?: (nodeId: string, sessionIds: string[]) => Promise<LiveDetails[]>;
   /** Told of every session made, with how long making it took. */
   onCreated?: (session: LiveSession, ms: number) => void;
 }
@@ -62,8 +67,8 @@ export interface StopResult {
   recorded: boolean;
 }
 
-/** A session as recorded, with its live session when this node holds it. */
+/** A session as recorded, with what it shows of itself while it lives (on any node). */
 export interface ListedSession {
   record: SessionRecord;
-  live: AcquiredSession | undefined;
+  live: LiveDetails | undefined;
 }

@@ -33,3 +33,38 @@ export function foundFromRecord(
   }
   return { state: "ended", reason: record.destroyReason ?? "stopped" };
 }
+
+/**
+ * What a live session shows of itself to a listing, wherever it runs: the same for a session of
+ * this node and, fetched from its owner, for one of another node.
+ */
+export interface LiveDetails {
+  id: string;
+  cdpToken: string;
+  viewToken: string;
+  controlToken: string;
+  lastUsedAt: number;
+  busy: number;
+  /** The address of its newest open tab, when it has one. */
+  currentUrl?: string;
+  /** Languages that ran code in it, in the order first used. */
+  languages: string[];
+  usedPrompt: boolean;
+  ttlMs: number;
+}
+
+/** A live session of this node, as a listing shows it. */
+export function detailsOf({ session, viewToken, controlToken }: AcquiredSession): LiveDetails {
+  return {
+    id: session.id,
+    cdpToken: session.cdpToken,
+    viewToken,
+    controlToken,
+    lastUsedAt: session.lastUsedAt,
+    busy: session.busy,
+    currentUrl: session.currentUrl,
+    languages: [...session.languages],
+    usedPrompt: session.usedPrompt,
+    ttlMs: session.shape.ttlMs,
+  };
+}
