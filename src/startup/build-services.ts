@@ -6,7 +6,8 @@ import { artifactsRoot, profilesRoot } from "../chromium/chromium-process.js";
 import { findChromium } from "../chromium/find-chromium.js";
 import { availableMemoryBytes } from "../health/memory.js";
 import { SharedBrowser } from "../chromium/shared-browser.js";
-import { FileStore } from "../files/file-store.js";
+import { DatabaseFileStore } from "../files/database-file-store.js";
+import { DiskFileStore } from "../files/disk-file-store.js";
 import { LiveViewService } from "../liveview/service.js";
 import { ScrapeService } from "../scrape/service.js";
 import { CdpProxy, tooManyCdpConnections } from "../cdp/proxy.js";
@@ -86,7 +87,11 @@ export async function buildServices(
   // Ends, settlements, refunds and releases the database could not take wait here until it can;
   // closing gives them one last try.
   const retry = life.add("write retry", new WriteRetry({ log }), { close: (r) => r.close() });
-  const files = new FileStore(config.dataDir);
+  // Files are served by every node on one Postgres; a single SQLite node keeps them on disk.
+  const files =
+    store.dialect === "postgres"
+      ? new DatabaseFileStore(store.files)
+      : new DiskFileStore(config.dataDir);
   // Team limits mean something only where there are teams: with authentication on.
   const teamLimit = (n: number) => (config.useDbAuthentication ? n : Infinity);
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
@@ -33,6 +34,13 @@ export const fileRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
     return reply
       .header("content-type", file.contentType)
       .header("cache-control", "private, max-age=86400")
-      .send(file.bytes);
+      .header("content-length", file.size)
+      .send(req.method === "HEAD" ? emptyBody(file.body) : file.body);
   });
 };
+
+/** A HEAD answer has no body: the file is left unread, its length still in the headers. */
+function emptyBody(body: Readable): Readable {
+  body.destroy();
+  return Readable.from([]);
+}
