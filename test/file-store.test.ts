@@ -107,7 +107,7 @@ describe.each(STORE_KINDS)("files on the $name store", (kind) => {
         store.files.slice(name, offset, length)
       ),
     };
-    const files = new DatabaseFileStore(counting, 1_000);
+    const files = new DatabaseFileStore(counting, undefined, 1_000);
     const bytes = bytesOf(4_321);
     const file = await files.read(await files.save(bytes, "jpeg"));
     expect((await readAll(file!.body)).equals(bytes)).toBe(true);
@@ -122,7 +122,7 @@ describe.each(STORE_KINDS)("files on the $name store", (kind) => {
       slice: async (name, offset, length) =>
         offset === 0 ? store.files.slice(name, offset, length) : undefined,
     };
-    const files = new DatabaseFileStore(goneAfterFirst, 1_000);
+    const files = new DatabaseFileStore(goneAfterFirst, undefined, 1_000);
     const file = await files.read(await files.save(bytesOf(2_500), "png"));
     await expect(readAll(file!.body)).rejects.toThrow(/gone/);
   });
@@ -153,6 +153,16 @@ describe.each(STORE_KINDS)("GET /v2/files on the $name store", (kind) => {
       code: "NOT_FOUND",
       error: "File not found.",
     });
+  });
+
+  test("still serves a file the node kept on its own disk, as it did before Postgres held files", async () => {
+    server ??= await startTestServer(await kind.env());
+    const bytes = bytesOf(3_000);
+    const name = await new DiskFileStore(server.dataDir).save(bytes, "jpeg");
+    const res = await fetch(`${server.url}/v2/files/${name}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/jpeg");
+    expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
   });
 });
 

@@ -9,11 +9,16 @@ export const FILE_PIECE_BYTES = 1024 * 1024;
 /**
  * Files as rows of the database (Postgres): every node on it serves what any node saved.
  * Reads go piece by piece, one query each, so a large screenshot or PDF is streamed rather
- * than held whole (pg has no streaming read of one value without another dependency).
+ * than held whole: pg hands over a value only whole, in one row.
  */
 export class DatabaseFileStore implements FileStore {
+  /**
+   * `earlier`: where this node kept files before they went to the database (its disk), still
+   * read for names the database does not have, so URLs it handed out then keep working.
+   */
   constructor(
     private readonly rows: FileRepository,
+    private readonly earlier?: FileStore,
     private readonly pieceBytes = FILE_PIECE_BYTES,
   ) {}
 
@@ -26,7 +31,7 @@ export class DatabaseFileStore implements FileStore {
   async read(name: string): Promise<StoredFile | undefined> {
     if (!contentTypeOf(name)) return undefined;
     const info = await this.rows.info(name);
-    if (!info) return undefined;
+    if (!info) return this.earlier?.read(name);
     return { ...info, body: Readable.from(this.pieces(name, info.size), { objectMode: false }) };
   }
 

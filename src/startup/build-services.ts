@@ -87,11 +87,10 @@ export async function buildServices(
   // Ends, settlements, refunds and releases the database could not take wait here until it can;
   // closing gives them one last try.
   const retry = life.add("write retry", new WriteRetry({ log }), { close: (r) => r.close() });
-  // Files are served by every node on one Postgres; a single SQLite node keeps them on disk.
-  const files =
-    store.dialect === "postgres"
-      ? new DatabaseFileStore(store.files)
-      : new DiskFileStore(config.dataDir);
+  // On Postgres every node serves the files any node saved (those it kept on disk before too);
+  // a single SQLite node keeps them on disk.
+  const disk = new DiskFileStore(config.dataDir);
+  const files = store.dialect === "postgres" ? new DatabaseFileStore(store.files, disk) : disk;
   // Team limits mean something only where there are teams: with authentication on.
   const teamLimit = (n: number) => (config.useDbAuthentication ? n : Infinity);
 
