@@ -20,7 +20,8 @@ const fileDoc = routeDoc({
     description: "The file.",
     contentTypes: ["image/png", "image/jpeg", "application/pdf"],
   },
-  errors: ["NOT_FOUND"],
+  // On Postgres the file is read from the database, which may be down for a moment.
+  errors: ["NOT_FOUND", "DATABASE_UNAVAILABLE"],
 });
 
 /** Serves stored screenshots at the URLs scrape responses hand out. */
