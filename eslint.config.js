@@ -18,7 +18,7 @@ const DEPS = {
   urls: [],
   isolation: ["processes"],
   network: [],
-  files: [],
+  files: ["store"],
   processes: [],
   // The API document: builds from routes' declarations; schemas import only its input-schema.
   openapi: ["errors"],

@@ -186,6 +186,8 @@ describe.each(KINDS)("an outage of $name", ({ make, skip }) => {
       expect(idle.status).toBe(200);
       const ttl = await c.browser.create({ ttl: 30, activityTtl: 3600 });
       expect(ttl.status).toBe(200);
+      // A screenshot saved before: on Postgres its bytes are in the database too.
+      const shot = `${s.url}/v2/files/${await s.services.files.save(Buffer.from("png"), "png")}`;
       expect(s.services.sessions.activeCount()).toBe(4);
 
       const answers: { what: string; reply: Reply }[] = [];
@@ -222,6 +224,8 @@ describe.each(KINDS)("an outage of $name", ({ make, skip }) => {
       note("new browser", await c.browser.create({}));
       note("unseen key", await other.credits());
       note("key of a team without sessions", await teamClient(s, quiet.key).credits());
+      const file = await fetch(shot);
+      note("file", { status: file.status, headers: file.headers, body: await file.text() });
       // Keys go on calling for the outage's whole length, past the key cache's seconds.
       let round = 0;
       while (Date.now() - downAt < OUTAGE_MS || round < 3) {
@@ -262,6 +266,8 @@ describe.each(KINDS)("an outage of $name", ({ make, skip }) => {
         if (o.readable) expect(blocked(what).status, what).toBe(200);
         else expect(blocked(what).body.code, what).toBe("DATABASE_UNAVAILABLE");
       }
+      if (o.readable) expect(blocked("file").body).toBe("png");
+      else expect(JSON.parse(blocked("file").body).code).toBe("DATABASE_UNAVAILABLE");
 
       // Nothing is left active or held.
       const store = s.services.store;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { SharedBrowser } from "../src/chromium/shared-browser.js";
 import { testConfig } from "./helpers/config.js";
 import { AppError } from "../src/errors/app-error.js";
-import { FileStore } from "../src/files/file-store.js";
+import { DiskFileStore } from "../src/files/disk-file-store.js";
 import { isPrivateAddress } from "../src/network/private-address.js";
 import { scrapeRequestSchema } from "../src/scrape/request.js";
 import { ScrapeService } from "../src/scrape/service.js";
@@ -80,7 +80,7 @@ beforeAll(async () => {
   browser = new SharedBrowser(
     testLauncher({ isBlocked: (address) => (address === "127.0.0.2" ? "private" : undefined) }),
   );
-  service = new ScrapeService({ config, store, files: new FileStore(dataDir), browser });
+  service = new ScrapeService({ config, store, files: new DiskFileStore(dataDir), browser });
 });
 afterAll(async () => {
   await browser?.close();
@@ -132,7 +132,7 @@ test("without a jail (no working bubblewrap), the browser's traffic still goes t
     const plain = new ScrapeService({
       config: testConfig({ DATA_DIR: dataDir, ALLOW_PRIVATE_NETWORK: "false" }),
       store: plainStore,
-      files: new FileStore(dataDir),
+      files: new DiskFileStore(dataDir),
       browser: unjailed,
     });
     const run = (url: string) =>

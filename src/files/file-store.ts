@@ -1,37 +1,39 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
-import path from "node:path";
+import type { Readable } from "node:stream";
 
 const NAME = /^[A-Za-z0-9_-]{22,64}\.(png|jpeg|pdf)$/;
 const TYPES = { png: "image/png", jpeg: "image/jpeg", pdf: "application/pdf" } as const;
 
+/** The kinds of file a scrape saves, by extension. */
+export type FileExtension = keyof typeof TYPES;
+
+/** A stored file as it is served: its type, its length and its bytes as they are read. */
+export interface StoredFile {
+  contentType: string;
+  size: number;
+  /** Reads the bytes in pieces, so serving a file never holds all of it in memory. */
+  body: Readable;
+}
+
 /**
- * Binary results (screenshots, PDFs of pages) kept under DATA_DIR/files and served by URL. Names
- * carry 128 random bits, so a URL is only known to whoever got it in a response.
+ * Binary results (screenshots, PDFs of pages) served by URL. Names carry 128 random bits, so a
+ * URL is only known to whoever got it in a response. Files are written once and never deleted
+ * by the server (see docs/cluster.md, "Files").
  */
-export class FileStore {
-  readonly dir: string;
-
-  constructor(dataDir: string) {
-    this.dir = path.join(dataDir, "files");
-  }
-
+export interface FileStore {
   /** Saves bytes and returns the file's public name. */
-  async save(bytes: Buffer, ext: keyof typeof TYPES): Promise<string> {
-    await fs.mkdir(this.dir, { recursive: true });
-    const name = `${randomBytes(16).toString("base64url")}.${ext}`;
-    await fs.writeFile(path.join(this.dir, name), bytes);
-    return name;
-  }
+  save(bytes: Buffer, ext: FileExtension): Promise<string>;
+  /** A saved file, or undefined for a name we never gave out. */
+  read(name: string): Promise<StoredFile | undefined>;
+}
 
-  /** Reads a saved file, or undefined for a name we never gave out. */
-  async read(name: string): Promise<{ bytes: Buffer; contentType: string } | undefined> {
-    if (!NAME.test(name)) return undefined;
-    const ext = name.split(".").pop() as keyof typeof TYPES;
-    try {
-      return { bytes: await fs.readFile(path.join(this.dir, name)), contentType: TYPES[ext] };
-    } catch {
-      return undefined;
-    }
-  }
+/** A fresh public name: 128 random bits, then the extension. */
+export function newFileName(ext: FileExtension): string {
+  return `${randomBytes(16).toString("base64url")}.${ext}`;
+}
+
+/** The content type of a name this server could have given out, else undefined. */
+export function contentTypeOf(name: string): string | undefined {
+  if (!NAME.test(name)) return undefined;
+  return TYPES[name.slice(name.lastIndexOf(".") + 1) as FileExtension];
 }

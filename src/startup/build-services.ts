@@ -6,7 +6,8 @@ import { artifactsRoot, profilesRoot } from "../chromium/chromium-process.js";
 import { findChromium } from "../chromium/find-chromium.js";
 import { availableMemoryBytes } from "../health/memory.js";
 import { SharedBrowser } from "../chromium/shared-browser.js";
-import { FileStore } from "../files/file-store.js";
+import { DatabaseFileStore } from "../files/database-file-store.js";
+import { DiskFileStore } from "../files/disk-file-store.js";
 import { LiveViewService } from "../liveview/service.js";
 import { ScrapeService } from "../scrape/service.js";
 import { CdpProxy, tooManyCdpConnections } from "../cdp/proxy.js";
@@ -86,7 +87,10 @@ export async function buildServices(
   // Ends, settlements, refunds and releases the database could not take wait here until it can;
   // closing gives them one last try.
   const retry = life.add("write retry", new WriteRetry({ log }), { close: (r) => r.close() });
-  const files = new FileStore(config.dataDir);
+  // On Postgres every node serves the files any node saved (those it kept on disk before too);
+  // a single SQLite node keeps them on disk.
+  const disk = new DiskFileStore(config.dataDir);
+  const files = store.dialect === "postgres" ? new DatabaseFileStore(store.files, disk) : disk;
   // Team limits mean something only where there are teams: with authentication on.
   const teamLimit = (n: number) => (config.useDbAuthentication ? n : Infinity);
 

@@ -298,6 +298,27 @@ export interface ProfileRepository {
   delete(teamId: string, name: string, at: number): Promise<"deleted" | "missing" | "in_use">;
 }
 
+/** A stored file's type and length, without its bytes. */
+export interface FileInfo {
+  contentType: string;
+  size: number;
+}
+
+/**
+ * Screenshots and PDFs kept in the database, so that every node on it serves them. A file is
+ * written once under a fresh name and never changed, so its bytes can be read in pieces.
+ */
+export interface FileRepository {
+  put(f: { name: string; contentType: string; bytes: Buffer; at: number }): Promise<void>;
+  /** Its type and length, or undefined for a name never written. */
+  info(name: string): Promise<FileInfo | undefined>;
+  /**
+   * Up to `length` bytes from `offset` (0-based); empty past the end, undefined when the file
+   * is gone.
+   */
+  slice(name: string, offset: number, length: number): Promise<Buffer | undefined>;
+}
+
 /** Everything the server keeps, behind small interfaces so another database can follow. */
 export interface Store {
   scrapes: ScrapeRepository;
@@ -307,6 +328,7 @@ export interface Store {
   keys: ApiKeyRepository;
   credits: CreditRepository;
   profiles: ProfileRepository;
+  files: FileRepository;
   /** Which database holds it all. */
   readonly dialect: "sqlite" | "postgres";
   /** Resolves once the database answers a trivial query; rejects when it cannot. */

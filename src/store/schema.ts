@@ -101,6 +101,15 @@ export interface ScrapeChargesTable {
   at: number;
 }
 
+/** A stored screenshot or PDF (the database file store's; written once, never changed). */
+export interface FilesTable {
+  /** The public name: 128 random bits and the extension, as in the file's URL. */
+  name: string;
+  content_type: string;
+  bytes: Buffer;
+  created_at: number;
+}
+
 export interface Database {
   scrapes: ScrapesTable;
   scrape_cache: ScrapeCacheTable;
@@ -110,4 +119,5 @@ export interface Database {
   ledger: LedgerTable;
   profiles: ProfilesTable;
   scrape_charges: ScrapeChargesTable;
+  files: FilesTable;
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
@@ -19,7 +20,8 @@ const fileDoc = routeDoc({
     description: "The file.",
     contentTypes: ["image/png", "image/jpeg", "application/pdf"],
   },
-  errors: ["NOT_FOUND"],
+  // On Postgres the file is read from the database, which may be down for a moment.
+  errors: ["NOT_FOUND", "DATABASE_UNAVAILABLE"],
 });
 
 /** Serves stored screenshots at the URLs scrape responses hand out. */
@@ -33,6 +35,13 @@ export const fileRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
     return reply
       .header("content-type", file.contentType)
       .header("cache-control", "private, max-age=86400")
-      .send(file.bytes);
+      .header("content-length", file.size)
+      .send(req.method === "HEAD" ? emptyBody(file.body) : file.body);
   });
 };
+
+/** A HEAD answer has no body: the file is left unread, its length still in the headers. */
+function emptyBody(body: Readable): Readable {
+  body.destroy();
+  return Readable.from([]);
+}
