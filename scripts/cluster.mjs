@@ -3,6 +3,7 @@
 // (deploy/haproxy/haproxy.cfg: round robin, no stickiness, health checks on /health/ready).
 // Ctrl-C stops HAProxy, then the nodes, then PostgreSQL, and removes every temporary folder.
 // Runs after `scripts/setup.mjs --cluster` (package.json), which installs what is missing.
+/* global fetch, AbortSignal */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -10,6 +11,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
+import { clearTimeout, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { findExecutable, freePort, startPostgres } from "./throwaway-postgres.mjs";
 
