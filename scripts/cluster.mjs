@@ -175,6 +175,7 @@ async function main() {
   }
   const publicUrl = `http://127.0.0.1:${publicPort}`;
 
+  say(`temporary folders (database, each node's DATA_DIR) in ${tmp}`);
   say("starting PostgreSQL...");
   postgresStarting = startPostgres(tmp);
   postgres = await postgresStarting;
