@@ -46,6 +46,7 @@ if (!haproxy) {
 /** Every process started here that may still run: name → child (each leads its own group). */
 const children = new Map();
 let stopping = false;
+let ready = false;
 let postgres; // { url, stop } once started
 let postgresStarting; // the start in progress, for a Ctrl-C that comes meanwhile
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fc-cluster-"));
@@ -89,7 +90,7 @@ function start(name, file, args, env) {
   );
   child.exited.then((how) => {
     children.delete(name);
-    if (!stopping) say(`${name} exited (${how}) while the cluster runs`);
+    if (ready && !stopping) say(`${name} exited (${how}); the others go on serving`);
   });
   child.recent = recent;
   return child;
@@ -218,6 +219,7 @@ async function main() {
   });
   await waitFor(`${publicUrl}/health/live`, proxy, "haproxy");
 
+  ready = true;
   say(`ready: ${publicUrl} (HAProxy, round robin over ${nodes.map((n) => n.name).join(", ")})`);
   say("Ctrl-C stops it all.");
 }
