@@ -65,7 +65,8 @@ if (fs.existsSync(agentBrowserBin)) {
 }
 
 // 2. System packages from Debian/Ubuntu: Chromium's headless shell (what browsers run: a third
-//    of full Chromium's memory), and bubblewrap for the code sandbox.
+//    of full Chromium's memory), bubblewrap for the code sandbox, and HAProxy, the load balancer
+//    `npm run cluster` puts in front of its nodes.
 const HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell";
 const hasChromium = () => fs.existsSync(process.env.CHROMIUM_PATH || HEADLESS_SHELL);
 const hasCommand = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
@@ -76,8 +77,11 @@ const hasPythonVenv = () =>
   fs.existsSync(SYSTEM_PYTHON) &&
   spawnSync(SYSTEM_PYTHON, ["-c", "import ensurepip, venv"]).status === 0;
 
-// The tests start their own PostgreSQL server (test/helpers/postgres.ts); the server never does.
+// The tests start their own PostgreSQL server (test/helpers/postgres.ts), and so does the local
+// cluster (scripts/cluster.mjs); the server never does.
 const forTests = process.argv.includes("--tests");
+const forCluster = process.argv.includes("--cluster");
+const needsPostgres = forTests || forCluster;
 const hasPostgresServer = () => {
   let versions = [];
   try {
@@ -89,16 +93,20 @@ const hasPostgresServer = () => {
   );
 };
 
+// Debian installs it in /usr/sbin, which is not on every user's PATH.
+const hasHaproxy = () => hasCommand("haproxy") || fs.existsSync("/usr/sbin/haproxy");
+
 const wanted = [];
 if (!hasChromium()) wanted.push("chromium-headless-shell");
-if (forTests && !hasPostgresServer()) wanted.push("postgresql");
+if (needsPostgres && !hasPostgresServer()) wanted.push("postgresql");
 if (!hasPythonVenv()) wanted.push("python3", "python3-venv");
 if (!hasCommand("bwrap")) wanted.push("bubblewrap");
 if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
+if (!hasHaproxy()) wanted.push("haproxy");
 
 if (wanted.length === 0) {
   log(
-    `system packages: present (Chromium headless shell, bubblewrap, Python 3 venv, util-linux${forTests ? ", PostgreSQL" : ""})`,
+    `system packages: present (Chromium headless shell, bubblewrap, Python 3 venv, util-linux, HAProxy${needsPostgres ? ", PostgreSQL" : ""})`,
   );
 } else {
   const isRoot = process.getuid?.() === 0;
@@ -122,17 +130,31 @@ if (wanted.length === 0) {
       `[setup] missing system packages: ${wanted.join(", ")}.\n` +
         `[setup] Run this, then try again:\n  sudo sh -c '${command}'`,
     );
-    if (!hasChromium() || (forTests && !hasPostgresServer())) process.exit(1);
+    if (
+      !hasChromium() ||
+      (needsPostgres && !hasPostgresServer()) ||
+      (forCluster && !hasHaproxy())
+    ) {
+      process.exit(1);
+    }
     console.error(
       "[setup] continuing: what needs the missing packages stays disabled until they are installed.",
     );
   }
 }
 
-if (forTests && !hasPostgresServer()) {
+if (needsPostgres && !hasPostgresServer()) {
   console.error(
-    "[setup] the tests need PostgreSQL's server binaries (initdb), still missing after the step " +
-      "above. Install them: apt-get install -y postgresql",
+    `[setup] ${forTests ? "the tests need" : "the local cluster needs"} PostgreSQL's server ` +
+      "binaries (initdb), still missing after the step above. Install them: " +
+      "apt-get install -y postgresql",
+  );
+  process.exit(1);
+}
+if (forCluster && !hasHaproxy()) {
+  console.error(
+    "[setup] the local cluster needs HAProxy, still missing after the step above. Install it: " +
+      "apt-get install -y haproxy",
   );
   process.exit(1);
 }

@@ -1,0 +1,110 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, expect, test } from "vitest";
+import { freePort } from "./helpers/ports.js";
+
+/** Every process whose parent chain leads to `root`, from /proc. */
+function descendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name is in parentheses and may hold spaces: the fields after it are fixed.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {}
+  }
+  const found: number[] = [];
+  const walk = (pid: number) => {
+    for (const [child, parent] of parentOf) {
+      if (parent === pid) {
+        found.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(root);
+  return found;
+}
+
+/** True while `pid` runs (a zombie has ended: it only waits for its parent to reap it). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+let cluster: ReturnType<typeof spawn> | undefined;
+/** The processes the cluster started, once it is up: nothing may outlive the test. */
+let started: number[] = [];
+let out = "";
+afterAll(async () => {
+  // Only when the test failed half way: Ctrl-C as a terminal sends it, then nothing left over.
+  if (!cluster || out.includes("stopped; temporary folders removed")) return;
+  try {
+    process.kill(-cluster.pid!, "SIGINT");
+  } catch {}
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !out.includes("stopped;")) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const pid of started.filter(running)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+});
+
+test("npm run cluster serves through HAProxy round robin over three nodes, and Ctrl-C removes it all", async () => {
+  const port = await freePort();
+  // Its own process group, as a terminal runs it: Ctrl-C signals the whole group.
+  cluster = spawn("npm", ["run", "--silent", "cluster"], {
+    env: { ...process.env, CLUSTER_PORT: String(port), SETUP_QUIET: "1", LOG_LEVEL: "warn" },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cluster.stdout!.on("data", (d) => (out = (out + d).slice(-20_000)));
+  cluster.stderr!.on("data", (d) => (out = (out + d).slice(-20_000)));
+  const exited = new Promise((r) => cluster!.once("exit", r));
+
+  const url = `http://127.0.0.1:${port}`;
+  await expect.poll(() => out, { timeout: 90_000, interval: 200 }).toContain(`ready: ${url}`);
+  const tmp = /temporary folders .* in (\S+)/.exec(out)?.[1];
+  expect(tmp, out).toBeDefined();
+  expect(fs.existsSync(tmp!)).toBe(true);
+
+  // Round robin, no stickiness: successive requests reach every node.
+  const served = new Set<string>();
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`${url}/health/live`);
+        expect(res.status).toBe(200);
+        served.add(res.headers.get("x-served-by") ?? "");
+        return [...served].sort();
+      },
+      { timeout: 30_000, interval: 50 },
+    )
+    .toEqual(["node-1", "node-2", "node-3"]);
+
+  const pgDir = fs.readdirSync(tmp!).find((d) => d.startsWith("pg-"));
+  const postmaster = Number(
+    fs.readFileSync(path.join(tmp!, pgDir!, "data", "postmaster.pid"), "utf8").split("\n")[0],
+  );
+  started = [...descendants(cluster.pid!), postmaster];
+  expect(started.filter(running).length).toBeGreaterThanOrEqual(6); // npm, script, 3 nodes, HAProxy
+
+  process.kill(-cluster.pid!, "SIGINT");
+  // npm itself ends by the signal; the script goes on until everything is stopped.
+  await exited;
+  await expect
+    .poll(() => out, { timeout: 60_000, interval: 200 })
+    .toContain("stopped; temporary folders removed");
+  await expect.poll(() => started.filter(running), { timeout: 10_000 }).toEqual([]);
+  expect(fs.existsSync(tmp!)).toBe(false);
+  await expect(fetch(`${url}/health/live`)).rejects.toThrow();
+}, 180_000);
