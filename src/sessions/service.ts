@@ -15,6 +15,7 @@ import { checkMemory } from "../health/memory.js";
 import type { ScrapeRecord, SessionKind, SessionQuery } from "../store/repositories.js";
 import { LiveSession, type CallLimits, type SessionShape } from "./live-session.js";
 import { TeamCallQueues } from "./call-queue.js";
+import { newViewTokens } from "./session-index.js";
 import type { SessionResources } from "./resources.js";
 import type { OpenProfile, ProfileRequest } from "../profiles/service.js";
 import type { AcquiredSession, ListedSession, SessionServiceDeps, StopResult } from "./types.js";
@@ -322,8 +323,11 @@ export class SessionService {
       limits: this.callLimits,
       profile: o.profile,
     });
+    // Made before the record goes active, which keeps their digests for the other nodes.
+    const views = newViewTokens();
+    const tokens = { cdp: session.cdpToken, view: views.viewToken, control: views.controlToken };
     try {
-      if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {
+      if (!(await this.deps.registry.activate(id, tokens, session.startedAt))) {
         throw new Error(`the claim on session ${id} was lost`);
       }
     } catch (err) {
@@ -331,7 +335,7 @@ export class SessionService {
       await this.deps.registry.release(id).catch(() => undefined);
       throw err;
     }
-    const acquired = this.index.add(session, o.key);
+    const acquired = this.index.add(session, o.key, views);
     this.deps.liveview?.register(session.id, resources.context);
     this.deps.lifetimes.track(session);
     this.deps.onCreated?.(session, Date.now() - began);

@@ -3,6 +3,7 @@ import type { Database } from "../schema.js";
 import type { Store } from "../repositories.js";
 import { KyselyCacheRepository } from "./cache.js";
 import { KyselyCreditRepository } from "./credits.js";
+import { KyselyNodeRepository } from "./nodes.js";
 import { KyselyProfileRepository } from "./profiles.js";
 import { KyselyScrapeRepository } from "./scrapes.js";
 import { KyselySessionRepository } from "./sessions.js";
@@ -19,6 +20,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store["dialect"]): St
     keys: new KyselyApiKeyRepository(db),
     credits: new KyselyCreditRepository(db),
     profiles: new KyselyProfileRepository(db),
+    nodes: new KyselyNodeRepository(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
