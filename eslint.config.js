@@ -59,6 +59,8 @@ const DEPS = {
   ],
   liveview: ["auth", "urls"],
   health: ["store"],
+  // Many nodes: membership and loss (the table of nodes), draining.
+  cluster: ["store"],
   agent: ["chromium", "config", "deadline"],
   teams: ["auth", "errors", "sessions", "store"],
   admin: ["config", "store", "teams", "text"],

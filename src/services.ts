@@ -15,6 +15,8 @@ import type { Billing } from "./teams/billing.js";
 import type { ServerMetrics } from "./metrics/metrics.js";
 import type { HealthSources } from "./health/checks.js";
 import type { TeamService } from "./teams/service.js";
+import type { Membership } from "./cluster/membership.js";
+import type { Drain } from "./startup/drain.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
 export interface Services {
@@ -43,6 +45,10 @@ export interface Services {
   billing: Billing;
   /** Prompt mode's agent. */
   agent: AgentService;
+  /** This node among the nodes sharing its database; undefined without NODE_URL. */
+  membership: Membership | undefined;
+  /** Going away without cutting sessions off: SIGTERM, or the admin command. */
+  drain: Drain;
   /** How user code is isolated here, or why it cannot run. */
   sandbox: "bwrap" | "none" | "unavailable";
   /** Why each language cannot run here, or undefined when it can. */

@@ -41,6 +41,7 @@ const CREATING_RETRY_MS = 2_000;
  */
 export class SessionService {
   private closed = false;
+  private draining = false;
   /** The bounds on calls waiting in each session and across each team's sessions. */
   private readonly callLimits: CallLimits;
 
@@ -195,6 +196,20 @@ export class SessionService {
 
   private assertOpen(): void {
     if (this.closed) throw new AppError("SHUTTING_DOWN", "The server is shutting down.");
+    if (this.draining) {
+      throw new AppError(
+        "SHUTTING_DOWN",
+        "This server is draining: it starts no new session. Retry; the next request is served by another server.",
+      );
+    }
+  }
+
+  /**
+   * Starts no new session from now on (the node drains); the live ones keep answering until
+   * they end or the lifetimes end them.
+   */
+  refuseNew(): void {
+    this.draining = true;
   }
 
   private async create(

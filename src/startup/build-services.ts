@@ -42,6 +42,8 @@ import { Billing } from "../teams/billing.js";
 import { TeamService } from "../teams/service.js";
 import type { Logger } from "../log/logger.js";
 import type { Lifecycle } from "./lifecycle.js";
+import { Drain } from "./drain.js";
+import { Membership } from "../cluster/membership.js";
 import type { SessionEnded } from "../sessions/lifetimes.js";
 
 /** What an embedding program (tests among them) may set beyond the configuration. */
@@ -157,7 +159,15 @@ export async function buildServices(
   const index = new SessionIndex({ store, registry });
   const lifetimes = life.add(
     "session lifetimes",
-    new SessionLifetimes({ registry, index, ttlMs: config.sessionTtlMs, log, retry }),
+    new SessionLifetimes({
+      registry,
+      index,
+      ttlMs: config.sessionTtlMs,
+      log,
+      retry,
+      // Among nodes, what a lost node's sessions are billed up to is at most a heartbeat old.
+      heartbeatMs: config.nodeUrl ? Math.min(15_000, config.nodeLostMs / 3) : undefined,
+    }),
     {
       // Every session ends before anything they use closes; each end recorded and billed.
       drain: (l) => l.endAll(),
@@ -275,6 +285,36 @@ export async function buildServices(
   );
   await recoverLeftovers(log, lifetimes, billing);
 
+  // Among nodes (NODE_URL): this one publishes itself, and declares silent ones lost. It starts
+  // heartbeating once the server listens (startServer).
+  const membership = config.nodeUrl
+    ? life.add(
+        "membership",
+        new Membership({
+          nodes: store.nodes,
+          nodeId: config.nodeId,
+          url: config.nodeUrl,
+          capacity: config.maxBrowserSessions,
+          lostMs: config.nodeLostMs,
+          live: () => index.activeCount,
+          log,
+          onLost: (nodeId) => lifetimes.endLostNode(nodeId),
+          onSelfLost: () => lifetimes.endAllLost(),
+          // Called from a heartbeat, long after `drain` below is made.
+          onDrainRequested: () => void drain.start(),
+        }),
+        { close: (m) => m.close() },
+      )
+    : undefined;
+  const drain = new Drain({
+    refuseNew: () => sessions.refuseNew(),
+    live: () => index.activeCount,
+    announce: membership && (() => membership.drain()),
+    drainMs: config.drainMs,
+    close: () => life.close(),
+    log,
+  });
+
   const agent = new AgentService({
     provider: config.model,
     maxSteps: config.agentMaxSteps,
@@ -326,6 +366,7 @@ export async function buildServices(
         }
       },
       sandbox: sandboxMode ?? "unavailable",
+      draining: () => drain.active,
       pool: () => ({
         ready: pool.readyCount,
         launching: pool.launchingCount,
@@ -336,6 +377,8 @@ export async function buildServices(
     teams,
     billing,
     agent,
+    membership,
+    drain,
     sandbox: sandboxMode ?? "unavailable",
     languageUnavailable: (language) => code.unavailable(language),
   };
