@@ -39,12 +39,14 @@ export class Membership {
   private draining = false;
   private ticking: Promise<void> | undefined;
   private closed = false;
+  /** The latest time this node has heartbeat at: its heartbeats never go back in time. */
+  private lastNow = 0;
 
   constructor(private readonly opts: MembershipOptions) {}
 
   /** Publishes this node as started (not lost, not draining) and starts the heartbeat. */
   async start(): Promise<void> {
-    await this.publish(Date.now(), true);
+    await this.publish(this.now(), true);
     await this.refresh();
     this.timer = setInterval(() => void this.tick(), Math.max(1, this.opts.lostMs / 3));
     this.timer.unref();
@@ -61,14 +63,14 @@ export class Membership {
    * and declare lost every node silent for NODE_LOST_SECONDS. Never runs twice at once.
    */
   tick(now = Date.now()): Promise<void> {
-    this.ticking ??= this.beat(now)
+    this.ticking ??= this.beat(this.now(now))
       .catch((err: unknown) => this.opts.log.warn({ err }, "cluster heartbeat failed"))
       .finally(() => (this.ticking = undefined));
     return this.ticking;
   }
 
   /** Live, fresh nodes other than this one, each with its free room. */
-  peers(now = Date.now()): Peer[] {
+  peers(now = this.now()): Peer[] {
     const fresh = now - this.opts.lostMs;
     return this.cache
       .filter((n) => n.id !== this.opts.nodeId && n.lostAt === null && n.heartbeatAt >= fresh)
@@ -76,7 +78,7 @@ export class Membership {
   }
 
   /** The peer with the most free room that is not draining, if any has room. */
-  roomiest(now = Date.now()): Peer | undefined {
+  roomiest(now = this.now()): Peer | undefined {
     let best: Peer | undefined;
     for (const p of this.peers(now)) {
       if (!p.draining && p.free > 0 && (!best || p.free > best.free)) best = p;
@@ -94,16 +96,20 @@ export class Membership {
   /** Marks this node draining and tells the others at once (the load balancer asks readiness). */
   async drain(): Promise<void> {
     this.draining = true;
-    await this.publish(Date.now(), false);
+    await this.publish(this.now(), false);
   }
 
-  /** Stops the heartbeat; the last one said draining, so no new work is routed here. */
+  /**
+   * Stops the heartbeat and leaves: the row is marked gone at once (its sessions have ended), so
+   * no work is routed here and no other node has to find out by waiting. Starting again rejoins.
+   */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     await this.ticking;
-    this.draining = true;
-    await this.publish(Date.now(), false).catch(() => undefined);
+    await this.opts.nodes
+      .markLost(this.opts.nodeId, Number.MAX_SAFE_INTEGER, this.now())
+      .catch((err: unknown) => this.opts.log.warn({ err }, "could not leave the nodes table"));
   }
 
   private async beat(now: number): Promise<void> {
@@ -150,6 +156,12 @@ export class Membership {
       this.opts.log.info({}, "draining: asked through the nodes table");
       this.opts.onDrainRequested();
     }
+  }
+
+  /** The clock now, or `at` if later; never earlier than a time this node heartbeat at. */
+  private now(at = Date.now()): number {
+    this.lastNow = Math.max(this.lastNow, at);
+    return this.lastNow;
   }
 
   private async refresh(): Promise<void> {
