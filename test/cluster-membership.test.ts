@@ -198,6 +198,25 @@ describe("nodes on one Postgres", () => {
     expect(endsOf(onB).map((e) => e.event.reason)).toEqual(["stopped"]);
   });
 
+  test("SIGTERM drains a node: its live session answers until it ends, then the process exits", async () => {
+    const d = await startMain(await nodeEnv("node-d"));
+    try {
+      const viaD = teamClient(d, team.key);
+      const made = await viaD.browser.create();
+      expect(made.status).toBe(200);
+      const stopped = d.stop();
+      await expect.poll(async () => (await fetch(`${d.url}/health/ready`)).status).toBe(503);
+      expect((await viaD.browser.create()).status).toBe(503);
+      expect(await viaD.browser.node(made.body.id, "5 + 5")).toBe("10");
+      expect((await viaD.browser.stop(made.body.id)).status).toBe(200);
+      expect(await stopped).toContain("SIGTERM: draining");
+      const row = await a.services.store.sessions.getByScrape(made.body.id);
+      expect(row).toMatchObject({ status: "destroyed", destroyReason: "stopped" });
+    } finally {
+      await d.kill();
+    }
+  });
+
   test("the admin command drains a node through the nodes table, at its next heartbeat", async () => {
     const connect = async () => a.services.teams;
     const nodes = async () => a.services.store.nodes;
