@@ -208,12 +208,33 @@ describe("nodes on one Postgres", () => {
       await expect.poll(async () => (await fetch(`${d.url}/health/ready`)).status).toBe(503);
       expect((await viaD.browser.create()).status).toBe(503);
       expect(await viaD.browser.node(made.body.id, "5 + 5")).toBe("10");
+      // The node's secret is in its environment, never in its sessions' code.
+      const seen = await viaD.browser.node(made.body.id, "JSON.stringify(process.env)");
+      expect(seen).not.toContain(SECRET);
       expect((await viaD.browser.stop(made.body.id)).status).toBe(200);
-      expect(await stopped).toContain("SIGTERM: draining");
+      const output = await stopped;
+      expect(output).toContain("SIGTERM: draining");
+      expect(output).not.toContain(SECRET);
       const row = await a.services.store.sessions.getByScrape(made.body.id);
       expect(row).toMatchObject({ status: "destroyed", destroyReason: "stopped" });
     } finally {
       await d.kill();
+    }
+  });
+
+  test("past DRAIN_SECONDS a draining node ends its live sessions with reason shutdown and closes", async () => {
+    const e = await startTestServer(
+      { ...(await nodeEnv("node-e")), DRAIN_SECONDS: "1" },
+      { onSessionEnded: (event) => ended.push({ node: "node-e", event }) },
+    );
+    try {
+      const made = await teamClient(e, team.key).browser.create();
+      expect(made.status).toBe(200);
+      await e.services.drain.start();
+      expect(endsOf(made.body.id).map((x) => x.event.reason)).toEqual(["shutdown"]);
+      await expect(fetch(`${e.url}/health/live`)).rejects.toThrow();
+    } finally {
+      await e.close();
     }
   });
 
