@@ -66,7 +66,7 @@ const DEPS = {
   interact: ["agent", "deadline", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
   "browser-api": ["errors", "interact", "profiles", "sessions", "store", "teams", "urls"],
   dashboard: ["sessions", "store", "urls"],
-  // Many nodes: membership, where a session is, and the proof nodes give each other.
+  // Many nodes: membership and loss (the table of nodes), where a session is, the nodes' proof.
   cluster: ["auth", "config", "errors", "sessions", "store"],
 };
 const FOLDERS = Object.keys(DEPS);

@@ -16,22 +16,30 @@ async function main(): Promise<void> {
   server.app.log.info(`ready on ${server.url} (data in ${config.dataDir})`);
 
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    server.app.log.info(`${signal}: shutting down`);
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    server.close().then(
+  const exitWhen = (closed: Promise<void>) =>
+    closed.then(
       () => process.exit(0),
       (err) => {
         console.error(err);
         process.exit(1);
       },
     );
+  // SIGTERM (an orchestrator's stop) drains first when DRAIN_SECONDS allows: live sessions may
+  // end on their own before the server closes. SIGINT (Ctrl-C) closes at once.
+  const stop = (signal: string, drainMs: number) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info(`${signal}: ${drainMs > 0 ? "draining" : "shutting down"}`);
+    const force = setTimeout(() => process.exit(1), drainMs + 15_000);
+    force.unref();
+    void exitWhen(drainMs > 0 ? server.services.drain.start() : server.close());
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM", config.drainMs));
+  process.on("SIGINT", () => stop("SIGINT", 0));
+  // A drain asked for through the nodes table (the admin command) closes the server too.
+  void server.services.drain.finished.then(() => {
+    if (!stopping) void exitWhen(server.close());
+  });
 }
 
 main().catch((err) => {

@@ -48,6 +48,8 @@ export async function startServer(
     const addr = app.server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
     own.add(port);
+    // Among nodes: the others may send work here only once it listens.
+    await services.membership?.start();
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
     return { app, services, url: `http://${host}:${port}`, close: () => life.close() };
   } catch (err) {

@@ -16,6 +16,8 @@ import type { ServerMetrics } from "./metrics/metrics.js";
 import type { HealthSources } from "./health/checks.js";
 import type { TeamService } from "./teams/service.js";
 import type { Forwarding } from "./http/forward.js";
+import type { Membership } from "./cluster/membership.js";
+import type { Drain } from "./startup/drain.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
 export interface Services {
@@ -44,6 +46,10 @@ export interface Services {
   billing: Billing;
   /** Prompt mode's agent. */
   agent: AgentService;
+  /** This node among the nodes sharing its database; undefined without NODE_URL. */
+  membership: Membership | undefined;
+  /** Going away without cutting sessions off: SIGTERM, or the admin command. */
+  drain: Drain;
   /** How user code is isolated here, or why it cannot run. */
   sandbox: "bwrap" | "none" | "unavailable";
   /** How this node proves itself to others and finds sessions they hold (with NODE_URL). */

@@ -1,5 +1,12 @@
 import { expect, test } from "vitest";
-import { ConfigError, defaultMaxConcurrentScrapes, loadConfig } from "../src/config/config.js";
+import fs from "node:fs";
+import path from "node:path";
+import {
+  ConfigError,
+  defaultMaxConcurrentScrapes,
+  ENV_VARIABLES,
+  loadConfig,
+} from "../src/config/config.js";
 import { testConfig } from "./helpers/config.js";
 
 test("defaults: port 3002, private networks allowed while authentication is off", () => {
@@ -85,4 +92,49 @@ test("the model provider: Firecrawl self-hosted's variables", () => {
   expect(() => testConfig({ OPENAI_BASE_URL: "vllm:8000" })).toThrow(/OPENAI_BASE_URL/);
   expect(testConfig({}).agentMaxSteps).toBe(25);
   expect(() => testConfig({ AGENT_MAX_STEPS: "0" })).toThrow(/AGENT_MAX_STEPS/);
+});
+
+test("README's settings table names exactly the variables the server reads", () => {
+  const readme = fs.readFileSync(path.join(import.meta.dirname, "..", "README.md"), "utf8");
+  const documented = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]*)` +\|/gm)].map((m) => m[1]);
+  expect([...documented].sort()).toEqual([...ENV_VARIABLES].sort());
+});
+
+test("NODE_URL joins the cluster only with CLUSTER_SECRET and a Postgres DATABASE_URL", () => {
+  const secret = "s".repeat(32);
+  const pgUrl = "postgres://u:p@db:5432/x";
+  const alone = loadConfig({});
+  expect(alone).toMatchObject({ nodeUrl: undefined, nodeLostMs: 15_000, drainMs: 0 });
+  const node = loadConfig({
+    NODE_URL: "http://10.0.0.5:3002/",
+    CLUSTER_SECRET: secret,
+    DATABASE_URL: pgUrl,
+  });
+  expect(node).toMatchObject({
+    nodeUrl: "http://10.0.0.5:3002",
+    clusterSecret: secret,
+    drainMs: 300_000,
+  });
+  expect(loadConfig({ DRAIN_SECONDS: "20", NODE_LOST_SECONDS: "6" })).toMatchObject({
+    drainMs: 20_000,
+    nodeLostMs: 6_000,
+  });
+  const refusals: [Record<string, string>, RegExp][] = [
+    [{ NODE_URL: "10.0.0.5:3002", CLUSTER_SECRET: secret, DATABASE_URL: pgUrl }, /NODE_URL/],
+    [{ NODE_URL: "http://a:1", DATABASE_URL: pgUrl }, /CLUSTER_SECRET: required with NODE_URL/],
+    [{ NODE_URL: "http://a:1", CLUSTER_SECRET: secret }, /NODE_URL: needs a Postgres/],
+    [{ NODE_LOST_SECONDS: "1" }, /NODE_LOST_SECONDS/],
+  ];
+  for (const [env, message] of refusals) expect(() => loadConfig(env)).toThrow(message);
+  // A secret too short is refused without being repeated in the message.
+  const short = "not-long-enough-secret";
+  let thrown: unknown;
+  try {
+    loadConfig({ NODE_URL: "http://a:1", CLUSTER_SECRET: short, DATABASE_URL: pgUrl });
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  expect((thrown as Error).message).toContain("CLUSTER_SECRET: must be at least 32 characters");
+  expect((thrown as Error).message).not.toContain(short);
 });

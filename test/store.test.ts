@@ -388,6 +388,109 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect((await store.sessions.getByScrape("sc-alive"))?.seenAt).toBe(5_000);
   });
 
+  test("a lost node's sessions end once, however many nodes end them at once; others untouched", async () => {
+    const { store } = await kind.fresh();
+    const claimOn = (id: string, nodeId: string) =>
+      store.sessions.claim({ id, scrapeId: `sc-${id}`, teamId: "t", nodeId, at: 1_000 });
+    for (const id of ["a1", "a2"]) {
+      await claimOn(id, "node-a");
+      await store.sessions.activate(id, `h-${id}`, 1_000);
+    }
+    await claimOn("a3", "node-a"); // still starting: its browser died with its node too
+    await claimOn("b1", "node-b");
+    await store.sessions.activate("b1", "h-b1", 1_000);
+    await store.sessions.markSeen("node-a", 9_000, ["a1"]);
+    const calls = await Promise.all(
+      [1, 2, 3].map(() => store.sessions.endNode("node-a", "node_lost")),
+    );
+    const ended = calls.flat();
+    expect(ended.map((r) => r.id).sort()).toEqual(["a1", "a2", "a3"]);
+    expect(ended.find((r) => r.id === "a1")).toMatchObject({
+      status: "destroyed",
+      destroyReason: "node_lost",
+      destroyedAt: 9_000,
+    });
+    expect(ended.find((r) => r.id === "a2")?.destroyedAt).toBe(1_000);
+    expect(await store.sessions.endNode("node-a", "node_lost")).toEqual([]);
+    expect((await store.sessions.getByScrape("sc-b1"))?.status).toBe("active");
+  });
+
+  test("any of a session's three tokens finds it while it is active, and says which it is", async () => {
+    const { store } = await kind.fresh();
+    await claimOf(store, "s", "sc");
+    expect(await store.sessions.ownerOfToken("h-cdp")).toBeUndefined();
+    await store.sessions.activate("s", "h-cdp", 1_000, { view: "h-view", control: "h-control" });
+    for (const use of ["cdp", "view", "control"] as const) {
+      const owner = await store.sessions.ownerOfToken(`h-${use}`);
+      expect(owner?.use).toBe(use);
+      expect(owner?.record).toMatchObject({ id: "s", nodeId: "n", status: "active" });
+    }
+    expect(await store.sessions.ownerOfToken("h-other")).toBeUndefined();
+    await store.sessions.end("s", "stopped", 2_000);
+    expect(await store.sessions.ownerOfToken("h-view")).toBeUndefined();
+  });
+
+  test("nodes publish themselves; a stale one is declared lost once, and rejoins by starting", async () => {
+    const { store } = await kind.fresh();
+    const node = (id: string, heartbeatAt: number, over = {}) => ({
+      id,
+      url: `http://${id}:3002`,
+      capacity: 8,
+      live: 1,
+      draining: false,
+      startedAt: 1_000,
+      heartbeatAt,
+      ...over,
+    });
+    expect(await store.nodes.publish(node("a", 1_000), true)).toEqual({
+      lost: false,
+      draining: false,
+    });
+    // A first heartbeat with no row yet writes it.
+    expect(await store.nodes.publish(node("b", 1_000), false)).toEqual({
+      lost: false,
+      draining: false,
+    });
+    expect(await store.nodes.publish(node("b", 20_000, { live: 3 }), false)).toEqual({
+      lost: false,
+      draining: false,
+    });
+    expect(await store.nodes.list()).toEqual([
+      { ...node("a", 1_000), lostAt: null },
+      { ...node("b", 20_000, { live: 3 }), lostAt: null },
+    ]);
+    // Only a heartbeat older than the cutoff is lost, and only one of the nodes noticing wins.
+    expect(await store.nodes.markLost("b", 15_000, 21_000)).toBe(false);
+    const wins = await Promise.all([1, 2, 3].map(() => store.nodes.markLost("a", 15_000, 21_000)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect((await store.nodes.get("a"))?.lostAt).toBe(21_000);
+    // Its heartbeat writes nothing and says so; starting again clears the loss.
+    expect(await store.nodes.publish(node("a", 22_000), false)).toEqual({
+      lost: true,
+      draining: false,
+    });
+    expect((await store.nodes.get("a"))?.heartbeatAt).toBe(1_000);
+    await store.nodes.publish(node("a", 23_000), true);
+    expect(await store.nodes.get("a")).toMatchObject({ lostAt: null, heartbeatAt: 23_000 });
+    expect(await store.nodes.get("nobody")).toBeUndefined();
+  });
+
+  test("a draining flag set from outside stays set through heartbeats and comes back with them", async () => {
+    const { store } = await kind.fresh();
+    const node = { id: "a", url: "http://a", capacity: 2, live: 0, draining: false, startedAt: 1 };
+    await store.nodes.publish({ ...node, heartbeatAt: 1 }, true);
+    expect(await store.nodes.setDraining("a", true)).toBe(true);
+    expect(await store.nodes.setDraining("nobody", true)).toBe(false);
+    expect(await store.nodes.publish({ ...node, heartbeatAt: 2 }, false)).toEqual({
+      lost: false,
+      draining: true,
+    });
+    expect((await store.nodes.get("a"))?.draining).toBe(true);
+    // A node starting again starts not draining.
+    await store.nodes.publish({ ...node, heartbeatAt: 3 }, true);
+    expect((await store.nodes.get("a"))?.draining).toBe(false);
+  });
+
   test("releasing a claim whose activation answer was lost gives back what it held", async () => {
     const { store } = await kind.fresh();
     const team = await teamWith(store, 50);

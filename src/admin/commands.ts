@@ -1,5 +1,10 @@
 import { parseArgs } from "node:util";
-import type { ApiKeyRecord, LedgerEntry, TeamRecord } from "../store/repositories.js";
+import type {
+  ApiKeyRecord,
+  LedgerEntry,
+  NodeRepository,
+  TeamRecord,
+} from "../store/repositories.js";
 import { TeamError, type TeamService } from "../teams/service.js";
 import { printable, terminalJson } from "../text/printable.js";
 
@@ -24,6 +29,11 @@ Credits
   credits grant <team> <amount> [--note <text>]
   credits ledger <team> [--limit <n>]   newest first (default 50)
 
+Nodes (servers sharing one Postgres database, NODE_URL set)
+  drain <node-id>                       the node starts no new session, finishes its live
+                                        ones (at most DRAIN_SECONDS) and exits; it notices
+                                        at its next heartbeat
+
 <team> is a team's name or id. --json prints JSON instead of text.
 Reads DATA_DIR or DATABASE_URL like the server, so it works on the server's own database.`;
 
@@ -43,6 +53,7 @@ class UsageError extends Error {}
 export async function runAdmin(
   argv: string[],
   connect: () => Promise<TeamService>,
+  connectNodes?: () => Promise<NodeRepository>,
 ): Promise<CommandResult> {
   let parsed;
   try {
@@ -70,7 +81,10 @@ export async function runAdmin(
     };
   }
   try {
-    const out = await dispatch(positionals, values, connect);
+    const out =
+      positionals[0] === "drain"
+        ? await drainNode(positionals.slice(1), connectNodes)
+        : await dispatch(positionals, values, connect);
     // Names come from tenants (profiles) and from whoever typed them: nothing they hold may
     // drive the operator's terminal or forge a row.
     const text = values.json ? terminalJson(out.json) : out.text;
@@ -258,6 +272,26 @@ async function dispatch(
     default:
       throw new UsageError(`Unknown command: ${args.join(" ")}`);
   }
+}
+
+/** Sets a node's draining flag in the nodes table; the node picks it up at its next heartbeat. */
+async function drainNode(
+  rest: string[],
+  connectNodes: (() => Promise<NodeRepository>) | undefined,
+): Promise<{ text: string; json: unknown }> {
+  if (rest.length !== 1) throw new UsageError("Expected: drain <node-id>");
+  if (!connectNodes) throw new TeamError("This database has no nodes table.");
+  const [nodeId] = rest;
+  const nodes = await connectNodes();
+  if (!(await nodes.setDraining(nodeId!, true))) {
+    throw new TeamError(
+      t`No node ${nodeId} has published itself in this database (servers join with NODE_URL).`,
+    );
+  }
+  return {
+    text: t`Node ${nodeId} drains from its next heartbeat: no new sessions, then it exits.`,
+    json: { node: nodeId, draining: true },
+  };
 }
 
 /** A template whose every interpolated value is shown with its control characters escaped. */

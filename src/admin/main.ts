@@ -7,7 +7,7 @@ import { runAdmin } from "./commands.js";
 /** `npm run admin -- ...`: manages teams, keys and credits in the server's own database. */
 async function main(): Promise<number> {
   let store: Store | undefined;
-  const connect = async () => {
+  const open = async () => {
     let config;
     try {
       config = loadConfig();
@@ -16,15 +16,23 @@ async function main(): Promise<number> {
       throw err;
     }
     try {
-      store = await openStore(config);
+      store ??= await openStore(config);
     } catch (err) {
       const where = config.databaseUrl ? "DATABASE_URL" : `DATA_DIR (${config.dataDir})`;
       throw new TeamError(`Could not open the database at ${where}: ${(err as Error).message}`);
     }
+    return { config, store };
+  };
+  const connect = async () => {
+    const { config, store } = await open();
     return new TeamService({ store, maxSessions: config.teamMaxSessions });
   };
   try {
-    const res = await runAdmin(process.argv.slice(2), connect);
+    const res = await runAdmin(
+      process.argv.slice(2),
+      connect,
+      async () => (await open()).store.nodes,
+    );
     process.stdout.write(res.stdout);
     process.stderr.write(res.stderr);
     return res.code;

@@ -6,7 +6,8 @@ export interface NodeDirectory {
   /** The base URL of `nodeId` while it is a live member; undefined once it is not. */
   urlOf(nodeId: string): Promise<string | undefined>;
   /** The live member other than this node with the most free room that takes new sessions. */
-  roomiest(): Promise<{ id: string; url: string } | undefined>;
+  roomiest():
+    { id: string; url: string } | undefined | Promise<{ id: string; url: string } | undefined>;
 }
 
 /** Where a request is answered: here, or by the node at `url`. */

@@ -97,6 +97,10 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
     .optional(),
+  NODE_URL: httpUrl.optional(),
+  CLUSTER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  NODE_LOST_SECONDS: int(3, 3600).default("15"),
+  DRAIN_SECONDS: int(0, 86_400).optional(),
   SANDBOX: z
     .enum(["auto", "bwrap", "none"], {
       errorMap: () => ({ message: "must be auto, bwrap or none" }),
@@ -121,6 +125,29 @@ const envSchema = z.object({
     })
     .default("auto"),
   CHECK_RESPONSES: bool.default("false"),
+});
+
+/**
+ * What one setting needs of another: a node joins the cluster (NODE_URL) only with the shared
+ * secret and the shared database. Messages never repeat a value (CLUSTER_SECRET is one).
+ */
+const settingsSchema = envSchema.superRefine((e, ctx) => {
+  if (!e.NODE_URL) return;
+  if (!e.CLUSTER_SECRET) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ["CLUSTER_SECRET"],
+      message:
+        "required with NODE_URL: the secret every node of the cluster shares (at least 32 characters)",
+    });
+  }
+  if (!e.DATABASE_URL) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ["NODE_URL"],
+      message: "needs a Postgres DATABASE_URL shared by every node (SQLite is for a single server)",
+    });
+  }
 });
 
 /** The chat-completions server prompt mode talks to. */
@@ -213,6 +240,23 @@ export interface Config {
    * and at start it ends only its own. Defaults to the host name.
    */
   readonly nodeId: string;
+  /**
+   * The base URL the other nodes reach this one at; set, the server joins the cluster of nodes
+   * sharing its Postgres database. Undefined: it is alone.
+   */
+  readonly nodeUrl: string | undefined;
+  /**
+   * What node-to-node calls prove they know; set whenever nodeUrl is. Never logged, never in
+   * an answer, never in a sandbox's or browser's environment.
+   */
+  readonly clusterSecret: string | undefined;
+  /** A node whose heartbeat is older than this is lost; nodes heartbeat every third of it. */
+  readonly nodeLostMs: number;
+  /**
+   * How long a draining node (SIGTERM, or the admin command) waits for its live sessions to end
+   * before it ends them (reason shutdown) and closes; 0 closes at once.
+   */
+  readonly drainMs: number;
   /** The model behind `prompt`, or undefined when none is configured (prompts answer 503). */
   readonly model: ModelProvider | undefined;
   /** Most steps (tool calls) one prompt may take. */
@@ -226,7 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
   );
-  const parsed = envSchema.safeParse(present);
+  const parsed = settingsSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
@@ -281,6 +325,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .replace(/[^A-Za-z0-9._-]/g, "-")
         .slice(0, 64) ||
         "local"),
+    nodeUrl: e.NODE_URL?.replace(/\/+$/, ""),
+    clusterSecret: e.CLUSTER_SECRET,
+    nodeLostMs: e.NODE_LOST_SECONDS * 1000,
+    drainMs: (e.DRAIN_SECONDS ?? (e.NODE_URL ? 300 : 0)) * 1000,
     model,
     agentMaxSteps: e.AGENT_MAX_STEPS,
     agentSnapshotTokens: e.AGENT_SNAPSHOT_TOKENS,
@@ -324,3 +372,6 @@ function missingModel(variable: string, example: string): ConfigError {
 
 /** The environment variables the server reads (each documented in README's table). */
 export type EnvVariable = keyof z.input<typeof envSchema>;
+
+/** Every environment variable the server reads, by name. */
+export const ENV_VARIABLES = Object.keys(envSchema.shape) as EnvVariable[];

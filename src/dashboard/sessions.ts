@@ -33,7 +33,7 @@ export const sessionSummarySchema = z.object({
   endReason: z
     .string()
     .nullable()
-    .describe("stopped, ttl, idle, browser_crashed, shutdown or server_restarted."),
+    .describe("stopped, ttl, idle, browser_crashed, shutdown, server_restarted or node_lost."),
   cdpUrl: url.describe("Only for live sessions this node holds, as are the live view URLs."),
   liveViewUrl: url,
   interactiveLiveViewUrl: url,

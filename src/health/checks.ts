@@ -21,12 +21,16 @@ export interface HealthChecks {
   pool: { ok: true; ready: number; launching: number; target: number; size: number };
   /** Enough memory left for a new session before the kernel's OOM killer would pick a process. */
   memory: MemoryCheck;
+  /** Not draining: a draining server starts no new session and is leaving. */
+  draining: { ok: boolean };
 }
 
 /** What the health checks look at besides the disk and the database. */
 export interface HealthSources {
   chromium(): string | undefined;
   sandbox: string;
+  /** Whether the server drains (SIGTERM, or the admin command). */
+  draining(): boolean;
   pool(): { ready: number; launching: number; target: number; size: number };
 }
 
@@ -74,6 +78,7 @@ export async function runHealthChecks(deps: {
     sandbox: { ok: deps.sources.sandbox !== "unavailable", mode: deps.sources.sandbox },
     pool: { ok: true, ...deps.sources.pool() },
     memory: checkMemory(deps.minFreeMemoryBytes),
+    draining: { ok: !deps.sources.draining() },
   };
   return { healthy: Object.values(checks).every((c) => c.ok), checks };
 }

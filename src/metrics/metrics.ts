@@ -80,7 +80,7 @@ export class ServerMetrics {
     });
     this.sessionsEnded = new Counter({
       name: "fcis_sessions_ended_total",
-      help: "Browser sessions ended, by reason (stopped, ttl, idle, browser_crashed, shutdown, server_restarted)",
+      help: "Browser sessions ended, by reason (stopped, ttl, idle, browser_crashed, shutdown, server_restarted, node_lost)",
       labelNames: ["reason"],
       registers,
     });

@@ -47,9 +47,15 @@ export interface LifetimesOptions {
   log: Pick<Logger, "warn">;
   /** Where an end the database could not take waits until it can. */
   retry: WriteRetry;
+  /**
+   * How often the registry is told this node's sessions are alive (15 s by default): what a
+   * session ended for a lost node is billed up to, so among nodes at least as often as they
+   * heartbeat themselves.
+   */
+  heartbeatMs?: number;
 }
 
-/** How often a node tells the registry its sessions are still alive. */
+/** How often a node tells the registry its sessions are still alive, by default. */
 const HEARTBEAT_MS = 15_000;
 
 /**
@@ -131,6 +137,24 @@ export class SessionLifetimes {
     return left.length;
   }
 
+  /**
+   * Ends the sessions of another node this one declared lost, billing each once up to when it
+   * was last seen alive; returns how many. Rows another call ended already are not reported.
+   */
+  async endLostNode(nodeId: string): Promise<number> {
+    const ended = await this.opts.registry.endOfNode(nodeId, "node_lost");
+    for (const r of ended) await this.emit(endedFromRecord(r, this.opts.ttlMs));
+    return ended.length;
+  }
+
+  /**
+   * Ends every session held here because another node declared this one lost: their records
+   * were ended (and billed) by that node, so nothing is reported twice.
+   */
+  async endAllLost(): Promise<void> {
+    await Promise.all(this.opts.index.all().map((s) => this.end(s, "node_lost")));
+  }
+
   /** Ends sessions past their lifetime or idle for too long; tells the registry the rest live. */
   sweep(now = Date.now()): void {
     const live = this.opts.index.all();
@@ -139,7 +163,7 @@ export class SessionLifetimes {
       if (now - s.startedAt >= ttlMs) void this.end(s, "ttl");
       else if (s.busy === 0 && now - s.lastUsedAt >= idleTtlMs) void this.end(s, "idle");
     }
-    if (live.length > 0 && now - this.lastHeartbeat >= HEARTBEAT_MS) {
+    if (live.length > 0 && now - this.lastHeartbeat >= (this.opts.heartbeatMs ?? HEARTBEAT_MS)) {
       this.lastHeartbeat = now;
       // Only the sessions alive here: one that ended keeps the end it had, recorded or not.
       this.opts.registry

@@ -6,7 +6,14 @@ import type { SessionResources } from "./resources.js";
 import { CallQueue, type TeamCallQueues, type Turn } from "./call-queue.js";
 import { TIMED_OUT_EXIT_CODE, withGrace } from "../deadline/run.js";
 
-export type EndReason = "stopped" | "ttl" | "idle" | "browser_crashed" | "shutdown";
+export type EndReason =
+  | "stopped"
+  | "ttl"
+  | "idle"
+  | "browser_crashed"
+  | "shutdown"
+  /** Another node declared this one lost and ended its sessions' records. */
+  | "node_lost";
 
 /** How long a session may live, and what kind it is: fixed when it is made. */
 export interface SessionShape {

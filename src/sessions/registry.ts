@@ -37,9 +37,19 @@ export class SessionRegistry {
     );
   }
 
-  /** The claimed session is live and reachable with this CDP token. */
-  activate(id: string, cdpToken: string, at: number): Promise<boolean> {
-    return this.repo.activate(id, hashToken(cdpToken), at);
+  /**
+   * The claimed session is live and reachable with these tokens (kept as digests: any node can
+   * then find which node holds the session a token opens).
+   */
+  activate(
+    id: string,
+    tokens: { cdp: string; view: string; control: string },
+    at: number,
+  ): Promise<boolean> {
+    return this.repo.activate(id, hashToken(tokens.cdp), at, {
+      view: hashToken(tokens.view),
+      control: hashToken(tokens.control),
+    });
   }
 
   /**
@@ -77,6 +87,14 @@ export class SessionRegistry {
    */
   endLeftovers(reason: string): Promise<SessionRecord[]> {
     return this.repo.endNode(this.nodeId, reason);
+  }
+
+  /**
+   * Ends another node's sessions still starting or active (it was declared lost), as of when
+   * each was last seen alive; returns the ones this call ended.
+   */
+  endOfNode(nodeId: string, reason: string): Promise<SessionRecord[]> {
+    return this.repo.endNode(nodeId, reason);
   }
 
   /** These sessions of this node (the ones alive here) are alive as of `at`. */

@@ -15,6 +15,7 @@ import { checkMemory } from "../health/memory.js";
 import type { ScrapeRecord, SessionKind, SessionQuery } from "../store/repositories.js";
 import { LiveSession, type CallLimits, type SessionShape } from "./live-session.js";
 import { TeamCallQueues } from "./call-queue.js";
+import { newViewTokens } from "./session-index.js";
 import type { SessionResources } from "./resources.js";
 import type { OpenProfile, ProfileRequest } from "../profiles/service.js";
 import type {
@@ -48,6 +49,7 @@ const CREATING_RETRY_MS = 2_000;
  */
 export class SessionService {
   private closed = false;
+  private draining = false;
   /** The bounds on calls waiting in each session and across each team's sessions. */
   private readonly callLimits: CallLimits;
 
@@ -229,6 +231,20 @@ export class SessionService {
 
   private assertOpen(): void {
     if (this.closed) throw new AppError("SHUTTING_DOWN", "The server is shutting down.");
+    if (this.draining) {
+      throw new AppError(
+        "SHUTTING_DOWN",
+        "This server is draining: it starts no new session. Retry; the next request is served by another server.",
+      );
+    }
+  }
+
+  /**
+   * Starts no new session from now on (the node drains); the live ones keep answering until
+   * they end or the lifetimes end them.
+   */
+  refuseNew(): void {
+    this.draining = true;
   }
 
   private async create(
@@ -357,8 +373,11 @@ export class SessionService {
       limits: this.callLimits,
       profile: o.profile,
     });
+    // Made before the record goes active, which keeps their digests for the other nodes.
+    const views = newViewTokens();
+    const tokens = { cdp: session.cdpToken, view: views.viewToken, control: views.controlToken };
     try {
-      if (!(await this.deps.registry.activate(id, session.cdpToken, session.startedAt))) {
+      if (!(await this.deps.registry.activate(id, tokens, session.startedAt))) {
         throw new Error(`the claim on session ${id} was lost`);
       }
     } catch (err) {
@@ -366,7 +385,7 @@ export class SessionService {
       await this.deps.registry.release(id).catch(() => undefined);
       throw err;
     }
-    const acquired = this.index.add(session, o.key);
+    const acquired = this.index.add(session, o.key, views);
     this.deps.liveview?.register(session.id, resources.context);
     this.deps.lifetimes.track(session);
     this.deps.onCreated?.(session, Date.now() - began);

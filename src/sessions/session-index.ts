@@ -1,5 +1,5 @@
 import { hashToken, newToken, TOKEN_SHAPE } from "../auth/tokens.js";
-import type { ScrapeRecord, SessionKind, Store } from "../store/repositories.js";
+import type { ScrapeRecord, SessionKind, Store, TokenUse } from "../store/repositories.js";
 import { AppError, MESSAGES } from "../errors/app-error.js";
 import { checkTeam } from "./errors.js";
 import type { LiveSession } from "./live-session.js";
@@ -8,13 +8,17 @@ import { foundFromRecord, type AcquiredSession, type Found } from "./whereabouts
 
 export type { Found } from "./whereabouts.js";
 
-/** What a token a request carries grants: a CDP connection, or a live view, read-only or not. */
-export type TokenUse = "cdp" | "view" | "control";
+export type { TokenUse } from "../store/repositories.js";
 
 /** A token's session and what the token lets its bearer do with it. */
 export interface TokenGrant {
   use: TokenUse;
   acquired: AcquiredSession;
+}
+
+/** A new session's two live view tokens: read-only and interactive. */
+export function newViewTokens(): { viewToken: string; controlToken: string } {
+  return { viewToken: newToken(), controlToken: newToken() };
 }
 
 /** Ends remembered here until the shared record has them too; past this many, oldest first out. */
@@ -99,13 +103,16 @@ export class SessionIndex {
     await Promise.allSettled([...this.creating.values()]);
   }
 
-  /** A new live session, under its key and tokens; its live view tokens are made here. */
-  add(session: LiveSession, key: string): AcquiredSession {
-    const acquired: AcquiredSession = {
-      session,
-      viewToken: newToken(),
-      controlToken: newToken(),
-    };
+  /**
+   * A new live session, under its key and tokens: its live view tokens as given (made before
+   * the session's record went active, which keeps their digests), else made here.
+   */
+  add(
+    session: LiveSession,
+    key: string,
+    views: { viewToken: string; controlToken: string } = newViewTokens(),
+  ): AcquiredSession {
+    const acquired: AcquiredSession = { session, ...views };
     this.byKey.set(key, acquired);
     this.byTokenHash.set(hashToken(session.cdpToken), { use: "cdp", acquired });
     this.byTokenHash.set(hashToken(acquired.viewToken), { use: "view", acquired });

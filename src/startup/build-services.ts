@@ -43,6 +43,16 @@ import { Billing } from "../teams/billing.js";
 import { TeamService } from "../teams/service.js";
 import type { Logger } from "../log/logger.js";
 import type { Lifecycle } from "./lifecycle.js";
+import { Drain } from "./drain.js";
+import { Membership } from "../cluster/membership.js";
+import { detailsFromPeers } from "../cluster/peers.js";
+import { NodeProof } from "../cluster/proof.js";
+import { SessionRouter } from "../cluster/router.js";
+import { hashToken } from "../auth/tokens.js";
+import { checkMemory } from "../health/memory.js";
+import type { Forwarding } from "../http/forward.js";
+import { NODE_SESSIONS_PATH } from "../http/routes/cluster.js";
+import type { Store } from "../store/repositories.js";
 import type { SessionEnded } from "../sessions/lifetimes.js";
 
 /** What an embedding program (tests among them) may set beyond the configuration. */
@@ -161,7 +171,15 @@ export async function buildServices(
   const index = new SessionIndex({ store, registry });
   const lifetimes = life.add(
     "session lifetimes",
-    new SessionLifetimes({ registry, index, ttlMs: config.sessionTtlMs, log, retry }),
+    new SessionLifetimes({
+      registry,
+      index,
+      ttlMs: config.sessionTtlMs,
+      log,
+      retry,
+      // Among nodes, what a lost node's sessions are billed up to is at most a heartbeat old.
+      heartbeatMs: config.nodeUrl ? Math.min(15_000, config.nodeLostMs / 3) : undefined,
+    }),
     {
       // Every session ends before anything they use closes; each end recorded and billed.
       drain: (l) => l.endAll(),
@@ -251,6 +269,28 @@ export async function buildServices(
     // Through an outage, a known key keeps working for the calls of its live sessions.
     hasLiveSession: (teamId) => index.ofTeam(teamId).length > 0,
   });
+  // Among nodes (NODE_URL): this one publishes itself, and declares silent ones lost. It starts
+  // heartbeating once the server listens (startServer).
+  const membership = config.nodeUrl
+    ? life.add(
+        "membership",
+        new Membership({
+          nodes: store.nodes,
+          nodeId: config.nodeId,
+          url: config.nodeUrl,
+          capacity: config.maxBrowserSessions,
+          lostMs: config.nodeLostMs,
+          live: () => index.activeCount,
+          log,
+          onLost: (nodeId) => lifetimes.endLostNode(nodeId),
+          onSelfLost: () => lifetimes.endAllLost(),
+        }),
+        { close: (m) => m.close() },
+      )
+    : undefined;
+  // Between nodes: the proof each gives the others, and where a session-naming request goes.
+  const forwarding = membership && clusterForwarding(config, membership, index, registry, store);
+
   const profiles = new ProfileService(store, log);
   const factory = new SessionFactory({
     takeResources: () => pool.take(),
@@ -273,11 +313,23 @@ export async function buildServices(
       terms: billing,
       profiles,
       onCreated: (s, ms) => metrics.sessionCreated(s.shape.kind, ms / 1000),
+      detailsElsewhere:
+        forwarding && detailsFromPeers(membership, forwarding.proof, NODE_SESSIONS_PATH),
     }),
     // Refuses new sessions and waits for those being made, before the lifetimes end them all.
     { drain: (s) => s.close() },
   );
   await recoverLeftovers(log, lifetimes, billing);
+
+  const drain = new Drain({
+    refuseNew: () => sessions.refuseNew(),
+    live: () => index.activeCount,
+    announce: membership && (() => membership.drain()),
+    drainMs: config.drainMs,
+    close: () => life.close(),
+    log,
+  });
+  membership?.onDrainRequested(() => void drain.start());
 
   const agent = new AgentService({
     provider: config.model,
@@ -330,6 +382,7 @@ export async function buildServices(
         }
       },
       sandbox: sandboxMode ?? "unavailable",
+      draining: () => drain.active,
       pool: () => ({
         ready: pool.readyCount,
         launching: pool.launchingCount,
@@ -340,6 +393,9 @@ export async function buildServices(
     teams,
     billing,
     agent,
+    membership,
+    drain,
+    forwarding,
     sandbox: sandboxMode ?? "unavailable",
     languageUnavailable: (language) => code.unavailable(language),
   };
@@ -368,4 +424,36 @@ async function recoverLeftovers(
   if (orphaned > 0) {
     log.info({ sessions: orphaned }, "sessions from before the restart are now destroyed");
   }
+}
+
+/**
+ * A cluster node's forwarding: its proof under CLUSTER_SECRET, and the router that finds which
+ * node holds a session (this index, else the shared record and the membership's addresses) and
+ * where a new one goes (here while there is room, else the peer with the most).
+ */
+function clusterForwarding(
+  config: Config,
+  membership: Membership,
+  index: SessionIndex,
+  registry: SessionRegistry,
+  store: Store,
+): Forwarding {
+  return {
+    proof: new NodeProof(config.clusterSecret!, config.nodeId),
+    router: new SessionRouter({
+      index,
+      registry,
+      nodes: membership,
+      roomHere: () =>
+        !membership.isDraining &&
+        index.activeCount < config.maxBrowserSessions &&
+        checkMemory(config.minFreeMemoryBytes).ok,
+      ownerOfToken: async (token, uses) => {
+        const owner = await store.sessions.ownerOfToken(hashToken(token));
+        return owner && uses.includes(owner.use) && owner.record.status !== "destroyed"
+          ? owner.record.nodeId
+          : undefined;
+      },
+    }),
+  };
 }

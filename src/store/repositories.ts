@@ -126,8 +126,16 @@ export interface SessionRepository {
    * the loser of a race gets the winner's record.
    */
   claim(c: SessionClaimRequest, terms?: ClaimTerms): Promise<SessionClaim>;
-  /** starting -> active, with the CDP token's digest. False when the claim is gone. */
-  activate(id: string, cdpTokenHash: string, at: number): Promise<boolean>;
+  /**
+   * starting -> active, with the CDP token's digest (and the live view tokens' digests, so any
+   * node can find the session a token opens). False when the claim is gone.
+   */
+  activate(
+    id: string,
+    cdpTokenHash: string,
+    at: number,
+    viewTokenHashes?: { view: string; control: string },
+  ): Promise<boolean>;
   /**
    * Deletes a claim whose session never started (still starting, or activated by a write
    * whose answer was lost), so the scrape can be tried again, and gives back what it reserved.
@@ -136,11 +144,17 @@ export interface SessionRepository {
   getByScrape(scrapeId: string): Promise<SessionRecord | undefined>;
   /** The active session holding this CDP token digest. */
   findActiveByTokenHash(hash: string): Promise<SessionRecord | undefined>;
+  /**
+   * The active session one of whose tokens (CDP, read-only or interactive live view) has this
+   * digest, and which of them it is.
+   */
+  ownerOfToken(hash: string): Promise<{ record: SessionRecord; use: TokenUse } | undefined>;
   /** starting/active -> destroyed. True only for the one call that made the change. */
   end(id: string, reason: string, at: number): Promise<boolean>;
   /**
    * Ends every session of a node still starting or active (its browsers died unseen), as of
-   * the last time each was seen alive; returns them ended.
+   * the last time each was seen alive; returns the ones this call ended, so that however many
+   * nodes call it at once, each session is returned once.
    */
   endNode(nodeId: string, reason: string): Promise<SessionRecord[]>;
   /**
@@ -153,6 +167,49 @@ export interface SessionRepository {
   liveOfTeam(teamId: string): Promise<SessionRecord[]>;
   /** A team's sessions, newest first, as the query asks. */
   listOfTeam(teamId: string, query: SessionQuery): Promise<SessionRecord[]>;
+}
+
+/** What a session's token lets its bearer do: a CDP connection, or a live view. */
+export type TokenUse = "cdp" | "view" | "control";
+
+/** A node of the cluster as it last published itself. */
+export interface NodeRecord {
+  id: string;
+  /** Where the other nodes reach it (its NODE_URL). */
+  url: string;
+  /** Sessions it may hold at once (its MAX_BROWSER_SESSIONS). */
+  capacity: number;
+  /** Sessions alive or being made there. */
+  live: number;
+  draining: boolean;
+  startedAt: number;
+  heartbeatAt: number;
+  /** When another node declared it lost, or null. */
+  lostAt: number | null;
+}
+
+/** What a node publishes of itself. */
+export type NodeAnnouncement = Omit<NodeRecord, "lostAt">;
+
+/** The cluster's members, each publishing itself, and the decision that one of them is lost. */
+export interface NodeRepository {
+  /**
+   * Writes the node's row. A heartbeat (`start` false) never clears a draining flag someone
+   * else set (the admin command) nor a loss another node declared: it answers `lost` and writes
+   * nothing then. `start` (a node starting, or rejoining after it was declared lost) writes the
+   * row whole: not lost, draining only as announced.
+   */
+  publish(n: NodeAnnouncement, start: boolean): Promise<{ lost: boolean; draining: boolean }>;
+  /** Every node ever published, lost ones included. */
+  list(): Promise<NodeRecord[]>;
+  get(id: string): Promise<NodeRecord | undefined>;
+  /**
+   * Declares the node lost at `at` if its heartbeat is older than `cutoff` and nobody has yet:
+   * true for the one call that did.
+   */
+  markLost(id: string, cutoff: number, at: number): Promise<boolean>;
+  /** Sets or clears its draining flag; false for an unknown node. */
+  setDraining(id: string, draining: boolean): Promise<boolean>;
 }
 
 /** Which of a team's sessions a listing wants. */
@@ -329,6 +386,7 @@ export interface Store {
   credits: CreditRepository;
   profiles: ProfileRepository;
   files: FileRepository;
+  nodes: NodeRepository;
   /** Which database holds it all. */
   readonly dialect: "sqlite" | "postgres";
   /** Resolves once the database answers a trivial query; rejects when it cannot. */

@@ -32,6 +32,9 @@ export interface SessionsTable {
   node_id: string;
   /** SHA-256 of the CDP token; the token itself is never stored. */
   cdp_token_hash: string | null;
+  /** SHA-256 of the read-only and the interactive live view tokens, written at activation. */
+  view_token_hash: string | null;
+  control_token_hash: string | null;
   /** Last time the owning node saw it alive; what a restart that finds it dead bills up to. */
   seen_at: number | null;
   used_prompt: number;
@@ -110,6 +113,22 @@ export interface FilesTable {
   created_at: number;
 }
 
+/** A node of the cluster, as it last published itself. */
+export interface NodesTable {
+  id: string;
+  /** Where the other nodes reach it (its NODE_URL). */
+  url: string;
+  /** Its MAX_BROWSER_SESSIONS. */
+  capacity: number;
+  /** Sessions alive or being made there. */
+  live: number;
+  draining: number;
+  started_at: number;
+  heartbeat_at: number;
+  /** When another node declared it lost; cleared when it publishes again. */
+  lost_at: number | null;
+}
+
 export interface Database {
   scrapes: ScrapesTable;
   scrape_cache: ScrapeCacheTable;
@@ -120,4 +139,5 @@ export interface Database {
   profiles: ProfilesTable;
   scrape_charges: ScrapeChargesTable;
   files: FilesTable;
+  nodes: NodesTable;
 }

@@ -8,6 +8,8 @@ export interface MainProcess {
   output(): string;
   /** SIGTERM, then waits for it to exit; resolves with its output. */
   stop(): Promise<string>;
+  /** SIGKILL (a crash: nothing of its own shutdown runs), then waits for it to be gone. */
+  kill(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -17,11 +19,11 @@ process.once("exit", () => {
 
 /**
  * Starts `src/main.ts` in its own process the way `npm start` does (Node with tsx's loader), on
- * a free loopback port with its own DATA_DIR; resolves once /health answers. The test's own
- * event loop is then separate from the server's, so it can watch the server stall.
+ * a free loopback port (or env's PORT) with its own DATA_DIR; resolves once /health answers. The
+ * test's own event loop is then separate from the server's, so it can watch the server stall.
  */
 export async function startMain(env: Record<string, string> = {}): Promise<MainProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: {
       PATH: process.env.PATH,
@@ -46,10 +48,15 @@ export async function startMain(env: Record<string, string> = {}): Promise<MainP
     running.delete(child);
     return out;
   };
+  const kill = async () => {
+    child.kill("SIGKILL");
+    await exited;
+    running.delete(child);
+  };
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) break;
     try {
-      if ((await fetch(`${url}/health`)).ok) return { url, output: () => out, stop };
+      if ((await fetch(`${url}/health`)).ok) return { url, output: () => out, stop, kill };
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -172,6 +172,7 @@ const REASONS = {
   browser_crashed: "its browser crashed",
   shutdown: "the server shut down",
   server_restarted: "the server restarted",
+  node_lost: "its server stopped answering",
 };
 
 function reasonText(reason) {

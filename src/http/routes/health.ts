@@ -51,6 +51,9 @@ const checks = z.object({
     })
     .describe("Warm browsers (informational: never fails)."),
   memory: z.object({ ok: z.boolean(), availableBytes: bytes, minFreeBytes: bytes }),
+  draining: z
+    .object({ ok: z.boolean() })
+    .describe("Not draining (SIGTERM or the admin command): a draining server is leaving."),
 });
 
 const healthReport = z.object({

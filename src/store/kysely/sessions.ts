@@ -7,6 +7,7 @@ import type {
   SessionQuery,
   SessionRecord,
   SessionRepository,
+  TokenUse,
 } from "../repositories.js";
 import {
   appendEntry,
@@ -94,6 +95,8 @@ export class KyselySessionRepository implements SessionRepository {
         destroyed_at: null,
         destroy_reason: null,
         cdp_token_hash: null,
+        view_token_hash: null,
+        control_token_hash: null,
         seen_at: c.at,
         used_prompt: 0,
         kind: c.kind ?? "interact",
@@ -108,10 +111,22 @@ export class KyselySessionRepository implements SessionRepository {
     return { outcome: record.id === c.id ? "claimed" : "taken", record };
   }
 
-  async activate(id: string, cdpTokenHash: string, at: number): Promise<boolean> {
+  async activate(
+    id: string,
+    cdpTokenHash: string,
+    at: number,
+    viewTokenHashes?: { view: string; control: string },
+  ): Promise<boolean> {
     const res = await this.db
       .updateTable("sessions")
-      .set({ status: "active", cdp_token_hash: cdpTokenHash, created_at: at, seen_at: at })
+      .set({
+        status: "active",
+        cdp_token_hash: cdpTokenHash,
+        view_token_hash: viewTokenHashes?.view ?? null,
+        control_token_hash: viewTokenHashes?.control ?? null,
+        created_at: at,
+        seen_at: at,
+      })
       .where("id", "=", id)
       .where("status", "=", "starting")
       .executeTakeFirst();
@@ -164,6 +179,25 @@ export class KyselySessionRepository implements SessionRepository {
     return row ? toSessionRecord(row) : undefined;
   }
 
+  async ownerOfToken(hash: string): Promise<{ record: SessionRecord; use: TokenUse } | undefined> {
+    const row = await this.db
+      .selectFrom("sessions")
+      .selectAll()
+      .where("status", "=", "active")
+      .where((eb) =>
+        eb.or([
+          eb("cdp_token_hash", "=", hash),
+          eb("view_token_hash", "=", hash),
+          eb("control_token_hash", "=", hash),
+        ]),
+      )
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const use: TokenUse =
+      row.cdp_token_hash === hash ? "cdp" : row.view_token_hash === hash ? "view" : "control";
+    return { record: toSessionRecord(row), use };
+  }
+
   async end(id: string, reason: string, at: number): Promise<boolean> {
     const res = await this.db
       .updateTable("sessions")
@@ -175,32 +209,21 @@ export class KyselySessionRepository implements SessionRepository {
   }
 
   async endNode(nodeId: string, reason: string): Promise<SessionRecord[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom("sessions")
-        .selectAll()
-        .where("node_id", "=", nodeId)
-        .where("status", "in", LIVE)
-        .execute();
-      if (rows.length === 0) return [];
-      // Their browsers died unseen: the end on record is the last time they were seen alive.
-      await trx
-        .updateTable("sessions")
-        .set({
-          status: "destroyed",
-          destroyed_at: sql`coalesce(seen_at, created_at)`,
-          destroy_reason: reason,
-        })
-        .where("node_id", "=", nodeId)
-        .where("status", "in", LIVE)
-        .execute();
-      return rows.map((r) => ({
-        ...toSessionRecord(r),
-        status: "destroyed" as const,
-        destroyedAt: Number(r.seen_at ?? r.created_at),
-        destroyReason: reason,
-      }));
-    });
+    // One statement that returns what it changed: nodes ending the same lost node at once each
+    // get only the rows they ended. Their browsers died unseen: the end on record is the last
+    // time they were seen alive.
+    const rows = await this.db
+      .updateTable("sessions")
+      .set({
+        status: "destroyed",
+        destroyed_at: sql`coalesce(seen_at, created_at)`,
+        destroy_reason: reason,
+      })
+      .where("node_id", "=", nodeId)
+      .where("status", "in", LIVE)
+      .returningAll()
+      .execute();
+    return rows.map(toSessionRecord);
   }
 
   async markSeen(nodeId: string, at: number, only?: readonly string[]): Promise<void> {

@@ -4,6 +4,7 @@ import type { Store } from "../repositories.js";
 import { KyselyCacheRepository } from "./cache.js";
 import { KyselyCreditRepository } from "./credits.js";
 import { KyselyFileRepository } from "./files.js";
+import { KyselyNodeRepository } from "./nodes.js";
 import { KyselyProfileRepository } from "./profiles.js";
 import { KyselyScrapeRepository } from "./scrapes.js";
 import { KyselySessionRepository } from "./sessions.js";
@@ -21,6 +22,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store["dialect"]): St
     credits: new KyselyCreditRepository(db),
     profiles: new KyselyProfileRepository(db),
     files: new KyselyFileRepository(db),
+    nodes: new KyselyNodeRepository(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

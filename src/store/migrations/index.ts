@@ -6,6 +6,7 @@ import { m004_browser_sessions } from "./004-browser-sessions.js";
 import { m005_profiles } from "./005-profiles.js";
 import { m006_scrape_profiles } from "./006-scrape-profiles.js";
 import { m007_scrape_charges } from "./007-scrape-charges.js";
+import { m008_cluster } from "./008-cluster.js";
 import { m009_files } from "./009-files.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   "005-profiles": m005_profiles,
   "006-scrape-profiles": m006_scrape_profiles,
   "007-scrape-charges": m007_scrape_charges,
+  "008-cluster": m008_cluster,
   "009-files": m009_files,
 };
