@@ -29,6 +29,11 @@ export interface Forwarding {
   router: SessionRouter;
 }
 
+/** A request whose node proof does not hold: refused without saying what is wrong with it. */
+function badProof(): AppError {
+  return new AppError("UNAUTHORIZED", "Unauthorized: the request's node proof is not valid.");
+}
+
 /** The owner of a session could not be reached: it may be going away, or just busy. */
 function ownerUnreachable(): AppError {
   return new AppError(
@@ -40,8 +45,8 @@ function ownerUnreachable(): AppError {
 }
 
 /**
- * Checks the proof on every request that carries one (a bad or stale one is refused, without
- * saying why) and, in a cluster, sends every request that names a session held by another node
+ * Checks the proof on every request that carries one (a bad or stale one is refused, 401,
+ * without saying why; a public route ignores it) and, in a cluster, sends every request that names a session held by another node
  * to that node: method, path, headers (the caller's key included: the owner authenticates it on
  * the same database) and body go as they came, and its answer comes back as it gave it. A
  * forwarded request is answered where it lands, never forwarded again.
@@ -55,8 +60,12 @@ export function registerForwarding(app: FastifyInstance, forwarding: Forwarding 
       forwarding && typeof header === "string"
         ? forwarding.proof.verify(header, req.method, req.url)
         : undefined;
-    if (!from) throw new AppError("FORBIDDEN", "Forbidden");
-    req.fromNode = from;
+    if (from) {
+      req.fromNode = from;
+      return;
+    }
+    // A public route is served as to anyone: the proof would change nothing there.
+    if (req.routeOptions.config.access !== "public") throw badProof();
   });
   if (!forwarding) return;
   const { proof, router } = forwarding;
@@ -105,7 +114,6 @@ export function forwardUpgrade(
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && name !== PROOF_HEADER) headers[name] = value;
   }
-  headers.host = target.host;
   headers[PROOF_HEADER] = proof.sign(req.method ?? "GET", path);
   const upstream = http.request(target, { method: req.method, headers });
   const fail = () => rejectUpgrade(socket, ownerUnreachable());
@@ -158,7 +166,7 @@ export function upgradeProof(
       ? forwarding.proof.verify(header, req.method ?? "GET", req.url ?? "/")
       : undefined;
   if (from) return from;
-  rejectUpgrade(socket, new AppError("FORBIDDEN", "Forbidden"));
+  rejectUpgrade(socket, badProof());
   return false;
 }
 
@@ -204,6 +212,8 @@ function sendTo(base: string, req: FastifyRequest, reply: FastifyReply, proof: N
   reply.from(base + req.url, {
     rewriteRequestHeaders: (_req, headers) => ({
       ...headers,
+      // The owner builds URLs (cdpUrl, live view) on the host the client reached.
+      ...(req.headers.host ? { host: req.headers.host } : {}),
       [PROOF_HEADER]: proof.sign(req.method, req.url),
     }),
     onError: (r) => void r.send(ownerUnreachable()),

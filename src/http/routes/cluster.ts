@@ -33,6 +33,8 @@ const detailsDoc = routeDoc({
     description: "The sessions named that live here.",
     schema: z.object({ sessions: z.array(liveDetailsSchema) }),
   },
+  // What anyone but a node hears: the route does not exist.
+  errors: ["NOT_FOUND"],
 });
 
 /** The routes nodes call on each other; hidden from the API document. */
