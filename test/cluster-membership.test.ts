@@ -170,7 +170,7 @@ describe("nodes on one Postgres", () => {
     expect(b.services.membership!.peers(clock).map((p) => p.id)).toEqual(["node-a"]);
   });
 
-  test("a draining node: readiness 503, no new session, its live one answers until it ends, then it closes", async () => {
+  test("a draining node: readiness 503, new sessions made elsewhere, its live one answers until it ends, then it closes", async () => {
     const viaB = teamClient(b, team.key);
     const made = await viaB.browser.create();
     expect(made.status).toBe(200);
@@ -181,9 +181,12 @@ describe("nodes on one Postgres", () => {
     const ready = await fetch(`${b.url}/health/ready`);
     expect(ready.status).toBe(503);
     expect((await ready.json()).failing).toEqual({ draining: { ok: false } });
-    const refused = await viaB.browser.create();
-    expect(refused.status).toBe(503);
-    expect(refused.body.code).toBe("SHUTTING_DOWN");
+    // A new session asked of it is made on a node that takes them.
+    const elsewhere = await viaB.browser.create();
+    expect(elsewhere.status).toBe(200);
+    expect(b.services.index.all().map((s) => s.id)).toEqual([onB]);
+    expect(a.services.index.all().map((s) => s.id)).toEqual([elsewhere.body.id]);
+    expect((await viaB.browser.stop(elsewhere.body.id)).status).toBe(200);
     expect(await viaB.browser.node(onB, "3 + 3")).toBe("6");
     await expect
       .poll(async () => (await a.services.store.nodes.get("node-b"))?.draining)
@@ -206,7 +209,11 @@ describe("nodes on one Postgres", () => {
       expect(made.status).toBe(200);
       const stopped = d.stop();
       await expect.poll(async () => (await fetch(`${d.url}/health/ready`)).status).toBe(503);
-      expect((await viaD.browser.create()).status).toBe(503);
+      // A new session asked of it is made on a node that takes them.
+      const elsewhere = await viaD.browser.create();
+      expect(elsewhere.status).toBe(200);
+      expect(a.services.index.all().map((s) => s.id)).toEqual([elsewhere.body.id]);
+      expect((await viaD.browser.stop(elsewhere.body.id)).status).toBe(200);
       expect(await viaD.browser.node(made.body.id, "5 + 5")).toBe("10");
       // The node's secret is in its environment, never in its sessions' code.
       const seen = await viaD.browser.node(made.body.id, "JSON.stringify(process.env)");

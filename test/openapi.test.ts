@@ -145,10 +145,13 @@ test("every route the app registers is in the document with its method, and docu
 
   // Left out on purpose: the HEAD twin Fastify adds to every GET, the reference page's own
   // files under /docs (its HTML, script, styles and a copy of this document at /docs/json), and
-  // the dashboard's static scripts and styles under /dashboard/ (the page at / is listed).
+  // the dashboard's static scripts and styles under /dashboard/ (the page at / is listed), and
+  // what nodes call on each other under /v2/internal/ (no client may).
   const gets = new Set(registered.filter((r) => r.method === "get").map((r) => r.url));
   const listed = registered.filter(
-    (r) => !(r.method === "head" && gets.has(r.url)) && !/^\/(docs|dashboard)(\/|$)/.test(r.url),
+    (r) =>
+      !(r.method === "head" && gets.has(r.url)) &&
+      !/^\/(docs|dashboard|v2\/internal)(\/|$)/.test(r.url),
   );
   expect(listed.length).toBeGreaterThan(10);
   for (const { method, url } of listed) {
