@@ -198,6 +198,34 @@ describe("the proof between nodes", () => {
     const internal = await fetch(`${nodes[0]!.url}/v2/internal/sessions?ids=x`, { headers: auth });
     expect(internal.status).toBe(404);
   });
+
+  test("a tenant's code in a session cannot pass as a node: no secret to read, and a made-up proof is refused", async () => {
+    const made = await client(0).browser.create();
+    const id: string = made.body.id;
+    try {
+      // Private addresses are open in this file: the session's browser can reach the other
+      // nodes (its sandbox itself has no network but the browser's proxy).
+      const internal = `${nodes[1]!.url}/v2/internal/sessions?ids=${id}`;
+      const seen = await client(0).browser.node(
+        id,
+        `const env = JSON.stringify(process.env);
+         const direct = await fetch(${JSON.stringify(internal)}).then((r) => r.status, () => "unreachable");
+         const tries = [];
+         for (const proof of [undefined, "v1.node-2." + Date.now() + "." + "ab".repeat(32)]) {
+           await page.setExtraHTTPHeaders(proof ? { "x-node-proof": proof } : {});
+           tries.push((await page.goto(${JSON.stringify(internal)})).status());
+         }
+         JSON.stringify({ hasSecret: env.includes(${JSON.stringify(SECRET)}), direct, tries })`,
+      );
+      expect(JSON.parse(seen)).toEqual({
+        hasSecret: false,
+        direct: "unreachable",
+        tries: [404, 401],
+      });
+    } finally {
+      await client(0).browser.stop(id);
+    }
+  });
 });
 
 describe("team limits across nodes", () => {
