@@ -90,11 +90,11 @@ async function main() {
       `cluster benchmark  ${new Date().toISOString().slice(0, 10)}  ${os.cpus().length} cores`,
     );
     console.log(`warm call \`await page.title()\`, ${CALLS} each, interleaved`);
-    line("straight to the owner, p50", ms(median(direct)), `p90 ${ms(percentile(direct, 0.9))}`);
+    line("straight to the owner, p50", ms(median(direct)), `p90 ${ms(percentile(direct, 90))}`);
     line(
       "through another node, p50",
       ms(median(forwarded)),
-      `p90 ${ms(percentile(forwarded, 0.9))}`,
+      `p90 ${ms(percentile(forwarded, 90))}`,
     );
     line(
       "the hop's overhead, p50 (target <= 2 ms)",

@@ -72,6 +72,7 @@ export function buildApp(
   registerJsonBody(app);
   // Before the key check: a request with a bad node proof is refused first, and a forwarded
   // one is authenticated by the node that answers it.
+  services.requests.register(app);
   registerForwarding(app, services.forwarding);
   registerAuth(app, config, services.teams);
   registerApiDocs(app);

@@ -16,6 +16,7 @@ import type { ServerMetrics } from "./metrics/metrics.js";
 import type { HealthSources } from "./health/checks.js";
 import type { TeamService } from "./teams/service.js";
 import type { Forwarding } from "./http/forward.js";
+import type { RequestsInFlight } from "./http/in-flight.js";
 import type { Membership } from "./cluster/membership.js";
 import type { Drain } from "./startup/drain.js";
 
@@ -52,6 +53,8 @@ export interface Services {
   drain: Drain;
   /** How user code is isolated here, or why it cannot run. */
   sandbox: "bwrap" | "none" | "unavailable";
+  /** Requests being answered now (a drain waits for them). */
+  requests: RequestsInFlight;
   /** How this node proves itself to others and finds sessions they hold (with NODE_URL). */
   forwarding?: Forwarding;
   /** Why each language cannot run here, or undefined when it can. */

@@ -14,6 +14,8 @@ export interface NodeDirectory {
 export type Route = { here: true } | { here: false; nodeId: string; url: string };
 
 const HERE: Route = { here: true };
+/** Owners remembered at most; past it the oldest is forgotten first. */
+const MAX_OWNERS = 10_000;
 
 export interface SessionRouterDeps {
   index: SessionIndex;
@@ -33,16 +35,32 @@ export interface SessionRouterDeps {
  * answering) is answered here, from the shared record.
  */
 export class SessionRouter {
+  /**
+   * The node holding each live session seen held elsewhere, by key: a session never moves, and
+   * its owner answers for it even once it ends, so only an owner that stops answering makes a
+   * key be looked up again (forget).
+   */
+  private readonly owners = new Map<string, string>();
+
   constructor(private readonly deps: SessionRouterDeps) {}
 
   /** For a request naming the session bound to `key` (a scrape id or a session id). */
   async forKey(key: string, opts: { creates: boolean }): Promise<Route> {
     const { index } = this.deps;
     if (index.peek(key) || index.isCreating(key)) return HERE;
+    const known = this.owners.get(key);
+    if (known) return this.to(known);
     const record = await this.deps.registry.get(key);
     if (!record) return opts.creates ? this.forNew() : HERE;
     if (record.status === "destroyed" || record.nodeId === index.nodeId) return HERE;
+    this.owners.set(key, record.nodeId);
+    if (this.owners.size > MAX_OWNERS) this.owners.delete(this.owners.keys().next().value!);
     return this.to(record.nodeId);
+  }
+
+  /** The owner of `key` did not answer: ask the shared record again next time. */
+  forget(key: string): void {
+    this.owners.delete(key);
   }
 
   /** For a request that makes a new session. */

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import replyFrom from "@fastify/reply-from";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { PROOF_HEADER, type NodeProof } from "../cluster/proof.js";
-import type { Route, SessionRouter } from "../cluster/router.js";
+import type { SessionRouter } from "../cluster/router.js";
 import type { TokenUse } from "../sessions/session-index.js";
 import { AppError } from "../errors/app-error.js";
 import type { RouteDoc } from "../openapi/route-doc.js";
@@ -77,23 +77,22 @@ export function registerForwarding(app: FastifyInstance, forwarding: Forwarding 
   app.addHook("preValidation", async (req: FastifyRequest, reply: FastifyReply) => {
     const target = req.routeOptions.config.session;
     if (!target || req.fromNode) return;
-    const route = await routeOf(router, target, req.params);
+    const key = keyOf(target, req.params);
+    const route = key
+      ? await router.forKey(key, { creates: !!target.creates })
+      : target.creates
+        ? await router.forNew()
+        : { here: true as const };
     if (route.here) return;
-    sendTo(route.url, req, reply, proof);
+    sendTo(route.url, req, reply, proof, () => key && router.forget(key));
     return reply;
   });
 }
 
-async function routeOf(
-  router: SessionRouter,
-  target: SessionTarget,
-  params: unknown,
-): Promise<Route> {
+/** The key of the session a route names, as stored (ids are kept in lower case). */
+function keyOf(target: SessionTarget, params: unknown): string | undefined {
   const raw = target.param ? (params as Record<string, unknown>)[target.param] : undefined;
-  // Ids are stored in lower case; anything that is no id is answered (refused) here.
-  if (typeof raw === "string")
-    return router.forKey(raw.toLowerCase(), { creates: !!target.creates });
-  return target.creates ? router.forNew() : { here: true };
+  return typeof raw === "string" ? raw.toLowerCase() : undefined;
 }
 
 /**
@@ -207,8 +206,17 @@ export async function pageElsewhere(
   return true;
 }
 
-/** Sends the request, as it came and with this node's proof, to the node at `base`. */
-function sendTo(base: string, req: FastifyRequest, reply: FastifyReply, proof: NodeProof): void {
+/**
+ * Sends the request, as it came and with this node's proof, to the node at `base`;
+ * `unanswered` runs when that node cannot be reached.
+ */
+function sendTo(
+  base: string,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  proof: NodeProof,
+  unanswered?: () => unknown,
+): void {
   reply.from(base + req.url, {
     rewriteRequestHeaders: (_req, headers) => ({
       ...headers,
@@ -216,6 +224,9 @@ function sendTo(base: string, req: FastifyRequest, reply: FastifyReply, proof: N
       ...(req.headers.host ? { host: req.headers.host } : {}),
       [PROOF_HEADER]: proof.sign(req.method, req.url),
     }),
-    onError: (r) => void r.send(ownerUnreachable()),
+    onError: (r) => {
+      unanswered?.();
+      void r.send(ownerUnreachable());
+    },
   });
 }

@@ -51,6 +51,7 @@ import { SessionRouter } from "../cluster/router.js";
 import { hashToken } from "../auth/tokens.js";
 import { checkMemory } from "../health/memory.js";
 import type { Forwarding } from "../http/forward.js";
+import { RequestsInFlight } from "../http/in-flight.js";
 import { NODE_SESSIONS_PATH } from "../http/routes/cluster.js";
 import type { Store } from "../store/repositories.js";
 import type { SessionEnded } from "../sessions/lifetimes.js";
@@ -321,9 +322,11 @@ export async function buildServices(
   );
   await recoverLeftovers(log, lifetimes, billing);
 
+  const requests = new RequestsInFlight();
   const drain = new Drain({
     refuseNew: () => sessions.refuseNew(),
     live: () => index.activeCount,
+    requests: () => requests.count,
     announce: membership && (() => membership.drain()),
     drainMs: config.drainMs,
     close: () => life.close(),
@@ -395,6 +398,7 @@ export async function buildServices(
     agent,
     membership,
     drain,
+    requests,
     forwarding,
     sandbox: sandboxMode ?? "unavailable",
     languageUnavailable: (language) => code.unavailable(language),

@@ -5,6 +5,11 @@ export interface DrainOptions {
   refuseNew: () => void;
   /** Sessions alive or being made here now. */
   live: () => number;
+  /**
+   * Requests being answered now: the one that ends the last session (a stop) is answered
+   * before the server closes, and so is a scrape still running.
+   */
+  requests: () => number;
   /** Tells the other nodes (and so routing) that this one drains; absent on a lone server. */
   announce?: () => Promise<void>;
   /** How long live sessions may go on before they are ended with the rest of the server. */
@@ -52,7 +57,8 @@ export class Drain {
       { sessions: opts.live(), seconds: opts.drainMs / 1000 },
       "draining: no new sessions; waiting for the live ones to end",
     );
-    while (opts.live() > 0 && Date.now() < deadline) {
+    const busy = () => opts.live() > 0 || opts.requests() > 0;
+    while (busy() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, deadline - Date.now())));
     }
     if (opts.live() > 0) {
