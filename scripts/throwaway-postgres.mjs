@@ -1,4 +1,4 @@
-// A throwaway PostgreSQL server for `npm run cluster`, the way the test run starts its own
+// A throwaway PostgreSQL server, for `npm run cluster`, bench:cluster and the test run
 // (test/helpers/postgres.ts): initdb and pg_ctl in a folder of its own, loopback TCP on a free
 // port, trust authentication, durability off. Plain Node: it runs as scripts do, without tsx.
 import { execFile } from "node:child_process";
@@ -85,9 +85,9 @@ async function serverAccount() {
 }
 
 /**
- * Starts a server in a new folder under `root` (which must let the server's account pass when
- * running as root). Resolves with its superuser URL and `stop()`, which ends it at once (nothing
- * in it is kept) and removes its folder.
+ * Starts a server in a new folder under `root`. Resolves with its superuser URL; `stop()` ends it
+ * at once (nothing in it is kept) and removes its folder; `halt()` stops it keeping its data (an
+ * outage) and `resume()` starts it again on the same port.
  */
 export async function startPostgres(root) {
   const bin = serverBinaries();
@@ -149,7 +149,11 @@ export async function startPostgres(root) {
   };
 
   try {
-    if (account) fs.chownSync(dir, account.uid, account.gid);
+    if (account) {
+      // mkdtemp folders are 0700: the account needs to pass through `root` to reach its own.
+      fs.chmodSync(root, (fs.statSync(root).mode & 0o7777) | 0o011);
+      fs.chownSync(dir, account.uid, account.gid);
+    }
     await run(
       "initdb",
       [
@@ -192,7 +196,19 @@ export async function startPostgres(root) {
           ["start", "-D", dataDir, "-l", logFile, "-p", bin.postgres, "-w", "-t", "30"],
           40_000,
         );
-        return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
+        const start = () =>
+          run(
+            "pg_ctl",
+            ["start", "-D", dataDir, "-l", logFile, "-p", bin.postgres, "-w", "-t", "30"],
+            40_000,
+          );
+        return {
+          url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+          stop,
+          halt: () =>
+            run("pg_ctl", ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "30"], 40_000),
+          resume: start,
+        };
       } catch (err) {
         lastError = err;
         // Only a port taken between freePort() and the server's bind is worth another try.
