@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, expect, test } from "vitest";
+import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { freePort } from "./helpers/ports.js";
 
 /** Every process whose parent chain leads to `root`, from /proc. */
@@ -42,7 +43,9 @@ let cluster: ReturnType<typeof spawn> | undefined;
 /** The processes the cluster started, once it is up: nothing may outlive the test. */
 let started: number[] = [];
 let out = "";
+let site: FixtureSite;
 afterAll(async () => {
+  await site?.close();
   // Only when the test failed half way: Ctrl-C as a terminal sends it, then nothing left over.
   if (!cluster || out.includes("stopped; temporary folders removed")) return;
   try {
@@ -61,6 +64,7 @@ afterAll(async () => {
 
 test("the cluster script serves through HAProxy round robin over three nodes, and Ctrl-C removes it all", async () => {
   const port = await freePort();
+  site = await startFixtureSite();
   // `npm run cluster` is setup, then this script. Setup has run for the tests already, and runs
   // nowhere in the middle of them: it may install into the tree the other test files use.
   // Its own process group, as a terminal runs it: Ctrl-C signals the whole group.
@@ -92,6 +96,40 @@ test("the cluster script serves through HAProxy round robin over three nodes, an
       { timeout: 30_000, interval: 50 },
     )
     .toEqual(["node-1", "node-2", "node-3"]);
+
+  // Separate processes behind a real load balancer: the calls of one session land on the nodes
+  // by round robin, and are answered by the node that holds it.
+  const post = async (p: string, body: unknown) => {
+    const res = await fetch(url + p, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, node: res.headers.get("x-served-by"), body: await res.json() };
+  };
+  const scraped = await post("/v2/scrape", { url: `${site.url}/` });
+  expect(scraped.status).toBe(200);
+  const scrapeId: string = scraped.body.data.metadata.scrapeId;
+  const calls = [];
+  for (let i = 0; i < 3; i++) {
+    calls.push(await post(`/v2/scrape/${scrapeId}/interact`, { code: "await page.title()" }));
+  }
+  // One node holds the session: the calls that reached another were forwarded to it.
+  expect(new Set(calls.map((c) => c.node)).size).toBeGreaterThan(1);
+  for (const c of calls) {
+    expect(c.status).toBe(200);
+    expect(c.body).toMatchObject({ success: true, result: "Fixture Home" });
+  }
+  expect(new Set(calls.map((c) => c.body.sessionId)).size).toBe(1);
+  const browser = await post("/v2/browser", {});
+  expect(browser.status).toBe(200);
+  for (let i = 0; i < 3; i++) {
+    const run = await post(`/v2/browser/${browser.body.id}/execute`, { code: `${i} + 1`, language: "node" });
+    expect(run.body).toMatchObject({ success: true, result: String(i + 1) });
+  }
+  for (const p of [`/v2/scrape/${scrapeId}/interact`, `/v2/browser/${browser.body.id}`]) {
+    expect((await fetch(url + p, { method: "DELETE" })).status).toBe(200);
+  }
 
   const pgDir = fs.readdirSync(tmp!).find((d) => d.startsWith("pg-"));
   const postmaster = Number(
