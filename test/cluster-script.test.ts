@@ -124,7 +124,10 @@ test("the cluster script serves through HAProxy round robin over three nodes, an
   const browser = await post("/v2/browser", {});
   expect(browser.status).toBe(200);
   for (let i = 0; i < 3; i++) {
-    const run = await post(`/v2/browser/${browser.body.id}/execute`, { code: `${i} + 1`, language: "node" });
+    const run = await post(`/v2/browser/${browser.body.id}/execute`, {
+      code: `${i} + 1`,
+      language: "node",
+    });
     expect(run.body).toMatchObject({ success: true, result: String(i + 1) });
   }
   for (const p of [`/v2/scrape/${scrapeId}/interact`, `/v2/browser/${browser.body.id}`]) {
