@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, expect, test } from "vitest";
@@ -129,6 +130,18 @@ test("the cluster script serves through HAProxy round robin over three nodes, an
       language: "node",
     });
     expect(run.body).toMatchObject({ success: true, result: String(i + 1) });
+  }
+  // Its cdpUrl is on the load balancer (PUBLIC_URL): each connection lands on any node and is
+  // piped to the one holding the session.
+  expect(new URL(browser.body.cdpUrl).port).toBe(String(port));
+  for (let i = 0; i < 3; i++) {
+    const cdp = await chromium.connectOverCDP(browser.body.cdpUrl);
+    try {
+      const page = cdp.contexts()[0]!.pages()[0]!;
+      expect(await page.evaluate((n) => n * 2, i)).toBe(i * 2);
+    } finally {
+      await cdp.close();
+    }
   }
   for (const p of [`/v2/scrape/${scrapeId}/interact`, `/v2/browser/${browser.body.id}`]) {
     expect((await fetch(url + p, { method: "DELETE" })).status).toBe(200);
