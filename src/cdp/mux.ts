@@ -158,14 +158,10 @@ export class CdpMux {
   }
 
   /**
-   * Accepts CDP clients on a unix socket (`ws+unix://<path>:/`), readable and writable only by
-   * this process's user (a sandbox gets it chowned to its own). Closed with the mux.
+   * Takes every WebSocket upgrade `server` gets as one more client of this browser, within the
+   * listener's connection cap and message size.
    */
-  async listen(
-    socketPath: string,
-    opts: ListenOptions,
-  ): Promise<{ url: string; close(): Promise<void> }> {
-    const server = http.createServer((_req, res) => res.writeHead(404).end());
+  serve(server: http.Server, opts: ListenOptions): WebSocketServer {
     const wss = new WebSocketServer({
       server,
       maxPayload: opts.maxMessageBytes,
@@ -176,6 +172,19 @@ export class CdpMux {
       opts.cap?.take(ws);
       this.attach(ws, { trusted: opts.trusted });
     });
+    return wss;
+  }
+
+  /**
+   * Accepts CDP clients on a unix socket (`ws+unix://<path>:/`), readable and writable only by
+   * this process's user (a sandbox gets it chowned to its own). Closed with the mux.
+   */
+  async listen(
+    socketPath: string,
+    opts: ListenOptions,
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    const wss = this.serve(server, opts);
     fs.rmSync(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

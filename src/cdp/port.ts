@@ -1,6 +1,5 @@
 import http from "node:http";
 import type net from "node:net";
-import { WebSocketServer } from "ws";
 import type { CdpMux, ListenOptions } from "./mux.js";
 
 /**
@@ -33,16 +32,7 @@ export function serveCdpPort(
       }),
     );
   });
-  const wss = new WebSocketServer({
-    server,
-    maxPayload: opts.maxMessageBytes,
-    perMessageDeflate: false,
-    verifyClient: opts.cap?.verify,
-  });
-  wss.on("connection", (ws) => {
-    opts.cap?.take(ws);
-    mux.attach(ws, { trusted: opts.trusted });
-  });
+  const wss = mux.serve(server, opts);
   listener.on("connection", (socket) => server.emit("connection", socket));
   let closed = false;
   return {
