@@ -136,6 +136,47 @@ describe("nodes on one Postgres", () => {
     expect((await a.services.store.sessions.getByScrape(onA))?.status).toBe("active");
   });
 
+  test("a node that declared another lost and stopped before ending its sessions: the others end them, once", async () => {
+    // node-gone held a session and went silent; a node declared it lost, then died itself.
+    const store = a.services.store;
+    await store.nodes.publish(
+      {
+        id: "node-gone",
+        url: "http://127.0.0.1:9",
+        capacity: 4,
+        live: 1,
+        draining: false,
+        startedAt: clock - 60_000,
+        heartbeatAt: clock - 60_000,
+      },
+      true,
+    );
+    await store.sessions.claim({
+      id: "left-1",
+      scrapeId: "sc-left-1",
+      teamId: team.id,
+      nodeId: "node-gone",
+      at: clock - 60_000,
+    });
+    await store.sessions.activate("left-1", "h-left-1", clock - 60_000);
+    expect(await store.nodes.markLost("node-gone", clock, clock)).toBe(true);
+
+    // Within a period of the loss, its declarer may still be ending them: nobody else does.
+    await heartbeat(clock, a, b);
+    expect((await store.sessions.getByScrape("sc-left-1"))?.status).toBe("active");
+    // A full period on, the live nodes finish the job: one of them ends it, once.
+    clock += LOST_MS;
+    await Promise.all([a.services.membership!.tick(clock), b.services.membership!.tick(clock)]);
+    expect(await store.sessions.getByScrape("sc-left-1")).toMatchObject({
+      status: "destroyed",
+      destroyReason: "node_lost",
+      destroyedAt: clock - LOST_MS - 60_000,
+    });
+    expect(endsOf("left-1").map((e) => e.event.reason)).toEqual(["node_lost"]);
+    await heartbeat(clock, a, b);
+    expect(endsOf("left-1")).toHaveLength(1);
+  });
+
   test("a node declared lost while alive ends what it holds, billed once, and rejoins", async () => {
     // node-a misses its heartbeats (its clock stands still) while node-b's goes on.
     clock += LOST_MS / 3;

@@ -415,6 +415,43 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect((await store.sessions.getByScrape("sc-b1"))?.status).toBe("active");
   });
 
+  test("sessions of nodes lost long enough ago end once; a node lost later, or rejoined, keeps its own", async () => {
+    const { store } = await kind.fresh();
+    const node = (id: string) =>
+      store.nodes.publish(
+        {
+          id,
+          url: `http://${id}`,
+          capacity: 2,
+          live: 1,
+          draining: false,
+          startedAt: 0,
+          heartbeatAt: 0,
+        },
+        true,
+      );
+    for (const [id, nodeId] of [
+      ["x1", "node-x"],
+      ["y1", "node-y"],
+      ["z1", "node-z"],
+    ] as const) {
+      await node(nodeId);
+      await store.sessions.claim({ id, scrapeId: `sc-${id}`, teamId: "t", nodeId, at: 1_000 });
+      await store.sessions.activate(id, `h-${id}`, 1_000);
+    }
+    expect(await store.nodes.markLost("node-x", 5_000, 10_000)).toBe(true);
+    expect(await store.nodes.markLost("node-y", 5_000, 20_000)).toBe(true);
+    const calls = await Promise.all(
+      [1, 2].map(() => store.sessions.endOfLostNodes(15_000, "node_lost")),
+    );
+    expect(calls.flat().map((r) => [r.id, r.destroyReason])).toEqual([["x1", "node_lost"]]);
+    // node-y was declared lost after the cut-off; node-z never was.
+    expect((await store.sessions.getByScrape("sc-y1"))?.status).toBe("active");
+    expect((await store.sessions.getByScrape("sc-z1"))?.status).toBe("active");
+    await node("node-y"); // it rejoined: what it holds is its own again
+    expect(await store.sessions.endOfLostNodes(30_000, "node_lost")).toEqual([]);
+  });
+
   test("any of a session's three tokens finds it while it is active, and says which it is", async () => {
     const { store } = await kind.fresh();
     await claimOf(store, "s", "sc");

@@ -20,6 +20,11 @@ export interface MembershipOptions {
   log: Pick<Logger, "info" | "warn">;
   /** This node declared `nodeId` lost (no other did): its sessions are to be ended. */
   onLost: (nodeId: string) => Promise<unknown>;
+  /**
+   * Sessions of nodes declared lost at or before `lostBefore` that are still live on record (the
+   * node that declared one lost stopped before ending them) are to be ended.
+   */
+  onLostLeftovers: (lostBefore: number) => Promise<unknown>;
   /** Another node declared this one lost: what it still holds is to be ended. */
   onSelfLost: () => Promise<unknown>;
 }
@@ -133,6 +138,10 @@ export class Membership {
       node.lostAt = now;
       await this.opts.onLost(node.id);
     }
+    // A node declared lost a full period ago has had its sessions ended by whoever declared it,
+    // unless that node stopped first: then the live nodes finish the job (one statement decides
+    // which of them ends each session).
+    await this.opts.onLostLeftovers(cutoff);
   }
 
   /** Writes this node's row; handles being found lost, or asked to drain, on the way. */

@@ -132,9 +132,7 @@ export class SessionLifetimes {
    * to the last time they were seen alive.
    */
   async recoverLeftovers(): Promise<number> {
-    const left = await this.opts.registry.endLeftovers("server_restarted");
-    for (const r of left) await this.emit(endedFromRecord(r, this.opts.ttlMs));
-    return left.length;
+    return this.report(await this.opts.registry.endLeftovers("server_restarted"));
   }
 
   /**
@@ -142,7 +140,19 @@ export class SessionLifetimes {
    * was last seen alive; returns how many. Rows another call ended already are not reported.
    */
   async endLostNode(nodeId: string): Promise<number> {
-    const ended = await this.opts.registry.endOfNode(nodeId, "node_lost");
+    return this.report(await this.opts.registry.endOfNode(nodeId, "node_lost"));
+  }
+
+  /**
+   * Ends what nodes declared lost at or before `lostBefore` still have on record as live: the
+   * node that declared one lost may itself have stopped before ending its sessions.
+   */
+  async endLeftOfLostNodes(lostBefore: number): Promise<number> {
+    return this.report(await this.opts.registry.endOfLostNodes(lostBefore, "node_lost"));
+  }
+
+  /** Tells the listeners of sessions ended on record only (no browser here to close). */
+  private async report(ended: SessionRecord[]): Promise<number> {
     for (const r of ended) await this.emit(endedFromRecord(r, this.opts.ttlMs));
     return ended.length;
   }

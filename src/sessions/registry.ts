@@ -97,6 +97,14 @@ export class SessionRegistry {
     return this.repo.endNode(nodeId, reason);
   }
 
+  /**
+   * Ends the sessions still starting or active of every node declared lost at or before
+   * `lostBefore`: the ones the node that declared it did not get to end.
+   */
+  endOfLostNodes(lostBefore: number, reason: string): Promise<SessionRecord[]> {
+    return this.repo.endOfLostNodes(lostBefore, reason);
+  }
+
   /** These sessions of this node (the ones alive here) are alive as of `at`. */
   heartbeat(at: number, sessionIds: readonly string[]): Promise<void> {
     return this.repo.markSeen(this.nodeId, at, sessionIds);

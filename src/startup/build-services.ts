@@ -284,6 +284,7 @@ export async function buildServices(
           live: () => index.activeCount,
           log,
           onLost: (nodeId) => lifetimes.endLostNode(nodeId),
+          onLostLeftovers: (lostBefore) => lifetimes.endLeftOfLostNodes(lostBefore),
           onSelfLost: () => lifetimes.endAllLost(),
         }),
         { close: (m) => m.close() },

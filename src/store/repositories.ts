@@ -158,6 +158,11 @@ export interface SessionRepository {
    */
   endNode(nodeId: string, reason: string): Promise<SessionRecord[]>;
   /**
+   * As `endNode`, for every node declared lost at or before `lostBefore` that still has sessions
+   * on record as live (the node that declared it stopped before ending them).
+   */
+  endOfLostNodes(lostBefore: number, reason: string): Promise<SessionRecord[]>;
+  /**
    * Records that a node's active sessions are still alive; with `only`, just those (the ones
    * the node holds alive), so that a session that ended keeps the end time it had.
    */

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
 import type { Database, SessionsTable } from "../schema.js";
 import type {
   ClaimTerms,
@@ -208,10 +208,33 @@ export class KyselySessionRepository implements SessionRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  async endNode(nodeId: string, reason: string): Promise<SessionRecord[]> {
-    // One statement that returns what it changed: nodes ending the same lost node at once each
-    // get only the rows they ended. Their browsers died unseen: the end on record is the last
-    // time they were seen alive.
+  endNode(nodeId: string, reason: string): Promise<SessionRecord[]> {
+    return this.endUnseen(reason, (eb) => eb("node_id", "=", nodeId));
+  }
+
+  endOfLostNodes(lostBefore: number, reason: string): Promise<SessionRecord[]> {
+    return this.endUnseen(reason, (eb) =>
+      eb(
+        "node_id",
+        "in",
+        eb
+          .selectFrom("nodes")
+          .select("nodes.id")
+          .where("nodes.lost_at", "is not", null)
+          .where("nodes.lost_at", "<=", lostBefore),
+      ),
+    );
+  }
+
+  /**
+   * Ends the live sessions `which` picks, in one statement that returns what it changed: nodes
+   * ending the same sessions at once each get only the rows they ended. Their browsers died
+   * unseen: the end on record is the last time they were seen alive.
+   */
+  private async endUnseen(
+    reason: string,
+    which: (eb: ExpressionBuilder<Database, "sessions">) => Expression<SqlBool>,
+  ): Promise<SessionRecord[]> {
     const rows = await this.db
       .updateTable("sessions")
       .set({
@@ -219,7 +242,7 @@ export class KyselySessionRepository implements SessionRepository {
         destroyed_at: sql`coalesce(seen_at, created_at)`,
         destroy_reason: reason,
       })
-      .where("node_id", "=", nodeId)
+      .where(which)
       .where("status", "in", LIVE)
       .returningAll()
       .execute();
