@@ -71,7 +71,7 @@ test("the SDK's browser methods: create on a blank page, execute in node and bas
   expect(Date.parse(entry!.lastActivity)).toBeGreaterThanOrEqual(Date.parse(entry!.createdAt));
 
   const deleted = await app.deleteBrowser(id);
-  expect(deleted).toMatchObject({ success: true, status: "destroyed", creditsBilled: 2 });
+  expect(deleted).toMatchObject({ success: true, status: "stopped", creditsBilled: 2 });
   expect(deleted.sessionDurationMs).toBeGreaterThan(0);
 
   const again = await raw("DELETE", `/v2/browser/${id}`);

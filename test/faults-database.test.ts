@@ -209,7 +209,7 @@ describe.each(KINDS)("an outage of $name", ({ make, skip }) => {
       // Ending sessions: DELETE reports what will be billed; idling and the TTL are driven here.
       const deleted = note("DELETE", await c.stop(delScrape));
       expect(deleted.status).toBe(200);
-      expect(deleted.body).toMatchObject({ success: true, status: "destroyed" });
+      expect(deleted.body).toMatchObject({ success: true, status: "stopped" });
       expect(deleted.body.creditsBilled).toBe(
         sessionCredits(deleted.body.sessionDurationMs, false),
       );

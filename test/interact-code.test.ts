@@ -127,15 +127,18 @@ JSON.stringify({ name: d.suggestedFilename(), path: new URL(d.url()).pathname, f
     expect(res.body.stdout.length).toBeLessThanOrEqual(1024 * 1024 + 200);
   });
 
-  test("DELETE stops the session; later calls answer 410", async () => {
+  test("DELETE stops the session; a second DELETE reports the same bill; later calls answer 410", async () => {
     const other = await scrapeId(server.url, { url: `${site.url}/` });
     await interact(server.url, other, { code: "1" });
     const del = await stop(server.url, other);
     expect(del.status).toBe(200);
     // Nothing is charged without authentication; the response says what would have been.
-    expect(del.body).toMatchObject({ success: true, status: "destroyed", creditsBilled: 2 });
+    expect(del.body).toMatchObject({ success: true, status: "stopped", creditsBilled: 2 });
     expect(del.body.sessionDurationMs).toBeGreaterThan(0);
-    expect((await stop(server.url, other)).status).toBe(410);
+    // Stopping a stopped session is not an error (as Firecrawl): the bill as it stands.
+    const twice = await stop(server.url, other);
+    expect(twice.status).toBe(200);
+    expect(twice.body).toEqual({ success: true, status: "stopped", creditsBilled: 2 });
     const again = await interact(server.url, other, { code: "1" });
     expect(again.status).toBe(410);
     expect(again.body).toMatchObject({
@@ -159,7 +162,7 @@ JSON.stringify({ name: d.suggestedFilename(), path: new URL(d.url()).pathname, f
       headers: { "content-type": "application/json" },
     });
     expect(del.status).toBe(200);
-    expect(await del.json()).toMatchObject({ success: true, status: "destroyed" });
+    expect(await del.json()).toMatchObject({ success: true, status: "stopped" });
     expect((await interact(server.url, other, { code: "1" })).status).toBe(410);
     // A POST still needs its body.
     const empty = await fetch(`${server.url}/v2/scrape/${other}/interact`, {

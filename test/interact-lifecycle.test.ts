@@ -76,7 +76,9 @@ test("after a restart, sessions that were live answer 410 and nothing outlives t
     const res = await interact(second.url, id, { code: "1" });
     expect(res.status).toBe(410);
     expect(res.body.error).toBe("Browser session has been destroyed.");
-    expect((await stop(second.url, id)).status).toBe(410);
+    const stopped = await stop(second.url, id);
+    expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({ success: true, status: "stopped" });
   } finally {
     await second.close();
   }

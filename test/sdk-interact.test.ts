@@ -19,6 +19,6 @@ test("the official SDK scrapes, interacts and stops against this server", async 
   expect(run).toMatchObject({ success: true, result: '{"title":"Fixture Home"}', exitCode: 0 });
 
   const stopped = await firecrawl.stopInteraction(id);
-  expect(stopped).toMatchObject({ success: true, status: "destroyed" });
+  expect(stopped).toMatchObject({ success: true, status: "stopped" });
   await expect(firecrawl.interact(id, { code: "1" })).rejects.toMatchObject({ status: 410 });
 });

@@ -99,10 +99,17 @@ export type InteractResponse = z.infer<typeof interactResponseSchema>;
 /** The answer to stopping a session (interact's DELETE and the browser API's). */
 export const stopResponseSchema = z.object({
   success: z.literal(true),
-  status: z.literal("destroyed"),
-  sessionDurationMs: z.number(),
+  status: z
+    .enum(["stopped", "failed"])
+    .describe("failed when the session had died (its browser crashed, its node was lost)."),
+  sessionDurationMs: z
+    .number()
+    .int()
+    .optional()
+    .describe("How long it lived; absent when it had ended before this call."),
   creditsBilled: z
     .number()
+    .int()
     .describe("What the session was billed; without authentication, what it would have been."),
 });
 

@@ -70,7 +70,14 @@ export class SessionRunner {
   async stopped({ sessionDurationMs, ended, recorded }: StopResult): Promise<StopResponse> {
     // While the database cannot take the end, what will be billed once it does.
     const creditsBilled = ended ? await this.opts.billing.billed(ended, recorded) : 0;
-    return { success: true, status: "destroyed", sessionDurationMs, creditsBilled };
+    return {
+      success: true,
+      status: ended ? statusWord(ended.reason) : "stopped",
+      ...(sessionDurationMs === undefined
+        ? {}
+        : { sessionDurationMs: Math.round(sessionDurationMs) }),
+      creditsBilled,
+    };
   }
 
   private async runIn(
@@ -133,4 +140,12 @@ export class SessionRunner {
 /** Where a live session is reached: URLs whose tokens are its only key and die with it. */
 export function urlsOf({ session, viewToken, controlToken }: AcquiredSession, baseUrl: string) {
   return sessionUrls(baseUrl, { cdpToken: session.cdpToken, viewToken, controlToken });
+}
+
+/** Ends that were not asked for: the browser, or the node holding it, died. */
+const FAILED: ReadonlySet<string> = new Set(["browser_crashed", "node_lost"]);
+
+/** Firecrawl's word for an ended session: "failed" when it died, else "stopped". */
+export function statusWord(reason: string): "stopped" | "failed" {
+  return FAILED.has(reason) ? "failed" : "stopped";
 }

@@ -114,6 +114,11 @@ export class SessionLifetimes {
     return run;
   }
 
+  /** Settles once an end of session `sessionId` under way here (if any) is done. */
+  async endDone(sessionId: string): Promise<void> {
+    await this.ending.get(sessionId)?.catch(() => undefined);
+  }
+
   /** False while this session's end waits for the database (its event is not emitted yet). */
   endRecorded(sessionId: string): boolean {
     return !this.opts.retry.has(endKey(sessionId));

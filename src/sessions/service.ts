@@ -23,9 +23,11 @@ import type {
   ListedSession,
   LiveDetails,
   SessionServiceDeps,
+  SessionState,
   StopResult,
 } from "./types.js";
 import { detailsOf } from "./whereabouts.js";
+import { endedFromRecord } from "./lifetimes.js";
 
 export type {
   AcquiredSession,
@@ -33,6 +35,7 @@ export type {
   ListedSession,
   LiveViewRegistrar,
   SessionServiceDeps,
+  SessionState,
   SessionTerms,
   StopResult,
 } from "./types.js";
@@ -215,11 +218,35 @@ export class SessionService {
       .map((s) => detailsOf(this.index.peek(s.scrapeId)!));
   }
 
-  /** Stops the `kind` session bound to `key`, once any making of it is over. */
-  private async stopBound(key: string, kind: SessionKind, teamId: string): Promise<StopResult> {
+  /**
+   * The team's `kind` session bound to `key`, alive or ended (as recorded), once any making of
+   * it is over: 404, 403 (or 503 while the database cannot say) otherwise.
+   */
+  async stateOf(key: string, kind: SessionKind, teamId: string): Promise<SessionState> {
     const found = await this.index.settledLookup(key, kind, teamId);
-    if (found.state !== "live") throw unavailable(found);
-    const { session } = found.acquired;
+    if (found.state === "live") return { live: found.acquired };
+    if (found.state === "ended") {
+      let record = await this.deps.registry.get(key);
+      if (record && record.status !== "destroyed") {
+        // Its end is under way here (a TTL, a crash, another stop): as it will be recorded.
+        await this.deps.lifetimes.endDone(record.id);
+        record = await this.deps.registry.get(key);
+      }
+      if (record?.status === "destroyed") {
+        return { ended: endedFromRecord(record, this.deps.config.sessionTtlMs) };
+      }
+    }
+    throw unavailable(found);
+  }
+
+  /**
+   * Stops the `kind` session bound to `key`, once any making of it is over. One that ended
+   * already is stopped as it is: its end and bill as recorded.
+   */
+  private async stopBound(key: string, kind: SessionKind, teamId: string): Promise<StopResult> {
+    const state = await this.stateOf(key, kind, teamId);
+    if (!state.live) return { ended: state.ended, recorded: true };
+    const { session } = state.live;
     const ended = await this.deps.lifetimes.end(session, "stopped");
     const endedAt = ended?.endedAt ?? Date.now();
     return {

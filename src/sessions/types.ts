@@ -7,7 +7,7 @@ import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import type { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 import type { SessionIndex } from "./session-index.js";
-import type { LiveDetails } from "./whereabouts.js";
+import type { AcquiredSession, LiveDetails } from "./whereabouts.js";
 
 export type { AcquiredSession, LiveDetails } from "./whereabouts.js";
 
@@ -60,12 +60,17 @@ export interface SessionServiceDeps {
 
 /** What stopping a session reports. */
 export interface StopResult {
-  sessionDurationMs: number;
+  /** How long it lived, when this stop ended it (a session that had ended already: none). */
+  sessionDurationMs?: number;
   /** Its end; undefined when another end (a TTL, another node) came first. */
   ended: SessionEnded | undefined;
   /** False while the database has not taken the end yet: it will, with this end time. */
   recorded: boolean;
 }
+
+/** A session named by its key, as a status request sees it: alive, or how it ended. */
+export type SessionState =
+  { live: AcquiredSession; ended?: undefined } | { live?: undefined; ended: SessionEnded };
 
 /** A session as recorded, with what it shows of itself while it lives (on any node). */
 export interface ListedSession {
