@@ -74,10 +74,15 @@ test("the SDK's browser methods: create on a blank page, execute in node and bas
   expect(deleted).toMatchObject({ success: true, status: "stopped", creditsBilled: 2 });
   expect(deleted.sessionDurationMs).toBeGreaterThan(0);
 
+  // Stopping it again is not an error, as in Firecrawl: its bill as it stands.
   const again = await raw("DELETE", `/v2/browser/${id}`);
-  expect(again.status).toBe(410);
-  expect(again.body.details).toEqual({ reason: "stopped" });
-  expect((await raw("POST", `/v2/browser/${id}/execute`, { code: "ls" })).status).toBe(410);
+  expect(again).toEqual({
+    status: 200,
+    body: { success: true, status: "stopped", creditsBilled: 2 },
+  });
+  const late = await raw("POST", `/v2/browser/${id}/execute`, { code: "ls" });
+  expect(late.status).toBe(410);
+  expect(late.body.details).toEqual({ reason: "stopped" });
   const ended = await app.listBrowsers({ status: "destroyed" });
   expect(ended.sessions!.find((s) => s.id === id)).toMatchObject({
     status: "destroyed",
@@ -88,7 +93,7 @@ test("the SDK's browser methods: create on a blank page, execute in node and bas
   );
 });
 
-test("clear errors: unknown and malformed ids, out-of-range lifetimes, a scrape's id, unknown fields", async () => {
+test("clear errors: unknown and malformed ids, out-of-range lifetimes, a scrape's id; unknown fields dropped", async () => {
   const unknown = "00000000-0000-4000-8000-000000000000";
   expect(await raw("DELETE", `/v2/browser/${unknown}`)).toMatchObject({
     status: 404,
@@ -103,7 +108,10 @@ test("clear errors: unknown and malformed ids, out-of-range lifetimes, a scrape'
   expect(short.status).toBe(400);
   expect(short.body.error).toMatch(/ttl/);
   expect((await raw("POST", "/v2/browser", { activityTtl: 4000 })).status).toBe(400);
-  expect((await raw("POST", "/v2/browser", { ttl: 60, colour: "red" })).status).toBe(400);
+  // A field a newer client sends is dropped, as Firecrawl does: no 400.
+  const newer = await raw("POST", "/v2/browser", { ttl: 60, colour: "red" });
+  expect(newer.status).toBe(200);
+  expect((await raw("DELETE", `/v2/browser/${newer.body.id}`)).status).toBe(200);
   expect((await raw("GET", "/v2/browser?status=sleeping")).status).toBe(400);
   const profile = await raw("POST", "/v2/browser", { profile: { name: "" } });
   expect(profile.status).toBe(400);
@@ -143,7 +151,7 @@ test("activityTtl ends an idle browser session on its own", async () => {
   }, 20_000);
   expect(gone).toBe(true);
   const after = await raw("DELETE", `/v2/browser/${id}`);
-  expect(after).toMatchObject({ status: 410, body: { details: { reason: "idle" } } });
+  expect(after).toMatchObject({ status: 200, body: { success: true, status: "stopped" } });
   const exec = await raw("POST", `/v2/browser/${id}/execute`, { code: "1", language: "node" });
-  expect(exec.status).toBe(410);
+  expect(exec).toMatchObject({ status: 410, body: { details: { reason: "idle" } } });
 }, 40_000);

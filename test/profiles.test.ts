@@ -137,7 +137,8 @@ describe("named profiles on standalone browser sessions", () => {
       return !!p && p.size > 0 && !p.inUse;
     }, 25_000);
     expect(saved).toBe(true);
-    expect((await api.stop(s.body.id)).body.details).toEqual({ reason: "idle" });
+    const late = await api.execute(s.body.id, { code: "1", language: "node" });
+    expect(late.body.details).toEqual({ reason: "idle" });
     const again = await api.create({ profile: { name: "idle", saveChanges: false } });
     expect(JSON.parse(await api.node(again.body.id, LOOK(site.url))).who).toBe("Signed in as ada");
     await api.stop(again.body.id);

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { MESSAGES } from "../errors/app-error.js";
 import { runTimeoutSchema, uuidParam } from "../interact/request.js";
-import { profileSchema } from "../profiles/request.js";
+import { profileNameSchema, profileSchema } from "../profiles/request.js";
+import { isKnownCountry } from "../scrape/location.js";
 
 /** A browser session's id in a path; refused in the spec's own words. */
 export const sessionIdSchema = uuidParam(MESSAGES.invalidSessionId);
@@ -12,7 +13,13 @@ const labels = {
   integration: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
 };
 
-/** POST /v2/browser: Firecrawl's limits (ttl 30-3600 s, activityTtl 10-3600 s). */
+/** Firecrawl's words for a country code it does not know. */
+const COUNTRY_MESSAGE = "Invalid country code. Use a valid ISO 3166-1 alpha-2 country code.";
+
+/**
+ * POST /v2/browser: Firecrawl's fields and limits (ttl 30-3600 s, activityTtl 10-3600 s). As in
+ * Firecrawl, keys it does not know are dropped, so a newer client's fields never make a 400.
+ */
 export const createBrowserSchema = z
   .object({
     ttl: z
@@ -36,9 +43,39 @@ export const createBrowserSchema = z
     profile: profileSchema
       .optional()
       .describe("A named, persistent browser state the session starts from and saves back to."),
+    blockAds: z
+      .boolean()
+      .default(true)
+      .describe("Block requests to ad and tracker hosts, as a scrape's blockAds."),
+    location: z
+      .object({
+        country: z
+          .string()
+          .refine((c) => /^[A-Za-z]{2}$/.test(c) && isKnownCountry(c), COUNTRY_MESSAGE)
+          .transform((c) => c.toLowerCase()),
+      })
+      .strict()
+      .optional()
+      .describe("The browser's locale, languages (Accept-Language) and time zone, as a scrape's."),
+    recordSession: z
+      .boolean()
+      .default(false)
+      .describe("Record the session as video, replayed page by page once it ends."),
+    zeroDataRetention: z
+      .boolean()
+      .default(false)
+      .describe("Keep nothing of what the session shows: no recording, no saved profile."),
     ...labels,
   })
-  .strict();
+  .superRefine((r, ctx) => {
+    if (r.zeroDataRetention && (r.recordSession || r.profile)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["zeroDataRetention"],
+        message: "Recordings and saved profiles are not supported with Zero Data Retention.",
+      });
+    }
+  });
 
 /** POST /v2/browser/{id}/execute: code in a language, bash by default as in Firecrawl. */
 export const executeBrowserSchema = z
@@ -52,6 +89,27 @@ export const executeBrowserSchema = z
     ...labels,
   })
   .strict();
+
+/** DELETE /v2/browser/profiles/{name}: the name, as a session's `profile` takes it. */
+export const profileParamsSchema = z.object({
+  name: profileNameSchema.describe("The profile's name, as sessions and scrapes named it."),
+});
+
+/** Firecrawl's words for a session's state: running while it lives, then how it ended. */
+export const browserStatusSchema = z.object({
+  success: z.literal(true),
+  id: z.string().uuid(),
+  status: z
+    .enum(["running", "stopped", "failed"])
+    .describe("failed when it died (its browser crashed, its node was lost)."),
+  cdpUrl: z.string().describe("Empty once it has ended: its tokens died with it."),
+  liveViewUrl: z.string(),
+  interactiveLiveViewUrl: z.string(),
+  expiresAt: z.string().optional().describe("While it runs: when its TTL ends it."),
+  sessionDurationMs: z.number().int().optional().describe("Once ended: how long it lived."),
+  creditsBilled: z.number().int().optional().describe("Once ended: what it was billed."),
+  error: z.string().optional().describe("Why it failed."),
+});
 
 /** GET /v2/browser?status= */
 export const listBrowsersSchema = z
@@ -92,6 +150,7 @@ export const browserListSchema = z.object({
 });
 
 export type BrowserCreated = z.infer<typeof browserCreatedSchema>;
+export type BrowserStatus = z.infer<typeof browserStatusSchema>;
 export type BrowserListing = z.infer<typeof browserListingSchema>;
 export type BrowserList = z.infer<typeof browserListSchema>;
 export type CreateBrowserRequest = z.output<typeof createBrowserSchema>;

@@ -3,8 +3,10 @@ import { urlsOf, type SessionRunner } from "../interact/runner.js";
 import type { LiveDetails, SessionService } from "../sessions/service.js";
 import { sessionUrls } from "../urls/public-urls.js";
 import type { SessionRecord } from "../store/repositories.js";
+import type { ProfileService } from "../profiles/service.js";
 import type {
   BrowserCreated,
+  BrowserStatus,
   BrowserList,
   BrowserListing,
   CreateBrowserRequest,
@@ -12,7 +14,11 @@ import type {
 } from "./request.js";
 
 export interface BrowserSessionServiceOptions {
-  sessions: Pick<SessionService, "createBrowser" | "browser" | "listOfTeam" | "destroyBrowser">;
+  sessions: Pick<
+    SessionService,
+    "createBrowser" | "browser" | "listOfTeam" | "destroyBrowser" | "stateOf"
+  >;
+  profiles: Pick<ProfileService, "delete">;
   /** Runs a call in the session once found, and answers its stop: as interact does. */
   runner: SessionRunner;
 }
@@ -36,6 +42,7 @@ export class BrowserSessionService {
       idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
       streamWebView: req.streamWebView,
       profile: req.profile,
+      start: { blockAds: req.blockAds, country: req.location?.country },
     });
     const { session } = acquired;
     return {
@@ -75,6 +82,46 @@ export class BrowserSessionService {
   async stop(id: string, teamId: string): Promise<StopResponse> {
     return this.opts.runner.stopped(await this.opts.sessions.destroyBrowser(id, teamId));
   }
+
+  /** The session's state in Firecrawl's words: running with its URLs, or how it ended. */
+  async status(id: string, teamId: string, baseUrl: string): Promise<BrowserStatus> {
+    const state = await this.opts.sessions.stateOf(id, "browser", teamId);
+    if (state.live) {
+      return {
+        success: true,
+        id,
+        status: "running",
+        ...urlsOf(state.live, baseUrl),
+        expiresAt: new Date(state.live.session.expiresAt).toISOString(),
+      };
+    }
+    const { ended } = state;
+    const stopped = await this.opts.runner.stopped({ ended, recorded: true });
+    return {
+      success: true,
+      id,
+      status: stopped.status,
+      cdpUrl: "",
+      liveViewUrl: "",
+      interactiveLiveViewUrl: "",
+      sessionDurationMs: Math.max(0, ended.endedAt - ended.startedAt),
+      creditsBilled: stopped.creditsBilled,
+      ...(stopped.status === "failed" ? { error: failure(ended.reason) } : {}),
+    };
+  }
+
+  /** Deletes one of the team's profiles: 404 if it has none by that name, 409 while written. */
+  async deleteProfile(teamId: string, name: string): Promise<{ success: true }> {
+    await this.opts.profiles.delete(teamId, name);
+    return { success: true };
+  }
+}
+
+/** Why a session failed, for a person. */
+function failure(reason: string): string {
+  return reason === "node_lost"
+    ? "The server holding this session stopped answering; the session was lost."
+    : "The session's browser stopped unexpectedly.";
 }
 
 /**

@@ -61,6 +61,21 @@ export class ProfileService {
     }
     return new OpenProfile(this.store, this.log, teamId, profile, holderId, res.state);
   }
+
+  /** Deletes the team's profile `name`: 404 when it has none, 409 while a session writes it. */
+  async delete(teamId: string, name: string): Promise<void> {
+    const res = await this.store.profiles.delete(teamId, name, Date.now());
+    if (res === "missing") {
+      throw new AppError("NOT_FOUND", "Profile not found.", { profile: name });
+    }
+    if (res === "in_use") {
+      throw new AppError(
+        "PROFILE_IN_USE",
+        "A session is currently saving to this profile. Stop that session, then delete the profile.",
+        { profile: name },
+      );
+    }
+  }
 }
 
 /** A profile opened by one session or scrape: put its state in a browser, save it back once. */

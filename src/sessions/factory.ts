@@ -3,7 +3,7 @@ import { AppError, MESSAGES } from "../errors/app-error.js";
 import type { ReplayContext } from "../page-state/replay-context.js";
 import type { SessionResources } from "./resources.js";
 import { restoreReplayContext } from "./restore.js";
-import { blankStart } from "./blank-start.js";
+import { blankStart, type BlankStartOptions } from "./blank-start.js";
 import type { Logger } from "../log/logger.js";
 import type { CodeAvailability } from "../sandbox/index.js";
 
@@ -39,9 +39,10 @@ export class SessionFactory {
   /** A standalone session's resources, on a blank page. Nothing is left on failure. */
   createBlank(
     sessionId: string,
+    start: BlankStartOptions,
     prepare?: (context: BrowserContext) => Promise<void>,
   ): Promise<SessionResources> {
-    return this.create(sessionId, (version) => blankStart(version), prepare);
+    return this.create(sessionId, (version) => blankStart(version, start), prepare);
   }
 
   /** A session's resources at the replay context's page state. Nothing is left on failure. */

@@ -28,6 +28,7 @@ import type {
 } from "./types.js";
 import { detailsOf } from "./whereabouts.js";
 import { endedFromRecord } from "./lifetimes.js";
+import type { BlankStartOptions } from "./blank-start.js";
 
 export type {
   AcquiredSession,
@@ -138,6 +139,8 @@ export class SessionService {
       idleTtlMs?: number;
       streamWebView?: boolean;
       profile?: ProfileRequest;
+      /** Ad blocking (default on, as Firecrawl) and location of its browser. */
+      start?: BlankStartOptions;
     } = {},
   ): Promise<AcquiredSession> {
     this.assertOpen();
@@ -161,7 +164,9 @@ export class SessionService {
       shape,
       profile,
       start: () =>
-        this.deps.factory.createBlank(id, (context) => this.applyProfile(profile, context)),
+        this.deps.factory.createBlank(id, opts.start ?? { blockAds: true }, (context) =>
+          this.applyProfile(profile, context),
+        ),
     });
     try {
       return await this.index.making(id, creation);

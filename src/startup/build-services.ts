@@ -374,7 +374,7 @@ export async function buildServices(
     index,
     lifetimes,
     interact,
-    browsers: new BrowserSessionService({ sessions, runner }),
+    browsers: new BrowserSessionService({ sessions, runner, profiles }),
     metrics,
     health: {
       chromium: () => {

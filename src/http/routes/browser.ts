@@ -3,9 +3,11 @@ import { z } from "zod";
 import {
   browserCreatedSchema,
   browserListSchema,
+  browserStatusSchema,
   createBrowserSchema,
   executeBrowserSchema,
   listBrowsersSchema,
+  profileParamsSchema,
   sessionIdSchema,
 } from "../../browser-api/request.js";
 import { interactResponseSchema, stopResponseSchema } from "../../interact/request.js";
@@ -17,69 +19,135 @@ import { SESSION_ERRORS } from "../session-errors.js";
 
 const params = z.object({ id: sessionIdSchema.describe("The session's id, from its creation.") });
 
-const createDoc = routeDoc({
-  access: "team",
-  operationId: "createBrowserSession",
-  session: { kind: "browser", creates: true },
-  summary: "Start a browser session",
-  description:
-    "A live browser session on a blank page, with the same sandbox, CDP and live views as interact's.",
-  tags: ["Browser sessions"],
-  // The body may be left out: an absent one is `{}`.
-  body: createBrowserSchema.default({}),
-  response: { description: "The session and where to reach it.", schema: browserCreatedSchema },
-  errors: [
-    "PAYMENT_REQUIRED",
-    "PROFILE_IN_USE",
-    "TOO_MANY_SESSIONS",
-    "BROWSER_FAILED",
-    "BROWSER_UNAVAILABLE",
-    "SANDBOX_UNAVAILABLE",
-    "SHUTTING_DOWN",
-    "LOW_MEMORY",
-    "DISK_FULL",
-    "DATABASE_UNAVAILABLE",
-  ],
-});
+/** Where Firecrawl serves its browser sessions: /v2/browser, and /v2/interact as its alias. */
+type Base = "/v2/browser" | "/v2/interact";
 
-const listDoc = routeDoc({
-  access: "team",
-  operationId: "listBrowserSessions",
-  summary: "List the team's browser sessions",
-  tags: ["Browser sessions"],
-  query: listBrowsersSchema,
-  response: { description: "The sessions, newest first (100 at most).", schema: browserListSchema },
-  errors: ["DATABASE_UNAVAILABLE"],
-});
+/** The routes' contracts under `base`; the alias's say whose alias they are. */
+function docsAt(base: Base) {
+  const alias = base !== "/v2/browser";
+  const id = (name: string) => (alias ? `${name}ViaInteract` : name);
+  const aliasOf = (method: string, path: string) =>
+    alias ? ` Alias of \`${method} /v2/browser${path}\`, as in Firecrawl.` : "";
+  return {
+    create: routeDoc({
+      access: "team",
+      operationId: id("createBrowserSession"),
+      session: { kind: "browser", creates: true },
+      summary: alias ? "Start a browser session (alias)" : "Start a browser session",
+      description:
+        "A live browser session on a blank page, with the same sandbox, CDP and live views as " +
+        "interact's. Unknown fields are dropped, as in Firecrawl." +
+        aliasOf("POST", ""),
+      tags: ["Browser sessions"],
+      // The body may be left out: an absent one is `{}`.
+      body: createBrowserSchema.default({}),
+      response: { description: "The session and where to reach it.", schema: browserCreatedSchema },
+      errors: [
+        "PAYMENT_REQUIRED",
+        "PROFILE_IN_USE",
+        "TOO_MANY_SESSIONS",
+        "BROWSER_FAILED",
+        "BROWSER_UNAVAILABLE",
+        "SANDBOX_UNAVAILABLE",
+        "SHUTTING_DOWN",
+        "LOW_MEMORY",
+        "DISK_FULL",
+        "DATABASE_UNAVAILABLE",
+      ],
+    }),
+    list: routeDoc({
+      access: "team",
+      operationId: id("listBrowserSessions"),
+      summary: alias
+        ? "List the team's browser sessions (alias)"
+        : "List the team's browser sessions",
+      description: aliasOf("GET", "") || undefined,
+      tags: ["Browser sessions"],
+      query: listBrowsersSchema,
+      response: {
+        description: "The sessions, newest first (100 at most).",
+        schema: browserListSchema,
+      },
+      errors: ["DATABASE_UNAVAILABLE"],
+    }),
+    status: routeDoc({
+      access: "team",
+      operationId: id("getBrowserSession"),
+      session: { kind: "browser", param: "id" },
+      summary: alias ? "A browser session's state (alias)" : "A browser session's state",
+      description:
+        "running with its URLs while it lives; stopped or failed once it has ended, with how " +
+        "long it lived and what it was billed." +
+        aliasOf("GET", "/{id}"),
+      tags: ["Browser sessions"],
+      params,
+      response: { description: "Its state.", schema: browserStatusSchema },
+      errors: [
+        "BAD_REQUEST",
+        "FORBIDDEN",
+        "SESSION_NOT_FOUND",
+        "SESSION_ON_OTHER_NODE",
+        "DATABASE_UNAVAILABLE",
+      ],
+    }),
+    execute: routeDoc({
+      access: "team",
+      operationId: id("executeBrowserSessionCode"),
+      session: { kind: "browser", param: "id" },
+      summary: alias ? "Run code in a browser session (alias)" : "Run code in a browser session",
+      description:
+        "As interact's code mode; bash (agent-browser) is the default language, as in Firecrawl. " +
+        "Calls on one session run one at a time, in order; a few may wait (429 `TOO_MANY_CALLS` " +
+        "past that), and a call's timeout counts from its arrival." +
+        aliasOf("POST", "/{id}/execute"),
+      tags: ["Browser sessions"],
+      params,
+      body: executeBrowserSchema,
+      response: {
+        description: "What the run printed and returned.",
+        schema: interactResponseSchema,
+      },
+      errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND", "TOO_MANY_CALLS", "SANDBOX_UNAVAILABLE"],
+    }),
+    remove: routeDoc({
+      access: "team",
+      operationId: id("deleteBrowserSession"),
+      session: { kind: "browser", param: "id" },
+      summary: alias ? "Stop a browser session (alias)" : "Stop a browser session",
+      description:
+        "A session that had ended already answers 200 too, with its bill." +
+        aliasOf("DELETE", "/{id}"),
+      tags: ["Browser sessions"],
+      params,
+      response: {
+        description: "The session is gone; what it was billed.",
+        schema: stopResponseSchema,
+      },
+      errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND"],
+    }),
+    deleteProfile: routeDoc({
+      access: "team",
+      operationId: id("deleteBrowserProfile"),
+      summary: alias ? "Delete a browser profile (alias)" : "Delete a browser profile",
+      description:
+        "Removes one of the team's named profiles (its saved cookies and storage). Refused with " +
+        "409 while a session is saving to it." +
+        aliasOf("DELETE", "/profiles/{name}"),
+      tags: ["Browser sessions"],
+      params: profileParamsSchema,
+      response: {
+        description: "It is gone.",
+        schema: z.object({ success: z.literal(true) }),
+      },
+      errors: ["BAD_REQUEST", "NOT_FOUND", "PROFILE_IN_USE", "DATABASE_UNAVAILABLE"],
+    }),
+  };
+}
 
-const executeDoc = routeDoc({
-  access: "team",
-  operationId: "executeBrowserSessionCode",
-  session: { kind: "browser", param: "id" },
-  summary: "Run code in a browser session",
-  description:
-    "As interact's code mode; bash (agent-browser) is the default language, as in Firecrawl. " +
-    "Calls on one session run one at a time, in order; a few may wait (429 `TOO_MANY_CALLS` " +
-    "past that), and a call's timeout counts from its arrival.",
-  tags: ["Browser sessions"],
-  params,
-  body: executeBrowserSchema,
-  response: { description: "What the run printed and returned.", schema: interactResponseSchema },
-  errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND", "TOO_MANY_CALLS", "SANDBOX_UNAVAILABLE"],
-});
-
-const deleteDoc = routeDoc({
-  access: "team",
-  operationId: "deleteBrowserSession",
-  session: { kind: "browser", param: "id" },
-  summary: "Stop a browser session",
-  tags: ["Browser sessions"],
-  params,
-  response: { description: "The session is gone; what it was billed.", schema: stopResponseSchema },
-  errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND"],
-});
-
-/** Firecrawl's standalone browser sessions: create, execute, list, delete. */
+/**
+ * Firecrawl's standalone browser sessions: create, execute, list, state, delete, and deleting a
+ * profile; under /v2/browser and under its alias /v2/interact.
+ */
 export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
@@ -87,21 +155,33 @@ export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   const base = (req: Parameters<typeof publicBaseUrl>[1]) =>
     publicBaseUrl(services.config.publicUrl, req);
 
-  app.post("/v2/browser", createDoc, async (req) => {
-    return services.browsers.create(req.teamId, req.body, base(req));
-  });
+  for (const at of ["/v2/browser", "/v2/interact"] as const) {
+    const doc = docsAt(at);
 
-  app.get("/v2/browser", listDoc, async (req) => {
-    return services.browsers.list(req.teamId, req.query.status, base(req));
-  });
+    app.post(at, doc.create, async (req) => {
+      return services.browsers.create(req.teamId, req.body, base(req));
+    });
 
-  app.post("/v2/browser/:id/execute", executeDoc, async (req, reply) => {
-    return whileClientWaits(req, reply, (signal) =>
-      services.browsers.execute(req.params.id, req.teamId, req.body, base(req), signal),
-    );
-  });
+    app.get(at, doc.list, async (req) => {
+      return services.browsers.list(req.teamId, req.query.status, base(req));
+    });
 
-  app.delete("/v2/browser/:id", deleteDoc, async (req) => {
-    return services.browsers.stop(req.params.id, req.teamId);
-  });
+    app.get(`${at}/:id`, doc.status, async (req) => {
+      return services.browsers.status(req.params.id, req.teamId, base(req));
+    });
+
+    app.post(`${at}/:id/execute`, doc.execute, async (req, reply) => {
+      return whileClientWaits(req, reply, (signal) =>
+        services.browsers.execute(req.params.id, req.teamId, req.body, base(req), signal),
+      );
+    });
+
+    app.delete(`${at}/:id`, doc.remove, async (req) => {
+      return services.browsers.stop(req.params.id, req.teamId);
+    });
+
+    app.delete(`${at}/profiles/:name`, doc.deleteProfile, async (req) => {
+      return services.browsers.deleteProfile(req.teamId, req.params.name);
+    });
+  }
 };
