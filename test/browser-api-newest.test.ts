@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { type TestServer } from "./helpers/server.js";
 import { useServerAndSite } from "./helpers/server-and-site.js";
+import { makeTeam } from "./helpers/team-client.js";
 
 /**
  * What Firecrawl's newest clients send to its browser API and read back: the /v2/interact alias,
