@@ -80,7 +80,7 @@ const reaching = (dir) =>
   ["../", "../../", "../../../", "../../../../"].map((up) => `${up}${dir}/*`);
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "data/**", ".venv/**"] },
+  { ignores: ["node_modules/**", "data/**", ".venv/**", ".venv-tests/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -167,20 +167,36 @@ const venvPython = path.join(venv, "bin", "python3");
 const nodePlaywright = JSON.parse(
   fs.readFileSync(path.join(root, "node_modules", "playwright-core", "package.json"), "utf8"),
 ).version;
-const installedPlaywright = () => {
-  const lib = path.join(venv, "lib");
+/** The version of `dist` (its dist-info name: `playwright`, `firecrawl_py`) installed in a venv. */
+const installedVersion = (venvDir, dist) => {
+  const lib = path.join(venvDir, "lib");
   if (!fs.existsSync(lib)) return undefined;
   for (const py of fs.readdirSync(lib)) {
     const site = path.join(lib, py, "site-packages");
     if (!fs.existsSync(site)) continue;
-    const info = fs.readdirSync(site).find((d) => /^playwright-.+\.dist-info$/.test(d));
-    if (info) return info.slice("playwright-".length, -".dist-info".length);
+    const info = fs
+      .readdirSync(site)
+      .find((d) => d.startsWith(`${dist}-`) && d.endsWith(".dist-info"));
+    if (info) return info.slice(dist.length + 1, -".dist-info".length);
   }
   return undefined;
 };
+/** pip's arguments to install `spec` quietly, with a few retries. */
+const pipInstall = (spec) => [
+  "-m",
+  "pip",
+  "install",
+  "--disable-pip-version-check",
+  "--no-input",
+  "--progress-bar",
+  "off",
+  "--retries",
+  "2",
+  spec,
+];
 if (!hasPythonVenv()) {
   console.error("[setup] no system Python 3 with venv: the python language stays unavailable.");
-} else if (installedPlaywright() !== nodePlaywright) {
+} else if (installedVersion(venv, "playwright") !== nodePlaywright) {
   if (
     !fs.existsSync(venvPython) ||
     fs.realpathSync(venvPython) !== fs.realpathSync(SYSTEM_PYTHON)
@@ -194,18 +210,7 @@ if (!hasPythonVenv()) {
   if (fs.existsSync(venvPython)) {
     log(`installing Playwright for Python ${nodePlaywright} into .venv (pip)...`);
     const t = Date.now();
-    const pip = [
-      "-m",
-      "pip",
-      "install",
-      "--disable-pip-version-check",
-      "--no-input",
-      "--progress-bar",
-      "off",
-      "--retries",
-      "2",
-      `playwright==${nodePlaywright}`,
-    ];
+    const pip = pipInstall(`playwright==${nodePlaywright}`);
     if (run(venvPython, pip)) {
       log(`Playwright for Python installed in ${since(t)}`);
     } else {
@@ -218,4 +223,42 @@ if (!hasPythonVenv()) {
 } else {
   log(`Playwright for Python ${nodePlaywright}: present in .venv`);
 }
+
+// 4. For the tests: Firecrawl's official Python SDK (test/sdk-python.test.ts drives it against
+//    the server), pinned, in a venv of its own. Not in .venv: every server copies that one's
+//    site-packages into its sandbox when it starts, and the SDK's dependencies made each start
+//    about twice as slow.
+const FIRECRAWL_PY = "4.55.0";
+const testsVenv = path.join(root, ".venv-tests");
+const testsPython = path.join(testsVenv, "bin", "python3");
+function installPythonSdk() {
+  if (!hasPythonVenv()) {
+    console.error(
+      "[setup] no system Python 3 with venv: Firecrawl's Python SDK cannot be installed, " +
+        "and test/sdk-python.test.ts will fail.",
+    );
+    return;
+  }
+  if (installedVersion(testsVenv, "firecrawl_py") === FIRECRAWL_PY) {
+    log(`Firecrawl's Python SDK ${FIRECRAWL_PY}: present in .venv-tests`);
+    return;
+  }
+  if (!fs.existsSync(testsPython)) {
+    log(`creating the tests' Python virtual environment (${path.relative(root, testsVenv)})`);
+    fs.rmSync(testsVenv, { recursive: true, force: true });
+    run(SYSTEM_PYTHON, ["-m", "venv", testsVenv]);
+  }
+  const pip = pipInstall(`firecrawl-py==${FIRECRAWL_PY}`);
+  log(`installing Firecrawl's Python SDK ${FIRECRAWL_PY} into .venv-tests (pip)...`);
+  const t = Date.now();
+  if (fs.existsSync(testsPython) && run(testsPython, pip)) {
+    log(`Firecrawl's Python SDK installed in ${since(t)}`);
+  } else {
+    console.error(
+      `[setup] could not install firecrawl-py==${FIRECRAWL_PY} into ${testsVenv}, so ` +
+        `test/sdk-python.test.ts will fail. Try: ${testsPython} ${pip.join(" ")}`,
+    );
+  }
+}
+if (forTests) installPythonSdk();
 log(`ready in ${since(started)}`);

@@ -22,3 +22,24 @@ test("the official SDK scrapes, interacts and stops against this server", async 
   expect(stopped).toMatchObject({ success: true, status: "stopped" });
   await expect(firecrawl.interact(id, { code: "1" })).rejects.toMatchObject({ status: 410 });
 });
+
+test("the SDK's deprecated names do the same: scrapeExecute, stopInteractiveBrowser, deleteScrapeBrowser", async () => {
+  const firecrawl = new Firecrawl({ apiUrl: server.url, apiKey: "fc-self-hosted" });
+  const scrape = async () =>
+    (await firecrawl.scrape(`${site.url}/`, { formats: ["markdown"] })).metadata!.scrapeId!;
+
+  const first = await scrape();
+  const run = await firecrawl.scrapeExecute(first, { code: "page.url()" });
+  expect(run).toMatchObject({ success: true, result: `${site.url}/` });
+  expect(await firecrawl.stopInteractiveBrowser(first)).toMatchObject({
+    success: true,
+    status: "destroyed",
+  });
+
+  const second = await scrape();
+  await firecrawl.scrapeExecute(second, { code: "1" });
+  expect(await firecrawl.deleteScrapeBrowser(second)).toMatchObject({
+    success: true,
+    status: "destroyed",
+  });
+});

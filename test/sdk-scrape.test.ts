@@ -37,3 +37,9 @@ test("a request the server refuses surfaces as an SDK error with the server's me
     /needs an LLM/,
   );
 });
+
+test("scrapeUrl, the SDK's deprecated name, is scrape", async () => {
+  const doc = await client().scrapeUrl(`${site.url}/`, { formats: ["markdown"] });
+  expect(doc.markdown).toContain("# Hello fixture");
+  expect(doc.metadata?.scrapeId).toMatch(/^[0-9a-f-]{36}$/);
+});
