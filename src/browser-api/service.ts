@@ -26,16 +26,19 @@ export interface BrowserSessionServiceOptions {
 export class BrowserSessionService {
   constructor(private readonly opts: BrowserSessionServiceOptions) {}
 
+  /** `apiKeyId` is the caller's key: the session is that key's spending. */
   async create(
     teamId: string,
     req: CreateBrowserRequest,
     baseUrl: string,
+    apiKeyId: string | null = null,
   ): Promise<BrowserCreated> {
     const acquired = await this.opts.sessions.createBrowser(teamId, {
       ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
       idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
       streamWebView: req.streamWebView,
       profile: req.profile,
+      apiKeyId,
     });
     const { session } = acquired;
     return {

@@ -88,7 +88,7 @@ export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
     publicBaseUrl(services.config.publicUrl, req);
 
   app.post("/v2/browser", createDoc, async (req) => {
-    return services.browsers.create(req.teamId, req.body, base(req));
+    return services.browsers.create(req.teamId, req.body, base(req), req.apiKeyId);
   });
 
   app.get("/v2/browser", listDoc, async (req) => {
