@@ -623,6 +623,8 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
       { bin: 0, apiKeyId: null, credits: 7 },
     ]);
     expect(await store.credits.usage({ teamId: "nobody", bounds, byKey: true })).toEqual([]);
+    expect(await store.credits.granted(team)).toBe(100);
+    expect(await store.credits.granted("nobody")).toBe(0);
     const charges = (await store.credits.entries(team, 20)).filter((e) => e.kind === "charge");
     expect(charges.map((e) => [e.scrapeId ?? e.sessionId, e.apiKeyId]).sort()).toEqual(
       [

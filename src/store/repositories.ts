@@ -276,6 +276,8 @@ export interface ApiKeyRepository {
 export interface CreditRepository {
   grant(teamId: string, amount: number, note: string | null, at: number): Promise<Balance>;
   balance(teamId: string): Promise<Balance>;
+  /** Every credit ever granted to the team, together. */
+  granted(teamId: string): Promise<number>;
   /** Newest first. */
   entries(teamId: string, limit: number): Promise<LedgerEntry[]>;
   /**

@@ -63,6 +63,16 @@ export class KyselyCreditRepository implements CreditRepository {
     return this.balanceIn(this.db, teamId);
   }
 
+  async granted(teamId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("ledger")
+      .select((eb) => eb.fn.sum<number | string | null>("amount").as("total"))
+      .where("team_id", "=", teamId)
+      .where("kind", "=", "grant")
+      .executeTakeFirst();
+    return Number(row?.total ?? 0);
+  }
+
   async entries(teamId: string, limit: number): Promise<LedgerEntry[]> {
     const rows = await this.db
       .selectFrom("ledger")
