@@ -14,6 +14,7 @@ import { cdpRoutes } from "./http/routes/cdp.js";
 import { clusterRoutes } from "./http/routes/cluster.js";
 import { interactRoutes } from "./http/routes/interact.js";
 import { teamRoutes } from "./http/routes/team.js";
+import { usageRoutes } from "./http/routes/usage.js";
 import { browserRoutes } from "./http/routes/browser.js";
 import { metricsRoutes } from "./http/routes/metrics.js";
 import { sessionRoutes } from "./http/routes/sessions.js";
@@ -86,6 +87,7 @@ export function buildApp(
   app.register(clusterRoutes, { services });
   app.register(interactRoutes, { services });
   app.register(teamRoutes, { services });
+  app.register(usageRoutes, { services });
   app.register(browserRoutes, { services });
   app.register(metricsRoutes, { services });
   app.register(sessionRoutes, { services });

@@ -15,6 +15,7 @@ import type { Billing } from "./teams/billing.js";
 import type { ServerMetrics } from "./metrics/metrics.js";
 import type { HealthSources } from "./health/checks.js";
 import type { TeamService } from "./teams/service.js";
+import type { TeamUsage } from "./teams/usage.js";
 import type { Forwarding } from "./http/forward.js";
 import type { RequestsInFlight } from "./http/in-flight.js";
 import type { Membership } from "./cluster/membership.js";
@@ -45,6 +46,8 @@ export interface Services {
   teams: TeamService;
   /** Credits: what scrapes and sessions cost, taken when authentication is on. */
   billing: Billing;
+  /** What a team runs now and has used (the usage routes). */
+  usage: TeamUsage;
   /** Prompt mode's agent. */
   agent: AgentService;
   /** This node among the nodes sharing its database; undefined without NODE_URL. */

@@ -160,7 +160,7 @@ describe("interact", () => {
     expect(out.python).toMatchObject({ success: true, result: "Fixture Home", exit_code: 0 });
     expect(out.bash).toMatchObject({ success: true, exit_code: 0 });
     expect(out.bash.stdout.trim()).toBe("Fixture Home");
-    expect(out.stopped).toMatchObject({ success: true, status: "destroyed" });
+    expect(out.stopped).toMatchObject({ success: true, status: "stopped" });
     expect(out.stopped.session_duration_ms).toBeGreaterThan(0);
   });
 
@@ -175,8 +175,8 @@ describe("interact", () => {
       result = {"first": first, "stopped": stopped, "deleted": deleted}
     `);
     expect(out.first).toMatchObject({ success: true, result: `${site.url}/` });
-    expect(out.stopped).toMatchObject({ success: true, status: "destroyed" });
-    expect(out.deleted).toMatchObject({ success: true, status: "destroyed" });
+    expect(out.stopped).toMatchObject({ success: true, status: "stopped" });
+    expect(out.deleted).toMatchObject({ success: true, status: "stopped" });
   });
 
   test("a prompt: the agent clicks, and its answer is the output", async () => {
@@ -277,7 +277,7 @@ describe("browser sessions", () => {
       cdp_url: created.cdp_url,
       stream_web_view: true,
     });
-    expect(out.deleted).toMatchObject({ success: true, status: "destroyed" });
+    expect(out.deleted).toMatchObject({ success: true, status: "stopped" });
     expect(out.deleted.session_duration_ms).toBeGreaterThan(0);
     expect(out.destroyed.sessions.map((s: any) => s.id)).toContain(created.id);
   });
@@ -323,9 +323,9 @@ describe("with authentication on", () => {
     `);
     expect(out.before).toMatchObject({ remaining_credits: 100 });
     expect(out.run).toMatchObject({ success: true, result: "Fixture Home" });
-    expect(out.stopped).toMatchObject({ success: true, status: "destroyed" });
+    expect(out.stopped).toMatchObject({ success: true, status: "stopped" });
     expect(out.executed).toMatchObject({ success: true, result: "about:blank" });
-    expect(out.deleted).toMatchObject({ success: true, status: "destroyed" });
+    expect(out.deleted).toMatchObject({ success: true, status: "stopped" });
     // One credit for the scrape, then what each session was billed.
     expect(out.stopped.credits_billed).toBeGreaterThan(0);
     expect(out.deleted.credits_billed).toBeGreaterThan(0);

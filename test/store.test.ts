@@ -541,6 +541,111 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect(await store.credits.balance(team)).toEqual({ available: 50, reserved: 0 });
   });
 
+  test("usage: charges less what was refunded of them, per bin and per key; a session's is its opener's", async () => {
+    const { store } = await kind.fresh();
+    const team = await teamWith(store, 100);
+    const other = await teamWith(store, 100, "other");
+    const spend = (
+      teamId: string,
+      scrapeId: string,
+      amount: number,
+      at: number,
+      key: string | null,
+    ) =>
+      store.credits.spend({
+        teamId,
+        amount,
+        scrapeId,
+        nodeId: "n",
+        ref: `scrape:${scrapeId}`,
+        note: "scrape",
+        at,
+        apiKeyId: key,
+      });
+    // Held 3, used 1: 2 come back after it was stored.
+    await spend(team, "a", 3, 100, "k1");
+    await store.scrapes.insert(record("a", { teamId: team }));
+    await store.credits.refund({
+      teamId: team,
+      amount: 2,
+      scrapeId: "a",
+      ref: "scrape-refund:a",
+      note: "unused",
+      at: 150,
+    });
+    // Failed at the target: the price is kept (a refund of 0).
+    await spend(team, "b", 1, 200, "k2");
+    const close = (scrapeId: string, amount?: number) =>
+      store.credits.resolveScrapeCharge({
+        scrapeId,
+        ref: `scrape-refund:${scrapeId}`,
+        note: "failed",
+        amount,
+        at: 1_150,
+      });
+    await close("b", 0);
+    // The server's own failure, in the next bin, with no key: refunded whole.
+    await spend(team, "c", 1, 1_100, null);
+    await close("c");
+    // A session opened by k2: its charge is k2's; the refund of its reservation is no usage.
+    await store.sessions.claim(
+      { id: "s", scrapeId: "s", teamId: team, nodeId: "n", at: 1_200, apiKeyId: "k2" },
+      { maxSessions: 3, reserve: 10 },
+    );
+    await store.sessions.end("s", "stopped", 1_300);
+    expect(await store.credits.settle({ teamId: team, sessionId: "s", charge: 4, at: 1_300 })).toBe(
+      4,
+    );
+    // A session that could not start gives its reservation back: nothing used.
+    await store.sessions.claim(
+      { id: "r", scrapeId: "r", teamId: team, nodeId: "n", at: 1_400, apiKeyId: "k1" },
+      { maxSessions: 3, reserve: 10 },
+    );
+    await store.sessions.release("r", 1_400);
+    // Another team's, and one past the window.
+    await spend(other, "o", 5, 300, "k9");
+    await spend(team, "late", 1, 2_500, "k1");
+
+    const bounds = [0, 1_000, 2_000];
+    const sorted = (rows: { bin: number; apiKeyId: string | null; credits: number }[]) =>
+      rows.sort((x, y) => x.bin - y.bin || String(x.apiKeyId).localeCompare(String(y.apiKeyId)));
+    expect(await store.credits.usage({ teamId: team, bounds, byKey: false })).toEqual([
+      { bin: 0, apiKeyId: null, credits: 2 },
+      { bin: 1, apiKeyId: null, credits: 4 },
+    ]);
+    expect(sorted(await store.credits.usage({ teamId: team, bounds, byKey: true }))).toEqual([
+      { bin: 0, apiKeyId: "k1", credits: 1 },
+      { bin: 0, apiKeyId: "k2", credits: 1 },
+      { bin: 1, apiKeyId: "k2", credits: 4 },
+      { bin: 1, apiKeyId: null, credits: 0 },
+    ]);
+    expect(await store.credits.usage({ teamId: team, bounds: [0, 3_000], byKey: false })).toEqual([
+      { bin: 0, apiKeyId: null, credits: 7 },
+    ]);
+    expect(await store.credits.usage({ teamId: "nobody", bounds, byKey: true })).toEqual([]);
+    expect(await store.credits.granted(team)).toBe(100);
+    expect(await store.credits.granted("nobody")).toBe(0);
+    const charges = (await store.credits.entries(team, 20)).filter((e) => e.kind === "charge");
+    expect(charges.map((e) => [e.scrapeId ?? e.sessionId, e.apiKeyId]).sort()).toEqual(
+      [
+        ["a", "k1"],
+        ["b", "k2"],
+        ["c", null],
+        ["late", "k1"],
+        ["s", "k2"],
+      ].sort(),
+    );
+  });
+
+  test("a team's latest scrape is when its newest record was written", async () => {
+    const { store } = await kind.fresh();
+    expect(await store.scrapes.latestOfTeam("t1")).toBeUndefined();
+    await store.scrapes.insert(record("x", { teamId: "t1", createdAt: 5_000 }));
+    await store.scrapes.insert(record("y", { teamId: "t1", createdAt: 9_000 }));
+    await store.scrapes.insert(record("z", { teamId: "t2", createdAt: 20_000 }));
+    expect(await store.scrapes.latestOfTeam("t1")).toBe(9_000);
+  });
+
   test("profiles: one writer's lease at a time, saved only by its holder, kept per team", async () => {
     const { store } = await kind.fresh();
     const open = (writer: string | undefined, at: number, teamId = "t1") =>

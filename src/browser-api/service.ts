@@ -32,10 +32,12 @@ export interface BrowserSessionServiceOptions {
 export class BrowserSessionService {
   constructor(private readonly opts: BrowserSessionServiceOptions) {}
 
+  /** `apiKeyId` is the caller's key: the session is that key's spending. */
   async create(
     teamId: string,
     req: CreateBrowserRequest,
     baseUrl: string,
+    apiKeyId: string | null = null,
   ): Promise<BrowserCreated> {
     const acquired = await this.opts.sessions.createBrowser(teamId, {
       ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
@@ -43,6 +45,7 @@ export class BrowserSessionService {
       streamWebView: req.streamWebView,
       profile: req.profile,
       start: { blockAds: req.blockAds, country: req.location?.country },
+      apiKeyId,
     });
     const { session } = acquired;
     return {

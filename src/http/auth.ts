@@ -26,6 +26,8 @@ export type RouteAccess = "team" | "public" | "metricsToken" | "node";
 declare module "fastify" {
   interface FastifyRequest {
     teamId: string;
+    /** The id of the API key the request authenticated with; null while none is asked for. */
+    apiKeyId: string | null;
   }
   interface FastifyContextConfig {
     /** Who may call the route; every route says (see registerAuth). */
@@ -46,6 +48,7 @@ const INVALID = "Unauthorized: invalid or revoked API key.";
  */
 export function registerAuth(app: FastifyInstance, config: Config, teams: TeamService): void {
   app.decorateRequest("teamId", "");
+  app.decorateRequest("apiKeyId", null);
   // Checked once every route is in: a plugin's scope may declare its routes after this hook ran.
   const routes: RouteOptions[] = [];
   app.addHook("onRoute", (route: RouteOptions) => void routes.push(route));
@@ -69,9 +72,10 @@ export function registerAuth(app: FastifyInstance, config: Config, teams: TeamSe
     const header = req.headers.authorization;
     const key = bearerKey(header);
     if (!key) throw new AppError("UNAUTHORIZED", header ? INVALID : MISSING);
-    const teamId = await teams.authenticate(key);
-    if (!teamId) throw new AppError("UNAUTHORIZED", INVALID);
-    req.teamId = teamId;
+    const caller = await teams.authenticate(key);
+    if (!caller) throw new AppError("UNAUTHORIZED", INVALID);
+    req.teamId = caller.teamId;
+    req.apiKeyId = caller.keyId;
   });
 }
 

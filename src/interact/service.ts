@@ -12,17 +12,22 @@ export interface InteractServiceOptions {
 export class InteractService {
   constructor(private readonly opts: InteractServiceOptions) {}
 
-  /** `signal` aborts when the client has gone: a call still waiting for its turn never runs. */
+  /**
+   * `signal` aborts when the client has gone: a call still waiting for its turn never runs.
+   * `apiKeyId` is the caller's key: a session this call opens is that key's spending.
+   */
   async interact(
     scrapeId: string,
     teamId: string,
     req: InteractRequest,
     baseUrl: string,
     signal?: AbortSignal,
+    apiKeyId: string | null = null,
   ): Promise<InteractResponse> {
     this.opts.runner.assertRunnable(req);
     const acquired = await this.opts.sessions.acquire(scrapeId, teamId, {
       prompt: req.prompt !== undefined,
+      apiKeyId,
     });
     return this.opts.runner.run(acquired, req, baseUrl, signal);
   }

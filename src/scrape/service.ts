@@ -24,11 +24,15 @@ export type { ScrapeSettlement } from "./price.js";
 
 /** Pays for scrapes; the teams module implements it (a no-op without authentication). */
 export interface ScrapeCredits {
-  /** Takes the most a scrape may cost (`credits`, for its timeout) before it runs, or throws (402). */
+  /**
+   * Takes the most a scrape may cost (`credits`, for its timeout) before it runs, or throws
+   * (402); the charge is `apiKeyId`'s, the key that asked for the scrape.
+   */
   chargeScrape(
     teamId: string,
     scrapeId: string,
     hold: { credits: number; timeoutMs: number },
+    apiKeyId?: string | null,
   ): Promise<void>;
   /** Gives back what the scrape did not cost, once it is over (see price.ts for the rule). */
   refundScrape(teamId: string, scrapeId: string, s: ScrapeSettlement): Promise<void>;
@@ -51,6 +55,8 @@ export interface ScrapeOptions {
   signal: AbortSignal;
   /** Where this server is reached, for URLs in the response (screenshots). */
   baseUrl: string;
+  /** The API key that asked for the scrape (its usage), when one was asked for. */
+  apiKeyId?: string | null;
 }
 
 /** Loads a URL in Chromium and returns Firecrawl's v2 document; keeps a replay context. */
@@ -104,10 +110,12 @@ export class ScrapeService {
     try {
       // The most it may cost, paid up front under the team's lock: concurrent scrapes never
       // spend one credit twice.
-      await credits?.chargeScrape(teamId, scrapeId, {
-        credits: meter.held,
-        timeoutMs: req.timeout,
-      });
+      await credits?.chargeScrape(
+        teamId,
+        scrapeId,
+        { credits: meter.held, timeoutMs: req.timeout },
+        opts.apiKeyId,
+      );
       let doc: ScrapeDocument;
       try {
         doc = await this.run(scrapeId, teamId, req, opts, profile, meter);

@@ -75,12 +75,13 @@ export class SessionService {
 
   /**
    * The live session for a scrape, creating it at the scrape's page state if there is none.
-   * `prompt` says the call runs a prompt, so a new session is held to the prompt's terms.
+   * `prompt` says the call runs a prompt, so a new session is held to the prompt's terms;
+   * `apiKeyId` is the key a new session is opened by (its charge is that key's).
    */
   async acquire(
     scrapeId: string,
     teamId: string,
-    opts: { prompt?: boolean } = {},
+    opts: { prompt?: boolean; apiKeyId?: string | null } = {},
   ): Promise<AcquiredSession> {
     for (;;) {
       const found = await this.index.lookup(scrapeId, "interact", teamId);
@@ -94,7 +95,7 @@ export class SessionService {
       if (found.state !== "absent") throw unavailable(found);
       // The lookup waited on the store: another call may have started (or made) it meanwhile.
       if (this.index.isCreating(scrapeId) || this.index.peek(scrapeId)) continue;
-      const creation = this.create(found.scrape!, teamId, opts.prompt ?? false);
+      const creation = this.create(found.scrape!, teamId, opts.prompt ?? false, opts.apiKeyId);
       return this.index.making(scrapeId, creation);
     }
   }
@@ -131,7 +132,10 @@ export class SessionService {
     return this.stopBound(scrapeId, "interact", teamId);
   }
 
-  /** A new standalone browser session (/v2/browser): its own id, on a blank page. */
+  /**
+   * A new standalone browser session (/v2/browser): its own id, on a blank page, opened by
+   * `apiKeyId` (its charge is that key's).
+   */
   async createBrowser(
     teamId: string,
     opts: {
@@ -141,6 +145,7 @@ export class SessionService {
       profile?: ProfileRequest;
       /** Ad blocking (default on, as Firecrawl) and location of its browser. */
       start?: BlankStartOptions;
+      apiKeyId?: string | null;
     } = {},
   ): Promise<AcquiredSession> {
     this.assertOpen();
@@ -160,6 +165,7 @@ export class SessionService {
       id,
       key: id,
       teamId,
+      apiKeyId: opts.apiKeyId ?? null,
       prompt: false,
       shape,
       profile,
@@ -283,6 +289,7 @@ export class SessionService {
     scrape: ScrapeRecord,
     teamId: string,
     prompt: boolean,
+    apiKeyId: string | null = null,
   ): Promise<AcquiredSession> {
     this.assertOpen();
     const scrapeId = scrape.id;
@@ -306,6 +313,7 @@ export class SessionService {
         id,
         key: scrapeId,
         teamId,
+        apiKeyId,
         prompt,
         shape,
         profile,
@@ -339,6 +347,7 @@ export class SessionService {
     id?: string;
     key: string;
     teamId: string;
+    apiKeyId: string | null;
     prompt: boolean;
     shape: SessionShape;
     profile?: OpenProfile;
@@ -373,6 +382,7 @@ export class SessionService {
         id: o.id,
         scrapeId: o.key,
         teamId,
+        apiKeyId: o.apiKeyId,
         kind: shape.kind,
         ttlMs: shape.ttlMs,
         idleTtlMs: shape.idleTtlMs,

@@ -41,6 +41,7 @@ import { openStore } from "../store/open.js";
 import { WriteRetry } from "../store/write-retry.js";
 import { Billing } from "../teams/billing.js";
 import { TeamService } from "../teams/service.js";
+import { TeamUsage } from "../teams/usage.js";
 import type { Logger } from "../log/logger.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { Drain } from "./drain.js";
@@ -396,6 +397,13 @@ export async function buildServices(
     },
     teams,
     billing,
+    usage: new TeamUsage({
+      store,
+      metered: config.useDbAuthentication,
+      defaultMaxSessions: config.teamMaxSessions,
+      serverMaxSessions: config.maxBrowserSessions,
+      scrapes: scrapes.slots,
+    }),
     agent,
     membership,
     drain,

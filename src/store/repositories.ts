@@ -49,6 +49,8 @@ export interface SessionClaimRequest {
   ttlMs?: number;
   idleTtlMs?: number;
   streamWebView?: boolean;
+  /** The API key that opens it: its charge will be that key's. */
+  apiKeyId?: string | null;
 }
 
 /**
@@ -97,6 +99,18 @@ export interface LedgerEntry {
   scrapeId: string | null;
   note: string | null;
   at: number;
+  /** On a charge: the API key that spent it, when one was asked for. */
+  apiKeyId: string | null;
+}
+
+/** Credits a team used in one bin of time, by one API key or all together. */
+export interface UsageRow {
+  /** Which bin: `i` is from `bounds[i]` to `bounds[i + 1]`. */
+  bin: number;
+  /** The key that spent them (null: charges that name none); always null unless asked by key. */
+  apiKeyId: string | null;
+  /** Charges, less what was given back of them (a scrape's refund). */
+  credits: number;
 }
 
 export interface Balance {
@@ -109,6 +123,8 @@ export interface Balance {
 export interface ScrapeRepository {
   insert(scrape: ScrapeRecord): Promise<void>;
   get(id: string): Promise<ScrapeRecord | undefined>;
+  /** When the team's newest scrape record was written (a successful scrape), if it has any. */
+  latestOfTeam(teamId: string): Promise<number | undefined>;
 }
 
 export interface ScrapeCacheRepository {
@@ -260,12 +276,15 @@ export interface ApiKeyRepository {
 export interface CreditRepository {
   grant(teamId: string, amount: number, note: string | null, at: number): Promise<Balance>;
   balance(teamId: string): Promise<Balance>;
+  /** Every credit ever granted to the team, together. */
+  granted(teamId: string): Promise<number>;
   /** Newest first. */
   entries(teamId: string, limit: number): Promise<LedgerEntry[]>;
   /**
    * Takes `amount` for a scrape if the balance allows. A second call with the same ref takes
    * nothing more. The charge stays open until the scrape is stored (ScrapeRepository.insert)
-   * or it is refunded (resolveScrapeCharge); `nodeId` is the node whose scrape it pays for.
+   * or it is refunded (resolveScrapeCharge); `nodeId` is the node whose scrape it pays for,
+   * `apiKeyId` the key that asked for it.
    */
   spend(e: {
     teamId: string;
@@ -275,6 +294,7 @@ export interface CreditRepository {
     ref: string;
     note: string;
     at: number;
+    apiKeyId?: string | null;
   }): Promise<{ ok: true } | { ok: false; available: number }>;
   /**
    * Closes a scrape's open charge by its outcome: kept when the scrape was stored, otherwise
@@ -315,11 +335,18 @@ export interface CreditRepository {
   }): Promise<{ ok: true } | { ok: false; needed: number; available: number }>;
   /**
    * Settles an ended session once: its reservations come back and `charge` is taken, never
-   * more than the team holds. Returns what was charged, by this call or an earlier one.
+   * more than the team holds, as the key's that opened it. Returns what was charged, by this
+   * call or an earlier one.
    */
   settle(e: { teamId: string; sessionId: string; charge: number; at: number }): Promise<number>;
   /** Ended sessions whose reservations were never settled (the settling run died). */
   unsettled(): Promise<SessionRecord[]>;
+  /**
+   * What the team used in each bin of `bounds` (ascending edges, at least two): its charges
+   * taken then, each less what was refunded of it, summed per bin and, with `byKey`, per key.
+   * Bins and keys with no charge are left out.
+   */
+  usage(q: { teamId: string; bounds: readonly number[]; byKey: boolean }): Promise<UsageRow[]>;
 }
 
 export interface ProfileRecord {

@@ -44,6 +44,8 @@ export interface SessionsTable {
   ttl_ms: number | null;
   idle_ttl_ms: number | null;
   stream_web_view: number;
+  /** The API key that opened it (its charge is that key's); null without authentication. */
+  api_key_id: string | null;
 }
 
 export interface TeamsTable {
@@ -80,6 +82,8 @@ export interface LedgerTable {
   ref: string | null;
   note: string | null;
   at: number;
+  /** On a charge: the API key that spent it; null when none was asked for (or before it was kept). */
+  api_key_id: string | null;
 }
 
 export interface ProfilesTable {

@@ -88,12 +88,14 @@ export class Billing implements SessionTerms {
 
   /**
    * Takes the most a scrape may cost before it runs (1 credit per started minute of its
-   * timeout; scrape/price.ts); 402 when the team cannot.
+   * timeout; scrape/price.ts), as the spending of the key that asked for it; 402 when the team
+   * cannot.
    */
   async chargeScrape(
     teamId: string,
     scrapeId: string,
     hold: { credits: number; timeoutMs: number },
+    apiKeyId: string | null = null,
   ): Promise<void> {
     if (!this.deps.enabled) return;
     let res;
@@ -106,6 +108,7 @@ export class Billing implements SessionTerms {
         ref: `scrape:${scrapeId}`,
         note: hold.credits > 1 ? `scrape (held for a timeout of ${hold.timeoutMs} ms)` : "scrape",
         at: Date.now(),
+        apiKeyId,
       });
     } catch (err) {
       // The charge may have been written before its answer was lost: if so, it goes back whole.

@@ -22,17 +22,18 @@ export class KeyCache {
     private readonly maxKeys = MAX_KEYS,
   ) {}
 
-  /** The team of a key confirmed within the TTL, or undefined: then ask the database. */
-  fresh(hash: string, now = Date.now()): string | undefined {
+  /** A key confirmed within the TTL (its id and team), or undefined: then ask the database. */
+  fresh(hash: string, now = Date.now()): { keyId: string; teamId: string } | undefined {
     const e = this.entries.get(hash);
     if (!e || now - e.confirmedAt >= this.ttlMs) return undefined;
     this.touch(hash, e);
-    return e.teamId;
+    return { keyId: e.keyId, teamId: e.teamId };
   }
 
-  /** The team of a key confirmed at some time, however long ago (for an outage). */
-  known(hash: string): string | undefined {
-    return this.entries.get(hash)?.teamId;
+  /** A key confirmed at some time, however long ago (for an outage). */
+  known(hash: string): { keyId: string; teamId: string } | undefined {
+    const e = this.entries.get(hash);
+    return e && { keyId: e.keyId, teamId: e.teamId };
   }
 
   /** The database says this key is active, for this team. */

@@ -43,6 +43,12 @@ export interface TeamServiceOptions {
   hasLiveSession?: (teamId: string) => boolean;
 }
 
+/** Who a request is: its API key and the team the key belongs to. */
+export interface Caller {
+  teamId: string;
+  keyId: string;
+}
+
 export interface TeamReport {
   team: TeamRecord;
   /** The limit in force: its own, or the server's default. */
@@ -67,15 +73,15 @@ export class TeamService {
   }
 
   /**
-   * The team an API key belongs to, or undefined for an unknown or revoked key. Throws the
-   * database's error when it cannot be read, unless the key keeps working through an outage.
+   * The key's id and the team it belongs to, or undefined for an unknown or revoked key. Throws
+   * the database's error when it cannot be read, unless the key keeps working through an outage.
    */
-  async authenticate(key: string): Promise<string | undefined> {
+  async authenticate(key: string): Promise<Caller | undefined> {
     const hash = hashToken(key);
     const fresh = this.keyCache.fresh(hash);
     if (fresh) return fresh;
     const known = this.keyCache.known(hash);
-    const outlasts = known !== undefined && (this.opts.hasLiveSession?.(known) ?? false);
+    const outlasts = known !== undefined && (this.opts.hasLiveSession?.(known.teamId) ?? false);
     if (outlasts && Date.now() < this.outageUntil) return known;
     let found;
     try {
@@ -91,7 +97,7 @@ export class TeamService {
       return undefined;
     }
     this.keyCache.confirm(hash, found.id, found.teamId);
-    return found.teamId;
+    return { keyId: found.id, teamId: found.teamId };
   }
 
   async createTeam(name: string): Promise<TeamRecord> {

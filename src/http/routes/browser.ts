@@ -159,7 +159,7 @@ export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
     const doc = docsAt(at);
 
     app.post(at, doc.create, async (req) => {
-      return services.browsers.create(req.teamId, req.body, base(req));
+      return services.browsers.create(req.teamId, req.body, base(req), req.apiKeyId);
     });
 
     app.get(at, doc.list, async (req) => {

@@ -69,7 +69,14 @@ export const interactRoutes: FastifyPluginAsyncZod<{ services: Services }> = asy
   app.post("/v2/scrape/:jobId/interact", interactDoc, async (req, reply) => {
     const baseUrl = publicBaseUrl(services.config.publicUrl, req);
     return whileClientWaits(req, reply, (signal) =>
-      services.interact.interact(req.params.jobId, req.teamId, req.body, baseUrl, signal),
+      services.interact.interact(
+        req.params.jobId,
+        req.teamId,
+        req.body,
+        baseUrl,
+        signal,
+        req.apiKeyId,
+      ),
     );
   });
 

@@ -52,6 +52,7 @@ export const scrapeRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
       const data = await services.scrapes.scrape(req.teamId, req.body, {
         signal: abort.signal,
         baseUrl: publicBaseUrl(services.config.publicUrl, req),
+        apiKeyId: req.apiKeyId,
       });
       return { success: true as const, data };
     } catch (err) {

@@ -1,6 +1,12 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, LedgerTable } from "../schema.js";
-import type { Balance, CreditRepository, LedgerEntry, SessionRecord } from "../repositories.js";
+import type {
+  Balance,
+  CreditRepository,
+  LedgerEntry,
+  SessionRecord,
+  UsageRow,
+} from "../repositories.js";
 import {
   appendEntry,
   availableCredits,
@@ -10,6 +16,7 @@ import {
 } from "./ledger-ops.js";
 import { openScrapeCharge, openScrapeCharges, resolveScrapeCharge } from "./scrape-charges.js";
 import { toSessionRecord } from "./sessions.js";
+import { usageByBin } from "./usage.js";
 
 /**
  * The refund of the session in column `session`, if it was refunded (settled or released):
@@ -33,6 +40,7 @@ function toEntry(row: LedgerTable): LedgerEntry {
     scrapeId: row.scrape_id,
     note: row.note,
     at: Number(row.at),
+    apiKeyId: row.api_key_id,
   };
 }
 
@@ -55,6 +63,16 @@ export class KyselyCreditRepository implements CreditRepository {
     return this.balanceIn(this.db, teamId);
   }
 
+  async granted(teamId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("ledger")
+      .select((eb) => eb.fn.sum<number | string | null>("amount").as("total"))
+      .where("team_id", "=", teamId)
+      .where("kind", "=", "grant")
+      .executeTakeFirst();
+    return Number(row?.total ?? 0);
+  }
+
   async entries(teamId: string, limit: number): Promise<LedgerEntry[]> {
     const rows = await this.db
       .selectFrom("ledger")
@@ -75,6 +93,7 @@ export class KyselyCreditRepository implements CreditRepository {
     ref: string;
     note: string;
     at: number;
+    apiKeyId?: string | null;
   }): Promise<{ ok: true } | { ok: false; available: number }> {
     return this.db.transaction().execute(async (trx) => {
       if (!(await lockTeam(trx, e.teamId))) return { ok: false, available: 0 };
@@ -89,6 +108,7 @@ export class KyselyCreditRepository implements CreditRepository {
           ref: e.ref,
           note: e.note,
           at: e.at,
+          api_key_id: e.apiKeyId ?? null,
         })
       ) {
         await openScrapeCharge(trx, e);
@@ -195,6 +215,11 @@ export class KyselyCreditRepository implements CreditRepository {
       // balance from going negative should it not (a rate changed between start and end).
       const available = await availableCredits(trx, e.teamId);
       const amount = Math.max(0, Math.min(e.charge, available));
+      const opener = await trx
+        .selectFrom("sessions")
+        .select("api_key_id")
+        .where("id", "=", e.sessionId)
+        .executeTakeFirst();
       await appendEntry(trx, {
         team_id: e.teamId,
         kind: "charge",
@@ -206,6 +231,8 @@ export class KyselyCreditRepository implements CreditRepository {
             ? `browser session (${e.charge} due, ${e.charge - amount} uncovered)`
             : "browser session",
         at: e.at,
+        // The session's charge is the key's that opened it.
+        api_key_id: opener?.api_key_id ?? null,
       });
       return amount;
     });
@@ -227,6 +254,14 @@ export class KyselyCreditRepository implements CreditRepository {
       .where(({ not, exists }) => not(exists(refundOf(this.db, "s.id"))))
       .execute();
     return rows.map(toSessionRecord);
+  }
+
+  async usage(q: {
+    teamId: string;
+    bounds: readonly number[];
+    byKey: boolean;
+  }): Promise<UsageRow[]> {
+    return usageByBin(this.db, q);
   }
 
   private async balanceIn(db: Kysely<Database>, teamId: string): Promise<Balance> {

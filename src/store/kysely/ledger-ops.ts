@@ -43,8 +43,8 @@ export async function heldBySession(trx: Db, sessionId: string): Promise<number>
 /** Appends an entry; false when its ref was used already (the entry exists). */
 export async function appendEntry(
   trx: Db,
-  e: Omit<LedgerTable, "id" | "session_id" | "scrape_id" | "ref" | "note"> &
-    Partial<Pick<LedgerTable, "session_id" | "scrape_id" | "ref" | "note">>,
+  e: Omit<LedgerTable, "id" | "session_id" | "scrape_id" | "ref" | "note" | "api_key_id"> &
+    Partial<Pick<LedgerTable, "session_id" | "scrape_id" | "ref" | "note" | "api_key_id">>,
 ): Promise<boolean> {
   const res = await trx
     .insertInto("ledger")
@@ -54,6 +54,7 @@ export async function appendEntry(
       scrape_id: null,
       ref: null,
       note: null,
+      api_key_id: null,
       ...e,
     })
     .onConflict((oc) => oc.column("ref").doNothing())

@@ -46,4 +46,13 @@ export class KyselyScrapeRepository implements ScrapeRepository {
       profile: row.profile ? JSON.parse(row.profile) : null,
     };
   }
+
+  async latestOfTeam(teamId: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom("scrapes")
+      .select((eb) => eb.fn.max("created_at").as("latest"))
+      .where("team_id", "=", teamId)
+      .executeTakeFirst();
+    return row?.latest == null ? undefined : Number(row.latest);
+  }
 }

@@ -103,6 +103,7 @@ export class KyselySessionRepository implements SessionRepository {
         ttl_ms: c.ttlMs ?? null,
         idle_ttl_ms: c.idleTtlMs ?? null,
         stream_web_view: c.streamWebView === false ? 0 : 1,
+        api_key_id: c.apiKeyId ?? null,
       })
       .onConflict((oc) => oc.column("scrape_id").doNothing())
       .execute();
