@@ -334,6 +334,31 @@ describe("with authentication on", () => {
     );
   });
 
+  test("the usage methods: concurrency, queue, tokens and the history per key", async () => {
+    const team = await makeTeam(authed, "py-sdk-usage", 100);
+    const out = await pythonSdk(authed, team.key).value(`
+      session = fc.browser(block_ads=True, location={"country": "DE"})
+      concurrency = fc.get_concurrency()
+      queue = fc.get_queue_status()
+      fc.delete_browser(session.id)
+      tokens = fc.get_token_usage()
+      credits_history = fc.v2.get_credit_usage_historical(by_api_key=True)
+      tokens_history = fc.v2.get_token_usage_historical()
+      result = {"concurrency": concurrency, "queue": queue, "tokens": tokens,
+                "credits_history": credits_history, "tokens_history": tokens_history}
+    `);
+    expect(out.concurrency).toMatchObject({ concurrency: 1 });
+    expect(out.concurrency.max_concurrency).toBeGreaterThan(0);
+    expect(out.queue).toMatchObject({ jobs_in_queue: 1, active_jobs_in_queue: 1 });
+    // Firecrawl's tokens: 15 to a credit; the session's bill is in the history, under its key.
+    expect(out.tokens.remaining_tokens % 15).toBe(0);
+    const spent = out.credits_history.periods;
+    expect(spent.length).toBeGreaterThan(0);
+    expect(spent.at(-1)).toMatchObject({ apiKey: expect.any(String) });
+    expect(spent.at(-1).creditsUsed).toBeGreaterThan(0);
+    expect(out.tokens_history.periods.at(-1).tokensUsed).toBe(spent.at(-1).creditsUsed * 15);
+  });
+
   test("a team without credits: PaymentRequiredError, before anything runs", async () => {
     const team = await makeTeam(authed, "py-sdk-broke", 0);
     const raised = await pythonSdk(authed, team.key).raised(
