@@ -161,3 +161,12 @@ test("a failing action is a 400 that names the action and the reason", async () 
   expect(thrown.body.error).toContain("Action 1 (executeJavascript)");
   expect(thrown.body.error).toContain("boom");
 });
+
+test("an origin naming Firecrawl's website gets the scrape's id at the top level too; others do not", async () => {
+  const fromSite = await scrape({ url: `${site.url}/`, origin: "website-playground" });
+  expect(fromSite.status).toBe(200);
+  expect(fromSite.body.scrape_id).toBe(fromSite.body.data.metadata.scrapeId);
+  const fromSdk = await scrape({ url: `${site.url}/`, origin: "js-sdk@4.42.0" });
+  expect(fromSdk.status).toBe(200);
+  expect(fromSdk.body).not.toHaveProperty("scrape_id");
+});

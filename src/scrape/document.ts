@@ -49,6 +49,11 @@ export type ScrapeDocument = z.infer<typeof scrapeDocumentSchema>;
 export const scrapeResponseSchema = z.object({
   success: z.literal(true),
   data: scrapeDocumentSchema,
+  scrape_id: z
+    .string()
+    .uuid()
+    .optional()
+    .describe("The scrape's id again, when the request's origin contains `website` (Firecrawl's)."),
 });
 
 export interface DocumentContext {

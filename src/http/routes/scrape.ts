@@ -54,7 +54,9 @@ export const scrapeRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
         baseUrl: publicBaseUrl(services.config.publicUrl, req),
         apiKeyId: req.apiKeyId,
       });
-      return { success: true as const, data };
+      // Firecrawl's own site (an origin naming "website") reads the id at the top level too.
+      const scrape_id = req.body.origin?.includes("website") ? data.metadata.scrapeId : undefined;
+      return { success: true as const, data, ...(scrape_id ? { scrape_id } : {}) };
     } catch (err) {
       if (!abort.signal.aborted) throw err;
       req.log.info("client closed the connection; scrape stopped");
