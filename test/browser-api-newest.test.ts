@@ -199,3 +199,29 @@ describe("deleting a profile", () => {
     expect((await call("DELETE", "/v2/browser/profiles/bad%0Aname")).status).toBe(400);
   });
 });
+
+describe("an interact session's lifetimes", () => {
+  test("ttl and activityTtl on the call that creates it set them; later calls leave them; bounds as /v2/browser's", async () => {
+    const scraped = await call("POST", "/v2/scrape", { url: `${site.url}/` });
+    const scrapeId: string = scraped.body.data.metadata.scrapeId;
+    const at = `/v2/scrape/${scrapeId}/interact`;
+    expect((await call("POST", at, { code: "1", ttl: 5 })).status).toBe(400);
+    expect((await call("POST", at, { code: "1", activityTtl: 4000 })).status).toBe(400);
+    expect(server.services.sessions.get(scrapeId)).toBeUndefined();
+
+    const first = await call("POST", at, { code: "1", ttl: 1800, activityTtl: 900 });
+    expect(first.status).toBe(200);
+    const shape = () => server.services.sessions.get(scrapeId)!.shape;
+    expect(shape()).toMatchObject({ ttlMs: 1_800_000, idleTtlMs: 900_000 });
+    const later = await call("POST", at, { code: "2", ttl: 60, activityTtl: 10 });
+    expect(later.body).toMatchObject({ success: true, result: "2" });
+    expect(shape()).toMatchObject({ ttlMs: 1_800_000, idleTtlMs: 900_000 });
+    // The idle timeout it was given is the one that ends it.
+    const session = server.services.sessions.get(scrapeId)!;
+    server.services.lifetimes.sweep(session.lastUsedAt + 899_000);
+    expect(server.services.sessions.get(scrapeId)).toBeDefined();
+    server.services.lifetimes.sweep(session.lastUsedAt + 900_000);
+    await expect.poll(async () => (await call("POST", at, { code: "1" })).status).toBe(410);
+    expect((await call("POST", at, { code: "1" })).body.details).toEqual({ reason: "idle" });
+  });
+});

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MESSAGES } from "../errors/app-error.js";
-import { runTimeoutSchema, uuidParam } from "../interact/request.js";
+import { runTimeoutSchema, sessionLifetimeFields, uuidParam } from "../interact/request.js";
 import { profileNameSchema, profileSchema } from "../profiles/request.js";
 import { isKnownCountry } from "../scrape/location.js";
 
@@ -22,20 +22,7 @@ const COUNTRY_MESSAGE = "Invalid country code. Use a valid ISO 3166-1 alpha-2 co
  */
 export const createBrowserSchema = z
   .object({
-    ttl: z
-      .number()
-      .int()
-      .min(30)
-      .max(3600)
-      .optional()
-      .describe("Seconds the session lives (default SESSION_TTL_SECONDS)."),
-    activityTtl: z
-      .number()
-      .int()
-      .min(10)
-      .max(3600)
-      .optional()
-      .describe("Seconds without activity that end it (default SESSION_IDLE_TTL_SECONDS)."),
+    ...sessionLifetimeFields,
     streamWebView: z
       .boolean()
       .optional()

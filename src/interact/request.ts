@@ -23,6 +23,27 @@ export const runTimeoutSchema = z
   .default(30)
   .describe("Seconds the run may take.");
 
+/**
+ * A new session's lifetimes, in seconds, within Firecrawl's bounds: `ttl` 30-3600 (the longest
+ * it lives), `activityTtl` 10-3600 (how long it may sit unused). Absent: the server's defaults.
+ */
+export const sessionLifetimeFields = {
+  ttl: z
+    .number()
+    .int()
+    .min(30)
+    .max(3600)
+    .optional()
+    .describe("Seconds the session lives (default SESSION_TTL_SECONDS)."),
+  activityTtl: z
+    .number()
+    .int()
+    .min(10)
+    .max(3600)
+    .optional()
+    .describe("Seconds without activity that end it (default SESSION_IDLE_TTL_SECONDS)."),
+};
+
 const interactFields = z
   .object({
     // Described before .optional(): the document's two variants make each one required.
@@ -45,6 +66,12 @@ const interactFields = z
         "Language of code: node (Playwright), python (Playwright) or bash (agent-browser).",
       ),
     timeout: runTimeoutSchema,
+    ttl: sessionLifetimeFields.ttl.describe(
+      "Seconds the session lives, on the call that creates it (default SESSION_TTL_SECONDS); ignored on later calls.",
+    ),
+    activityTtl: sessionLifetimeFields.activityTtl.describe(
+      "Seconds without activity that end it, on the call that creates it (default SESSION_IDLE_TTL_SECONDS); ignored on later calls.",
+    ),
     /** Telemetry labels; the official SDKs and CLI send them. No effect here. */
     origin: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),
     integration: z.string().max(200).optional().describe("A label the SDKs send; no effect here."),

@@ -28,6 +28,8 @@ export class InteractService {
     const acquired = await this.opts.sessions.acquire(scrapeId, teamId, {
       prompt: req.prompt !== undefined,
       apiKeyId,
+      ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
+      idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
     });
     return this.opts.runner.run(acquired, req, baseUrl, signal);
   }

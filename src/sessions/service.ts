@@ -81,7 +81,13 @@ export class SessionService {
   async acquire(
     scrapeId: string,
     teamId: string,
-    opts: { prompt?: boolean; apiKeyId?: string | null } = {},
+    opts: {
+      prompt?: boolean;
+      apiKeyId?: string | null;
+      /** A new session's lifetimes (the server's defaults otherwise); an existing one keeps its own. */
+      ttlMs?: number;
+      idleTtlMs?: number;
+    } = {},
   ): Promise<AcquiredSession> {
     for (;;) {
       const found = await this.index.lookup(scrapeId, "interact", teamId);
@@ -95,7 +101,7 @@ export class SessionService {
       if (found.state !== "absent") throw unavailable(found);
       // The lookup waited on the store: another call may have started (or made) it meanwhile.
       if (this.index.isCreating(scrapeId) || this.index.peek(scrapeId)) continue;
-      const creation = this.create(found.scrape!, teamId, opts.prompt ?? false, opts.apiKeyId);
+      const creation = this.create(found.scrape!, teamId, opts);
       return this.index.making(scrapeId, creation);
     }
   }
@@ -288,9 +294,9 @@ export class SessionService {
   private async create(
     scrape: ScrapeRecord,
     teamId: string,
-    prompt: boolean,
-    apiKeyId: string | null = null,
+    opts: { prompt?: boolean; apiKeyId?: string | null; ttlMs?: number; idleTtlMs?: number },
   ): Promise<AcquiredSession> {
+    const { prompt = false, apiKeyId = null } = opts;
     this.assertOpen();
     const scrapeId = scrape.id;
     const rc = scrape.replayContext;
@@ -298,8 +304,8 @@ export class SessionService {
     const id = randomUUID();
     const shape: SessionShape = {
       kind: "interact",
-      ttlMs: this.deps.config.sessionTtlMs,
-      idleTtlMs: this.deps.config.sessionIdleTtlMs,
+      ttlMs: opts.ttlMs ?? this.deps.config.sessionTtlMs,
+      idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
       streamWebView: true,
     };
     // A scrape made with a named profile hands it on: the session starts from the profile's
