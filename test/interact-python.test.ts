@@ -102,6 +102,17 @@ describe("python code in a live session", () => {
     expect(res).toMatchObject({ success: true, result: "Fixture Home" });
   });
 
+  test("code that closes its own connection to the browser finds it again on the next call", async () => {
+    const closed = await py("await browser.close()\nbrowser.is_connected()");
+    expect(closed).toMatchObject({ success: true, exitCode: 0, result: "False" });
+    expect(await py("await page.title()")).toMatchObject({ success: true, result: "Fixture Home" });
+    // Only python's connection ended: the session's browser is still node's too.
+    expect(await node("await page.title()")).toMatchObject({
+      success: true,
+      result: "Fixture Home",
+    });
+  });
+
   test("output is bounded and marked truncated", async () => {
     const res = await py("print('x' * 3_000_000)\n'y' * 3_000_000");
     expect(res.success).toBe(true);

@@ -26,10 +26,12 @@ import traceback
 SITE, SOCKET_PATH, LIMIT_ARG, *FLAGS = sys.argv[1:]
 sys.path.insert(0, SITE)
 
-from playwright._impl._connection import Connection, from_channel  # noqa: E402
 from playwright._impl._impl_to_api_mapping import ImplToApiMapping  # noqa: E402,F401
-from playwright._impl._object_factory import create_remote_object  # noqa: E402
-from playwright._impl._transport import Transport  # noqa: E402
+from playwright._impl.browser import Browser as BrowserImpl  # noqa: E402
+from playwright._impl.connection import Connection  # noqa: E402
+from playwright._impl.events import Events  # noqa: E402
+from playwright._impl.transport import Transport  # noqa: E402
+from playwright._impl.utils.tasks import call_in_next_task, wait_for_next_task  # noqa: E402
 from playwright.async_api._generated import Playwright as AsyncPlaywright  # noqa: E402
 from playwright.async_api._generated import mapping  # noqa: E402
 
@@ -142,6 +144,9 @@ class SocketTransport(Transport):
                 header = await self.reader.readexactly(4)
                 data = await self.reader.readexactly(int.from_bytes(header, "little"))
                 self.on_message(self.deserialize_message(data))
+                # As Playwright's own pipe transport: each message is dispatched in a task of
+                # its own, after every reaction to the one before.
+                await wait_for_next_task()
         except (asyncio.IncompleteReadError, OSError):
             pass
         finally:
@@ -189,20 +194,44 @@ class BrowserLink:
             return self.browser
         loop = asyncio.get_running_loop()
         if self.connection is not None:
-            self.connection.cleanup("reconnecting")
-        self.transport = SocketTransport(loop, self.path)
-        self.connection = Connection(None, create_remote_object, self.transport, loop)
+            self.connection.close("reconnecting")
+        transport = self.transport = SocketTransport(loop, self.path)
+        connection = self.connection = Connection(loop)
         # Files for set_input_files travel inside messages: the other end is another sandbox.
-        self.connection.mark_as_remote()
-        loop.create_task(self.connection.run())
-        ready = self.connection.playwright_future
+        connection.mark_as_remote()
+        connection.onmessage = transport.send
+
+        def on_message(message):
+            # An error in one of Playwright's listeners is raised by the next API call.
+            try:
+                connection.dispatch(message)
+            except Exception as error:
+                connection._on_event_listener_error(error)
+
+        transport.on_message = on_message
+
+        def on_reader_done(reader):
+            if not reader.cancelled():
+                reader.exception()
+            # Calls in flight fail rather than wait for an answer that cannot come.
+            connection.close("the session's browser connection closed")
+
+        async def start():
+            await transport.connect()
+            loop.create_task(transport.run()).add_done_callback(on_reader_done)
+            return await connection.initialize_playwright()
+
+        ready = loop.create_task(start())
+        # Read it once so an unobserved failure is not logged as "never retrieved".
+        ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         done, _ = await asyncio.wait(
-            {self.transport.on_error_future, ready},
+            {transport.on_error_future, ready},
             timeout=CONNECT_TIMEOUT_S,
             return_when=asyncio.FIRST_COMPLETED,
         )
         if not done:
-            self.transport.request_stop()
+            ready.cancel()
+            transport.request_stop()
             raise TimeoutError("timed out connecting to the session's browser")
         if not ready.done():
             ready.cancel()
@@ -210,10 +239,23 @@ class BrowserLink:
         shared = impl._initializer.get("preLaunchedBrowser")
         if shared is None:
             raise RuntimeError("the session's browser is not available")
-        browser_impl = from_channel(shared)
+        browser_impl = BrowserImpl.from_(shared)
         # Closing it from python ends only python's connection, never the session's browser.
         browser_impl._should_close_connection_on_close = True
-        browser_impl._connect_to_browser_type(impl.chromium, None)
+
+        def on_connection_close():
+            # As Playwright's own connect(): python's pages, contexts and browser close with its
+            # connection (the next call connects again), and so does the socket.
+            transport.request_stop()
+            for context in browser_impl.contexts:
+                for page in context.pages:
+                    page._on_close()
+                context._on_close()
+            call_in_next_task(browser_impl._did_close)
+
+        connection.on("close", on_connection_close)
+        browser_impl.on(Events.Browser.Disconnected, lambda _: connection.close())
+        browser_impl._connect_to_browser_type(impl.chromium, {}, None)
         self.playwright = AsyncPlaywright(impl)
         self.browser = mapping.from_impl(browser_impl)
         return self.browser
