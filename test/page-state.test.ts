@@ -258,7 +258,7 @@ describe("a desktop with ads allowed and certificates checked", () => {
       url: `${site.httpsUrl}/probe?via=strict`,
       skipTlsVerification: false,
     });
-    expect(scraped.body.code).toBe("SCRAPE_TLS_ERROR");
+    expect(scraped.body.code).toBe("SCRAPE_SSL_ERROR");
   });
 
   test("blockAds false: every page loaded the ad script", () => {

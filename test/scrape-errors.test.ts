@@ -104,10 +104,10 @@ test("a refused connection is SCRAPE_CONNECTION_FAILED naming host and port", as
   expect(res.body.error).toContain("refused");
 });
 
-test("a server that does not speak TLS on an https URL is SCRAPE_TLS_ERROR", async () => {
+test("a server that does not speak TLS on an https URL is SCRAPE_SSL_ERROR", async () => {
   const res = await scrape({ url: site.url.replace("http://", "https://") + "/" });
   expect(res.status).toBe(502);
-  expect(res.body.code).toBe("SCRAPE_TLS_ERROR");
+  expect(res.body.code).toBe("SCRAPE_SSL_ERROR");
   expect(res.body.error).toContain(new URL(site.url).host);
 });
 

@@ -71,7 +71,7 @@ test("a self-signed certificate is accepted by default and refused with skipTlsV
 
   const strict = await scrape({ url: `${site.httpsUrl}/meta`, skipTlsVerification: false });
   expect(strict.status).toBe(502);
-  expect(strict.body.code).toBe("SCRAPE_TLS_ERROR");
+  expect(strict.body.code).toBe("SCRAPE_SSL_ERROR");
   expect(strict.body.error).toContain(new URL(site.httpsUrl).host);
 });
 

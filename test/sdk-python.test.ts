@@ -136,6 +136,14 @@ describe("scrape", () => {
     expect(raised.statusCode).toBe(400);
     expect(raised.message).toMatch(/^Bad Request: Failed to scrape\. .*needs an LLM/);
   });
+
+  test("a certificate the scrape refuses raises TLSError (Firecrawl's SCRAPE_SSL_ERROR)", async () => {
+    const raised = await py.raised(
+      `fc.scrape(${JSON.stringify(`${site.httpsUrl}/meta`)}, skip_tls_verification=False)`,
+    );
+    expect(raised.type).toBe("TLSError");
+    expect(raised.classes).toContain("FirecrawlError");
+  });
 });
 
 describe("interact", () => {

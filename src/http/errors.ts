@@ -28,7 +28,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   // The target site failed, not us: a gateway error, with a code that names the cause.
   SCRAPE_DNS_RESOLUTION_ERROR: 502,
   SCRAPE_CONNECTION_FAILED: 502,
-  SCRAPE_TLS_ERROR: 502,
+  SCRAPE_SSL_ERROR: 502,
   SCRAPE_FAILED: 502,
   BROWSER_FAILED: 502,
   // The model API failed before the agent acted: nothing changed, a retry is safe.

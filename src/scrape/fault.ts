@@ -31,7 +31,7 @@ const FAULT: Record<ErrorCode, "tenant" | "server"> = {
   INTERNAL: "server",
   SCRAPE_DNS_RESOLUTION_ERROR: "tenant",
   SCRAPE_CONNECTION_FAILED: "tenant",
-  SCRAPE_TLS_ERROR: "tenant",
+  SCRAPE_SSL_ERROR: "tenant",
   // A download, a blocked host, an unnamed network error, the client hanging up (unless marked).
   SCRAPE_FAILED: "tenant",
   BROWSER_FAILED: "server",

@@ -46,7 +46,7 @@ describe("navigationError", () => {
       "ERR_TLS13_DOWNGRADE_DETECTED",
     ]) {
       const err = navigationError(gotoError(name), URL_);
-      expect(err.code, name).toBe("SCRAPE_TLS_ERROR");
+      expect(err.code, name).toBe("SCRAPE_SSL_ERROR");
       expect(err.message, name).toContain("shop.example.com:8443");
       expect(err.message, name).toContain("skipTlsVerification: true");
     }

@@ -55,7 +55,7 @@ export function navigationError(err: unknown, url: string): AppError {
   }
   if (name && /^ERR_(CERT_|SSL_|BAD_SSL|TLS)/.test(name)) {
     return new AppError(
-      "SCRAPE_TLS_ERROR",
+      "SCRAPE_SSL_ERROR",
       `TLS error talking to ${host} (net::${name}). If the certificate is the problem, ` +
         `skipTlsVerification: true accepts it.`,
     );
