@@ -58,7 +58,7 @@ export function buildApp(
     loggerInstance: log,
     bodyLimit: 2 * 1024 * 1024,
     // A path parameter may be a profile's name: 128 UTF-8 bytes, 384 characters percent-encoded.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // X-Forwarded-* decide the host in cdpUrl, live view and screenshot URLs; any client can send
     // them, so they count only when an operator says a proxy in front sets them.
     trustProxy: config.trustProxy,
