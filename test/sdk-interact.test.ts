@@ -33,13 +33,13 @@ test("the SDK's deprecated names do the same: scrapeExecute, stopInteractiveBrow
   expect(run).toMatchObject({ success: true, result: `${site.url}/` });
   expect(await firecrawl.stopInteractiveBrowser(first)).toMatchObject({
     success: true,
-    status: "destroyed",
+    status: "stopped",
   });
 
   const second = await scrape();
   await firecrawl.scrapeExecute(second, { code: "1" });
   expect(await firecrawl.deleteScrapeBrowser(second)).toMatchObject({
     success: true,
-    status: "destroyed",
+    status: "stopped",
   });
 });
