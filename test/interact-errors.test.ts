@@ -124,3 +124,42 @@ describe("spec error codes", () => {
     await stop(server.url, s);
   });
 });
+
+describe("mistakes in code get an answer that says what to fix", () => {
+  test("a locator that matches nothing fails with Playwright's own message, in node and python", async () => {
+    const other = await scrapeId(server.url, { url: `${site.url}/` });
+    for (const language of ["node", "python"]) {
+      const res = await interact(server.url, other, {
+        code: "await page.click('#does-not-exist')",
+        language,
+        timeout: 5,
+      });
+      expect(res.status, language).toBe(200);
+      expect(res.body.success, language).toBe(false);
+      expect(res.body.killed, language).toBe(false);
+      // The locator it waited for, not "Execution timed out".
+      expect(res.body.error, language).toContain("#does-not-exist");
+      expect(res.body.error, language).toMatch(/Timeout 4500ms exceeded/);
+      expect(res.body.stderr, language).toContain("#does-not-exist");
+    }
+    await stop(server.url, other);
+  });
+
+  test("a python coroutine left without await is named, with no path of the server's", async () => {
+    const other = await scrapeId(server.url, { url: `${site.url}/` });
+    const res = await interact(server.url, other, { code: "page.title()", language: "python" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ success: false, result: "" });
+    expect(res.body.error).toContain("not awaited");
+    expect(res.body.error).toContain("await page.title()");
+    expect(res.body.stderr).not.toMatch(/runner\.py|\/opt\//);
+    expect(res.body.stderr).not.toContain("RuntimeWarning");
+    // With await, the same line answers the title.
+    const fixed = await interact(server.url, other, {
+      code: "await page.title()",
+      language: "python",
+    });
+    expect(fixed.body).toMatchObject({ success: true, result: "Fixture Home" });
+    await stop(server.url, other);
+  });
+});

@@ -77,6 +77,9 @@ async function exec({ kind, code, timeoutMs }) {
     return failure(`Could not connect to the session's browser: ${message}`, 1);
   }
   Object.assign(globals, bound);
+  // Playwright's own waits give up before the run does, so its message (the locator it waited
+  // for) is the error, not "Execution timed out". Code may set its own.
+  bound.context.setDefaultTimeout(actionTimeoutMs(timeoutMs));
 
   let timer;
   const deadline = new Promise((_, reject) => {
@@ -110,6 +113,14 @@ async function exec({ kind, code, timeoutMs }) {
 function failure(error, exitCode, killed = false) {
   const out = capture.take();
   return { ...out, result: "", exitCode, killed, error };
+}
+
+/**
+ * Playwright's default timeout within a run of `ms`: a tenth shorter (between half a second and
+ * five seconds), so its error reaches the caller before the run's own timeout.
+ */
+function actionTimeoutMs(ms) {
+  return Math.max(100, ms - Math.min(5000, Math.max(500, ms / 10)));
 }
 
 function timeoutError(ms) {

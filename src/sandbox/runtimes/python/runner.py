@@ -317,6 +317,18 @@ def compile_user(code, filename):
     return compile(tree, filename, "exec", flags=flags, dont_inherit=True), has_result
 
 
+UNAWAITED = (
+    "The last line returned a coroutine ({name}) that was not awaited: write `await` before it, "
+    "e.g. `await page.title()`."
+)
+
+
+def action_timeout_ms(ms):
+    """Playwright's default timeout within a run of `ms`: a tenth shorter (between half a
+    second and five seconds), so its error reaches the caller before the run's own timeout."""
+    return max(100, ms - min(5000, max(500, ms / 10)))
+
+
 def format_result(value):
     if value is None:
         text = ""
@@ -366,7 +378,11 @@ async def run_code(code, timeout_ms):
         return failure(describe(exc), 1)
 
     try:
-        scope.update(await link.bind(scope))
+        bound = await link.bind(scope)
+        scope.update(bound)
+        # Playwright's own waits give up before the run does, so its message (the locator it
+        # waited for) is the error, not "Execution timed out". Code may set its own.
+        bound["context"].set_default_timeout(action_timeout_ms(timeout_ms))
     except Exception as exc:
         return failure(f"Could not connect to the session's browser: {describe(exc)}", 1)
 
@@ -378,7 +394,15 @@ async def run_code(code, timeout_ms):
         value = eval(compiled, scope)
         if asyncio.iscoroutine(value):
             await asyncio.wait_for(value, timeout=max(0.001, timeout_s))
-        result, cut = format_result(scope.pop(RESULT_NAME, None) if has_result else None)
+        last = scope.pop(RESULT_NAME, None) if has_result else None
+        if asyncio.iscoroutine(last):
+            # `page.title()` without await: its value was never asked for. Closed here, so
+            # Python's "never awaited" warning (naming this file) does not replace the hint.
+            name = getattr(last, "__qualname__", "the call")
+            last.close()
+            capture.write("stderr", UNAWAITED.format(name=name) + "\n")
+            return failure(UNAWAITED.format(name=name), 1)
+        result, cut = format_result(last)
         out = capture.take()
         return {**out, "result": result, "exitCode": 0, "killed": False,
                 "truncated": out["truncated"] or cut}
