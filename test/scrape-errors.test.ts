@@ -61,6 +61,21 @@ test("bad requests are a 400 with a message and the offending fields", async () 
   expect(llm.body.error).toContain("needs an LLM");
 });
 
+test("a mistyped URL scheme is a 400 that says so, not a DNS error; a bare host with a port still works", async () => {
+  for (const [url, words] of [
+    ["htp:/oops", '"htp:" is not a scheme this server scrapes'],
+    ["http:/example.com", "write http:// (two slashes)"],
+    ["https:example.com", "write https:// (two slashes)"],
+  ] as const) {
+    const res = await scrape({ url });
+    expect(res.status, url).toBe(400);
+    expect(res.body.error, url).toContain(words);
+  }
+  const port = new URL(site.url).port;
+  const bare = await scrape({ url: `127.0.0.1:${port}/` });
+  expect(bare.status).toBe(200);
+});
+
 test("CSS selectors the browser cannot parse are a 400 naming them", async () => {
   const res = await scrape({ url: `${site.url}/`, includeTags: ["main"], excludeTags: ["div["] });
   expect(res.status).toBe(400);

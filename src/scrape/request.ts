@@ -62,6 +62,15 @@ const headerValue = z
 
 /** Accepts what Firecrawl accepts (a bare host gets http://) and allows only http and https. */
 function normalizeUrl(u: string): URL | string {
+  // "htp:/oops", "http:/host", "https:host": a scheme with its slashes mistyped, which would
+  // otherwise be taken for a host name ("htp") and fail later as a DNS error.
+  const typo = /^([a-z][a-z0-9+.-]*):(?!\/\/)(.*)$/i.exec(u);
+  if (typo && !/^\d+(?:[/?#]|$)/.test(typo[2]!)) {
+    const scheme = typo[1]!.toLowerCase();
+    return scheme === "http" || scheme === "https"
+      ? `the URL's scheme is mistyped: write ${scheme}:// (two slashes) before the host`
+      : `"${typo[1]}:" is not a scheme this server scrapes (a typo?): write http:// or https:// before the host`;
+  }
   let parsed: URL;
   try {
     parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`);
