@@ -179,3 +179,17 @@ test("scrapes failing at once on one host each hear only about their own port", 
     expect(res.body.error, targets[i]).not.toContain(`:${other}`);
   });
 });
+
+test("a body over the limit is a 413 that names the limit; a v1 path points to v2", async () => {
+  const big = await scrape({
+    url: `${site.url}/`,
+    headers: { "x-big": "a".repeat(3 * 1024 * 1024) },
+  });
+  expect(big.status).toBe(413);
+  expect(big.body).toMatchObject({ success: false, code: "PAYLOAD_TOO_LARGE" });
+  expect(big.body.error).toBe("Request body is too large: the limit is 2 MiB (2097152 bytes).");
+
+  const v1 = await postJson(`${server.url}/v1/scrape`, { url: `${site.url}/` });
+  expect(v1.status).toBe(404);
+  expect(v1.body.error).toContain("try /v2/scrape");
+});

@@ -33,6 +33,12 @@ test("every /v2 request needs a team's key: missing, unknown and revoked keys ge
     headers: { authorization: `Basic ${acme.key}` },
   });
   expect(notBearer.status).toBe(401);
+  // The key alone, without the word Bearer: the answer says what is missing.
+  const bare = await fetch(`${server.url}/v2/team/credit-usage`, {
+    headers: { authorization: acme.key },
+  });
+  expect(bare.status).toBe(401);
+  expect((await bare.json()).error).toMatch(/the word Bearer is missing/);
   // Nothing ran for the refused calls: the team paid nothing.
   expect((await teamClient(server, acme.key).credits()).body.data.remainingCredits).toBe(10);
 

@@ -38,6 +38,8 @@ declare module "fastify" {
 const MISSING =
   "Unauthorized: this server needs an API key. Send it as 'Authorization: Bearer fc-...'.";
 const INVALID = "Unauthorized: invalid or revoked API key.";
+const NOT_BEARER =
+  "Unauthorized: the Authorization header must be 'Bearer ' then the key ('Authorization: Bearer fc-...'); the word Bearer is missing.";
 
 /**
  * Resolves the caller's team. With USE_DB_AUTHENTICATION off any key (or none) is accepted, like
@@ -71,7 +73,11 @@ export function registerAuth(app: FastifyInstance, config: Config, teams: TeamSe
     }
     const header = req.headers.authorization;
     const key = bearerKey(header);
-    if (!key) throw new AppError("UNAUTHORIZED", header ? INVALID : MISSING);
+    if (!key)
+      throw new AppError(
+        "UNAUTHORIZED",
+        !header ? MISSING : /^\s*bearer\b/i.test(header) ? INVALID : NOT_BEARER,
+      );
     const caller = await teams.authenticate(key);
     if (!caller) throw new AppError("UNAUTHORIZED", INVALID);
     req.teamId = caller.teamId;

@@ -19,10 +19,15 @@ export function registerErrorHandler(app: FastifyInstance, onError?: (code: stri
   });
 
   app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0]!;
+    // Firecrawl's v1 API: this server speaks v2, where the same call usually lives.
+    const v1 = /^\/v[01]\//.test(path)
+      ? ` This server serves Firecrawl's v2 API: try ${path.replace(/^\/v[01]\//, "/v2/")} (see /docs).`
+      : "";
     void reply.status(404).send({
       success: false,
       code: "NOT_FOUND",
-      error: `Route ${req.method} ${req.url.split("?")[0]} not found.`,
+      error: `Route ${req.method} ${path} not found.${v1}`,
     });
   });
 }
@@ -61,7 +66,7 @@ function sendError(
     // Fastify's own client errors: malformed JSON, body too large, wrong content type.
     status = err.statusCode;
     const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
-    body = { success: false, code, error: err.message };
+    body = { success: false, code, error: status === 413 ? tooLarge(req) : err.message };
   } else {
     status = 500;
     body = { success: false, code: "INTERNAL", error: "Internal server error." };
@@ -69,6 +74,15 @@ function sendError(
   if (status >= 500) req.log.error(withCause(err), "request failed");
   void reply.status(status).send(body);
   return body.code;
+}
+
+/** A 413's message, with the limit the body went over. */
+function tooLarge(req: FastifyRequest): string {
+  const limit = req.routeOptions.bodyLimit;
+  if (!limit) return "Request body is too large.";
+  const mib = limit / (1024 * 1024);
+  const shown = Number.isInteger(mib) ? `${mib} MiB` : `${Math.round(limit / 1024)} KiB`;
+  return `Request body is too large: the limit is ${shown} (${limit} bytes).`;
 }
 
 /**
