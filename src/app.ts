@@ -1,4 +1,5 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { registerRequestLog } from "./http/request-log.js";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { pino } from "pino";
 import type { Config } from "./config/config.js";
 import { registerAuth } from "./http/auth.js";
@@ -66,7 +67,10 @@ export function buildApp(
     frameworkErrors,
     // Keep-alive sockets would otherwise hold close() open until the client drops them.
     forceCloseConnections: true,
+    // One line per answered request instead (src/http/request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
   });
+  registerRequestLog(app);
   // Every route's params, query and body are its zod schemas' to check (src/openapi/route-doc.ts).
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

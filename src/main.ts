@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "./config/config.js";
 import { startServer } from "./server.js";
+import { startBanner } from "./startup/banner.js";
 
 async function main(): Promise<void> {
   let config;
@@ -13,7 +14,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const server = await startServer(config);
-  server.app.log.info(`ready on ${server.url} (data in ${config.dataDir})`);
+  const banner = startBanner(server.services, server.url);
+  server.app.log.info(banner.fields, banner.msg);
 
   let stopping = false;
   const exitWhen = (closed: Promise<void>) =>

@@ -29,7 +29,11 @@ test("/metrics needs METRICS_TOKEN when it is set", async () => {
   expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
   const wrong = await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer nope" } });
   expect(wrong.status).toBe(401);
-  expect(await metrics()).toContain("fcis_process_");
+  const text = await metrics();
+  // The Node process's own figures, each named once: fcis_process_*, fcis_nodejs_*.
+  expect(text).toContain("fcis_process_cpu_user_seconds_total");
+  expect(text).toContain("fcis_nodejs_eventloop_lag_seconds");
+  expect(text).not.toContain("fcis_process_process_");
 });
 
 test("scrapes, sessions, runs by language, errors and live levels are counted as they happen", async () => {

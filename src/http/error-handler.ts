@@ -71,10 +71,26 @@ function sendError(
     status = 500;
     body = { success: false, code: "INTERNAL", error: "Internal server error." };
   }
-  if (status >= 500) req.log.error(withCause(err), "request failed");
+  if (status >= 500) {
+    // A target site failing, or a prompt where no model is set, is the caller's to fix: the
+    // answer says so, and the operator has nothing to act on.
+    if (CALLERS_FAULTS.has(body.code)) req.log.info({ code: body.code }, body.error);
+    else req.log.error(withCause(err), "request failed");
+  }
   void reply.status(status).send(body);
   return body.code;
 }
+
+/** 5xx answers that are about the caller's target or request, not about this server. */
+const CALLERS_FAULTS: ReadonlySet<string> = new Set([
+  "SCRAPE_DNS_RESOLUTION_ERROR",
+  "SCRAPE_CONNECTION_FAILED",
+  "SCRAPE_SSL_ERROR",
+  "SCRAPE_FAILED",
+  "MODEL_NOT_CONFIGURED",
+  "SHUTTING_DOWN",
+  "SESSION_ON_OTHER_NODE",
+]);
 
 /** A 413's message, with the limit the body went over. */
 function tooLarge(req: FastifyRequest): string {

@@ -27,7 +27,7 @@ export class ServerMetrics {
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "fcis_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "fcis_" });
     new Gauge({
       name: "fcis_sessions_live",
       help: "Browser sessions alive or being created on this server",
