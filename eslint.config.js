@@ -64,7 +64,17 @@ const DEPS = {
   admin: ["config", "store", "teams", "text"],
   metrics: [],
   interact: ["agent", "deadline", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
-  "browser-api": ["errors", "interact", "profiles", "scrape", "sessions", "store", "teams", "urls"],
+  "browser-api": [
+    "errors",
+    "interact",
+    "openapi",
+    "profiles",
+    "scrape",
+    "sessions",
+    "store",
+    "teams",
+    "urls",
+  ],
   dashboard: ["sessions", "store", "urls"],
   // Many nodes: membership and loss (the table of nodes), where a session is, the nodes' proof.
   cluster: ["auth", "config", "errors", "sessions", "store"],

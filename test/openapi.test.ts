@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { RouteOptions } from "fastify";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -183,6 +184,15 @@ test("errors: each operation's codes grouped by their status, in the one error s
   expect(doc.components.securitySchemes.bearerAuth.description).toMatch(/USE_DB_AUTHENTICATION/);
 });
 
+test("the fields a reader writes first carry an example, not the word string", () => {
+  const body = (path: string) =>
+    doc.paths[path].post.requestBody.content["application/json"].schema;
+  expect(body("/v2/scrape").properties.url.examples).toEqual(["https://example.com"]);
+  const interact = JSON.stringify(body("/v2/scrape/{jobId}/interact"));
+  expect(interact).toContain("await page.title()");
+  expect(body("/v2/browser/{id}/execute").properties.code.examples[0]).toContain("agent-browser");
+});
+
 test("request schemas have a shape everywhere and compile as JSON Schema 2020-12", () => {
   for (const { path, method, op } of operations(doc)) {
     const body = op.requestBody?.content["application/json"].schema;
@@ -277,6 +287,11 @@ test("/docs and the document answer without a key while authentication is on", a
     }
     // Nothing is fetched from elsewhere: every asset is served by this server.
     expect(html).not.toMatch(/https?:\/\//);
+    // The project's own mark, not Swagger's or Fastify's.
+    const init = await get("/docs/static/swagger-initializer.js");
+    expect(init.body).toContain(
+      `data:image/svg+xml;base64,${Buffer.from(fs.readFileSync("src/dashboard/public/logo.svg")).toString("base64")}`,
+    );
     for (const url of ["/v2/openapi.json", "/docs/json"]) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(200);

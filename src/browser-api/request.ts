@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withExample } from "../openapi/examples.js";
 import { MESSAGES } from "../errors/app-error.js";
 import { runTimeoutSchema, sessionLifetimeFields, uuidParam } from "../interact/request.js";
 import { profileNameSchema, profileSchema } from "../profiles/request.js";
@@ -67,7 +68,10 @@ export const createBrowserSchema = z
 /** POST /v2/browser/{id}/execute: code in a language, bash by default as in Firecrawl. */
 export const executeBrowserSchema = z
   .object({
-    code: z.string().min(1).max(100_000),
+    code: withExample(
+      z.string().min(1).max(100_000).describe("Code to run; bash runs agent-browser commands."),
+      "agent-browser open https://example.com && agent-browser snapshot -i",
+    ),
     language: z
       .enum(["node", "python", "bash"])
       .default("bash")

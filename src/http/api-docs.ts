@@ -1,12 +1,15 @@
 import swagger, { type StaticDocumentSpec } from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import fs from "node:fs";
 import { collectRoutes } from "../openapi/collect.js";
 import { buildDocument, type OpenApiDocument } from "../openapi/document.js";
 import { routeDoc } from "../openapi/route-doc.js";
 import { PATHS } from "../urls/public-urls.js";
 import { registerPublic } from "./auth.js";
 import { ERROR_STATUS } from "./errors.js";
+
+const LOGO = new URL("../dashboard/public/logo.svg", import.meta.url);
 
 /**
  * The API document at /v2/openapi.json, built from every route's own declaration, and a readable
@@ -28,6 +31,8 @@ export function registerApiDocs(app: FastifyInstance): void {
   registerPublic(app, swaggerUi, {
     routePrefix: PATHS.docs,
     theme: { title: "firecrawl-interact-server API" },
+    // The project's own mark, linking to the dashboard, in place of Swagger's.
+    logo: { type: "image/svg+xml", content: fs.readFileSync(LOGO), href: "/dashboard" },
     uiConfig: { docExpansion: "list", deepLinking: true, tryItOutEnabled: false },
   });
   app.register(async (scope) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_RUN_SECONDS } from "../deadline/run.js";
 import { MESSAGES } from "../errors/app-error.js";
+import { withExample } from "../openapi/examples.js";
 import { documentInput } from "../openapi/input-schema.js";
 
 /** An id in a path: a UUID in any case, handed on as stored (lower case); refused with `message`. */
@@ -47,18 +48,22 @@ export const sessionLifetimeFields = {
 const interactFields = z
   .object({
     // Described before .optional(): the document's two variants make each one required.
-    code: z
-      .string()
-      .min(1)
-      .max(100_000)
-      .describe("Code to run in the session's sandbox. Give this or prompt, not both.")
-      .optional(),
-    prompt: z
-      .string()
-      .min(1)
-      .max(10_000)
-      .describe("A task for the AI agent in natural language. Give this or code, not both.")
-      .optional(),
+    code: withExample(
+      z
+        .string()
+        .min(1)
+        .max(100_000)
+        .describe("Code to run in the session's sandbox. Give this or prompt, not both."),
+      "await page.click('text=More information'); await page.title()",
+    ).optional(),
+    prompt: withExample(
+      z
+        .string()
+        .min(1)
+        .max(10_000)
+        .describe("A task for the AI agent in natural language. Give this or code, not both."),
+      "Open the first article and tell me its author and date",
+    ).optional(),
     language: z
       .enum(["node", "python", "bash"])
       .default("node")

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { ignoreOverride, zodToJsonSchema } from "zod-to-json-schema";
+import { exampleOf } from "./examples.js";
 import { declaredInput } from "./input-schema.js";
 
 /** A JSON Schema object as it goes into the document. */
@@ -19,6 +20,10 @@ export function toJsonSchema(schema: z.ZodTypeAny): JsonSchema {
     pipeStrategy: "input",
     // Input side: only .strict() objects refuse unknown keys; the others strip and accept them.
     removeAdditionalStrategy: "strict",
+    postProcess: (json, def) => {
+      const example = def && exampleOf(def);
+      return json && example ? { ...json, examples: [example.value] } : json;
+    },
     override: (def) => {
       const accepted = declaredInput(def);
       return accepted ? withDescription(toJsonSchema(accepted), def) : ignoreOverride;

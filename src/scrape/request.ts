@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withExample } from "../openapi/examples.js";
 import { isKnownCountry } from "./location.js";
 import { actionsSchema } from "./request-actions.js";
 import { formatSchema } from "./request-formats.js";
@@ -91,18 +92,21 @@ function normalizeUrl(u: string): URL | string {
  */
 export const scrapeRequestSchema = z
   .object({
-    url: z
-      .string()
-      .trim()
-      .min(1)
-      .max(8192)
-      .superRefine((u, ctx) => {
-        const result = normalizeUrl(u);
-        if (typeof result === "string") {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: result });
-        }
-      })
-      .describe("The page to scrape: http or https (a bare host gets http://)."),
+    url: withExample(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(8192)
+        .superRefine((u, ctx) => {
+          const result = normalizeUrl(u);
+          if (typeof result === "string") {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, message: result });
+          }
+        })
+        .describe("The page to scrape: http or https (a bare host gets http://)."),
+      "https://example.com",
+    ),
     formats: z.array(formatSchema).max(20).default(["markdown"]).describe("What to return."),
     onlyMainContent: z.boolean().default(true).describe("Drop navigation, headers, footers."),
     includeTags: z.array(selector).max(100).optional().describe("CSS selectors to keep only."),
