@@ -66,6 +66,8 @@ const DEPS = {
   interact: ["agent", "deadline", "errors", "openapi", "sessions", "sandbox", "teams", "urls"],
   "browser-api": ["errors", "interact", "profiles", "scrape", "sessions", "store", "teams", "urls"],
   dashboard: ["sessions", "store", "urls"],
+  // Files sessions' browsers download: watched, kept in the file store, listed, swept.
+  downloads: ["chromium", "files", "sessions", "store", "text", "urls"],
   // Many nodes: membership and loss (the table of nodes), where a session is, the nodes' proof.
   cluster: ["auth", "config", "errors", "sessions", "store"],
 };
