@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, test } from "vitest";
 import { BINARY_DOWNLOAD, type FixtureSite } from "./helpers/fixture-site.js";
 import type { TestServer } from "./helpers/server.js";
@@ -154,6 +155,28 @@ describe("downloads", () => {
     const files = await filesOnceThere(`/v2/browser/${id}/files`, 1);
     expect(files).toEqual([expect.objectContaining({ name: "data.bin", state: "completed" })]);
     expect((await fetchBytes(files[0].url)).bytes.equals(BINARY_DOWNLOAD)).toBe(true);
+    await call("DELETE", `/v2/browser/${id}`);
+  });
+
+  test("a download from the user's own CDP client is kept, and so are later ones once it has left", async () => {
+    const made = await call("POST", "/v2/browser", { ttl: 300 });
+    const id: string = made.body.id;
+    const browser = await chromium.connectOverCDP(made.body.cdpUrl);
+    try {
+      const page = browser.contexts()[0]!.pages()[0]!;
+      await page.goto(`${site.url}/downloads`);
+      const [d] = await Promise.all([page.waitForEvent("download"), page.click("#bin")]);
+      expect(d.suggestedFilename()).toBe("data.bin");
+      expect(await d.failure()).toBeNull();
+    } finally {
+      await browser.close();
+    }
+    const [first] = await filesOnceThere(`/v2/browser/${id}/files`, 1);
+    expect((await fetchBytes(first.url)).bytes.equals(BINARY_DOWNLOAD)).toBe(true);
+    // Chromium forgets a departed client's download setting; the server puts its own back.
+    expect(JSON.parse((await node(id, clickDownload("#dl"))).result).failure).toBeNull();
+    const files = await filesOnceThere(`/v2/browser/${id}/files`, 2);
+    expect(files[1]).toMatchObject({ name: "report.csv", state: "completed" });
     await call("DELETE", `/v2/browser/${id}`);
   });
 
