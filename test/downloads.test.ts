@@ -220,6 +220,9 @@ describe("downloads", () => {
     expect(onDisk.filter((p) => /passwd|txt\.exe/.test(p))).toEqual([]);
     const kept = fs.readdirSync(path.join(server.dataDir, "files"));
     expect(kept.every((n) => /^[A-Za-z0-9_-]{22}\.(bin|png|jpeg|pdf)$/.test(n))).toBe(true);
+    // Their bytes are served only with their name and type, never as a bare stored file.
+    const stored = kept.find((n) => n.endsWith(".bin"))!;
+    expect((await fetch(`${server.url}/v2/files/${stored}`)).status).toBe(404);
     await call("DELETE", `/v2/browser/${id}`);
   });
 
