@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { call as modelCall, refOf, startFakeModel } from "./helpers/fake-model.js";
 import { BINARY_DOWNLOAD, type FixtureSite } from "./helpers/fixture-site.js";
 import type { TestServer } from "./helpers/server.js";
 import { useServerAndSite } from "./helpers/server-and-site.js";
@@ -14,8 +15,13 @@ import { makeTeam } from "./helpers/team-client.js";
  */
 let server: TestServer;
 let site: FixtureSite;
+// Prompts are answered by a scripted model.
+const model = await startFakeModel();
+afterAll(() => model.close());
 
 useServerAndSite((s) => ({ server, site } = s), {
+  OPENAI_BASE_URL: model.baseUrl,
+  MODEL_NAME: "fake-model",
   USE_DB_AUTHENTICATION: "true",
   ALLOW_PRIVATE_NETWORK: "true",
   BROWSER_POOL_SIZE: "1",
@@ -156,6 +162,24 @@ describe("downloads", () => {
     expect(files).toEqual([expect.objectContaining({ name: "data.bin", state: "completed" })]);
     expect((await fetchBytes(files[0].url)).bytes.equals(BINARY_DOWNLOAD)).toBe(true);
     await call("DELETE", `/v2/browser/${id}`);
+  });
+
+  test("a download the agent clicks for a prompt is kept", async () => {
+    const scraped = await call("POST", "/v2/scrape", { url: `${site.url}/downloads` });
+    const jobId: string = scraped.body.data.metadata.scrapeId;
+    model.script([
+      (req) => modelCall("click", { ref: refOf(req, 'link "binary"') }),
+      () => modelCall("done", { answer: "downloaded" }),
+    ]);
+    const res = await call("POST", `/v2/scrape/${jobId}/interact`, {
+      prompt: "Download the binary file",
+      timeout: 60,
+    });
+    expect(res.body, JSON.stringify(res.body)).toMatchObject({ success: true });
+    const files = await filesOnceThere(`/v2/scrape/${jobId}/interact/files`, 1);
+    expect(files).toEqual([expect.objectContaining({ name: "data.bin", state: "completed" })]);
+    expect((await fetchBytes(files[0].url)).bytes.equals(BINARY_DOWNLOAD)).toBe(true);
+    await call("DELETE", `/v2/scrape/${jobId}/interact`);
   });
 
   test("a download from the user's own CDP client is kept, and so are later ones once it has left", async () => {
