@@ -28,6 +28,8 @@ export const m012_downloads: Migration = {
       .columns(["session_key", "created_at"])
       .execute();
     await db.schema.createIndex("downloads_expires").on("downloads").column("expires_at").execute();
+    // A session's end moves its downloads' expiry.
+    await db.schema.createIndex("downloads_session").on("downloads").column("session_id").execute();
   },
   async down(db: Kysely<unknown>) {
     await db.schema.dropTable("downloads").execute();
