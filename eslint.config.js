@@ -76,6 +76,8 @@ const DEPS = {
     "urls",
   ],
   dashboard: ["sessions", "store", "urls"],
+  // Files sessions' browsers download: watched, kept in the file store, listed, swept.
+  downloads: ["chromium", "files", "sessions", "store", "text", "urls"],
   // Many nodes: membership and loss (the table of nodes), where a session is, the nodes' proof.
   cluster: ["auth", "config", "errors", "sessions", "store"],
 };

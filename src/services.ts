@@ -20,6 +20,7 @@ import type { Forwarding } from "./http/forward.js";
 import type { RequestsInFlight } from "./http/in-flight.js";
 import type { Membership } from "./cluster/membership.js";
 import type { Drain } from "./startup/drain.js";
+import type { DownloadService } from "./downloads/service.js";
 
 /** The long-lived services the HTTP layer calls into. Built once by startServer. */
 export interface Services {
@@ -40,6 +41,8 @@ export interface Services {
   health: HealthSources;
   /** Prometheus metrics (GET /metrics). */
   metrics: ServerMetrics;
+  /** Files sessions' browsers downloaded: kept, listed, served, swept. */
+  downloads: DownloadService;
   /** Standalone browser sessions (/v2/browser). */
   browsers: BrowserSessionService;
   /** Teams and their API keys. */

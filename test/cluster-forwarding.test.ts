@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { PROOF_HEADER } from "../src/cluster/proof.js";
 import { call, startFakeModel, type FakeModel } from "./helpers/fake-model.js";
-import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
+import { BINARY_DOWNLOAD, startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { createTestDatabase, dropTestDatabases } from "./helpers/postgres.js";
 import { freePort } from "./helpers/ports.js";
 import { closeAll, startTestServer, type TestServer } from "./helpers/server.js";
@@ -246,5 +246,39 @@ describe("team limits across nodes", () => {
     expect(made).toHaveLength(3);
     expect(results.filter((r) => r.status === 429)).toHaveLength(17);
     for (const r of made) await teamClient(nodes[0]!, limited.key).browser.stop(r.body.id);
+  });
+});
+
+describe("a session's downloads across nodes", () => {
+  test("listed through any node while the session lives and after it ended, served by any", async () => {
+    const made = await teamClient(nodes[1]!, team.key).browser.create();
+    expect(made.status).toBe(200);
+    const id: string = made.body.id;
+    const result = await client(1).browser.node(
+      id,
+      `await page.goto(${JSON.stringify(`${site.url}/downloads`)});
+      const [d] = await Promise.all([page.waitForEvent("download"), page.click("#bin")]);
+      String(await d.failure())`,
+    );
+    expect(result).toBe("null");
+    const list = async (i: number) => {
+      const res = await fetch(`${nodes[i]!.url}/v2/browser/${id}/files`, {
+        headers: { authorization: `Bearer ${team.key}` },
+      });
+      const body = (await res.json()) as any;
+      // Each node answers with URLs on itself: the same paths.
+      return body.files.map((f: any) => ({ ...f, url: new URL(f.url).pathname }));
+    };
+    let files: any[] = [];
+    while (files.length === 0) files = await list(0);
+    expect(files).toEqual([expect.objectContaining({ name: "data.bin", state: "completed" })]);
+    expect(await list(2)).toEqual(files);
+    // Any node has the bytes.
+    const onThird = new URL(files[0].url, nodes[2]!.url);
+    const bytes = Buffer.from(await (await fetch(onThird)).arrayBuffer());
+    expect(bytes.equals(BINARY_DOWNLOAD)).toBe(true);
+
+    expect((await client(0).browser.stop(id)).status).toBe(200);
+    expect(await list(2)).toEqual(files);
   });
 });

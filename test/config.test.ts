@@ -72,6 +72,15 @@ test("TEAM_MAX_SCRAPES: five per scrape slot by default, or as set", () => {
   expect(() => loadConfig({ TEAM_MAX_SCRAPES: "0" })).toThrow(/TEAM_MAX_SCRAPES/);
 });
 
+test("SESSION_DOWNLOADS_MB and RECORDING_RETENTION_DAYS: 100 MB and 7 days by default, or as set", () => {
+  expect(loadConfig({}).sessionDownloadsBytes).toBe(100 * 1024 * 1024);
+  expect(loadConfig({ SESSION_DOWNLOADS_MB: "2" }).sessionDownloadsBytes).toBe(2 * 1024 * 1024);
+  expect(loadConfig({}).retentionMs).toBe(7 * 86_400_000);
+  expect(loadConfig({ RECORDING_RETENTION_DAYS: "1" }).retentionMs).toBe(86_400_000);
+  expect(() => loadConfig({ SESSION_DOWNLOADS_MB: "0" })).toThrow(/SESSION_DOWNLOADS_MB/);
+  expect(() => loadConfig({ RECORDING_RETENTION_DAYS: "0" })).toThrow(/RECORDING_RETENTION_DAYS/);
+});
+
 test("the model provider: Firecrawl self-hosted's variables", () => {
   expect(testConfig({}).model).toBeUndefined();
   expect(testConfig({ OPENAI_API_KEY: "sk-x" }).model).toEqual({

@@ -691,4 +691,35 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect(await store.profiles.delete("t1", "p", 1_400)).toBe("deleted");
     expect(await store.profiles.delete("t1", "p", 1_400)).toBe("missing");
   });
+  test("downloads: listed by session oldest first, their expiry moved at the session's end, swept", async () => {
+    const { store } = await kind.fresh();
+    const row = (id: string, at: number, sessionKey = "scrape-1") => ({
+      id,
+      sessionId: "session-1",
+      sessionKey,
+      teamId: "team-1",
+      name: `${id}.csv`,
+      mimeType: "text/csv",
+      size: 6_000_000_000,
+      state: "completed" as const,
+      file: `${id}.bin`,
+      createdAt: at,
+      expiresAt: at + 1_000,
+    });
+    await store.downloads.add(row("b", 2));
+    await store.downloads.add(row("a", 1));
+    await store.downloads.add({ ...row("c", 3, "scrape-2"), state: "failed", file: null });
+    expect((await store.downloads.ofSession("scrape-1")).map((d) => d.id)).toEqual(["a", "b"]);
+    expect(await store.downloads.get("c")).toEqual({
+      ...row("c", 3, "scrape-2"),
+      state: "failed",
+      file: null,
+    });
+    expect((await store.downloads.expired(1_001, 10)).map((d) => d.id)).toEqual(["a"]);
+    await store.downloads.expireWith("session-1", 5_000);
+    expect(await store.downloads.expired(4_999, 10)).toEqual([]);
+    expect((await store.downloads.expired(5_000, 10)).length).toBe(3);
+    await store.downloads.remove("a");
+    expect(await store.downloads.get("a")).toBeUndefined();
+  });
 });

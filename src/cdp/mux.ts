@@ -5,6 +5,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import { CdpBacklog, DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from "./backlog.js";
 import type { ConnectionCap } from "./connection-cap.js";
 import { PipeReader } from "./pipe-reader.js";
+import { DOWNLOAD_METHODS, downloadCommand, keptDownloads } from "./download-policy.js";
 
 /**
  * Many CDP clients over one browser's `--remote-debugging-pipe`, so that no debugging port
@@ -18,6 +19,10 @@ import { PipeReader } from "./pipe-reader.js";
  * a new client is read from only once its browser session exists. What the browser sends the
  * tenant's clients (every WebSocket but the server's own) is held to one limit of unread bytes
  * and a deadline for reading them (see cdp-backlog.ts), counted while a reply still arrives.
+ *
+ * Given a `downloadDir` (a folder as the browser sees it), every download goes there under a
+ * generated name, whatever a client sets (see download-policy.ts); a setting a departed client
+ * made (Chromium resets it) and each new browser context get that folder back from the mux.
  */
 export class CdpMux {
   private nextId = 1;
@@ -36,6 +41,7 @@ export class CdpMux {
     private readonly toBrowser: Writable,
     fromBrowser: Readable,
     limits: BacklogLimits = DEFAULT_BACKLOG_LIMITS,
+    private readonly downloadDir?: string,
   ) {
     this.backlog = new CdpBacklog(limits);
     this.reader = new PipeReader(
@@ -66,6 +72,7 @@ export class CdpMux {
   async ready(): Promise<void> {
     const reply = await this.rootCall("Browser.getVersion");
     if (!reply.result) throw new Error("the browser closed its CDP pipe during start");
+    if (this.downloadDir) this.send(keptDownloads(this.downloadDir));
   }
 
   /**
@@ -125,7 +132,12 @@ export class CdpMux {
   }
 
   private addClient(port: ClientPort): MuxClient {
-    const client: MuxClient = { port, browserSession: undefined, queue: [] };
+    const client: MuxClient = {
+      port,
+      browserSession: undefined,
+      queue: [],
+      downloadContexts: new Set(),
+    };
     this.clients.add(client);
     // What it sends before its browser session exists waits in its own socket, not here.
     port.pause();
@@ -233,6 +245,10 @@ export class CdpMux {
         method: "Target.detachFromTarget",
         params: { sessionId: client.browserSession },
       });
+      // Chromium puts the download settings of a departing session back to its default.
+      for (const context of client.downloadContexts) {
+        this.send(keptDownloads(this.downloadDir!, context || undefined));
+      }
     }
   }
 
@@ -250,6 +266,20 @@ export class CdpMux {
     if (this.owners.get(sessionId) !== client) {
       const error = { code: -32001, message: "Session with given id not found." };
       return this.reply(client, JSON.stringify({ id: msg.id, error, sessionId: msg.sessionId }));
+    }
+    if (this.downloadDir && DOWNLOAD_METHODS.has(String(msg.method))) {
+      const command = downloadCommand(String(msg.method), msg.params, this.downloadDir);
+      if ("answer" in command) {
+        return this.reply(
+          client,
+          JSON.stringify({ id: msg.id, result: {}, sessionId: msg.sessionId }),
+        );
+      }
+      msg.params = command.forward;
+      if (msg.method === "Browser.setDownloadBehavior") {
+        const context = msg.params?.browserContextId;
+        client.downloadContexts.add(typeof context === "string" ? context : "");
+      }
     }
     const id = this.nextId++;
     this.pending.set(id, { client, id: msg.id, method: String(msg.method) });
@@ -270,6 +300,10 @@ export class CdpMux {
       if (!p) return;
       this.pending.delete(id);
       if (ATTACHING.has(p.method)) this.own(p.client, JSON.parse(text)?.result?.sessionId);
+      if (p.method === "Target.createBrowserContext" && this.downloadDir) {
+        const context = (JSON.parse(text) as CdpMessage).result?.browserContextId;
+        if (typeof context === "string") this.send(keptDownloads(this.downloadDir, context));
+      }
       let out = `{"id":${p.id},` + text.slice(head[0].length);
       if (tail && tail[1] === p.client.browserSession) out = stripTail(out, tail[0]);
       return this.reply(p.client, out);
@@ -367,6 +401,8 @@ interface MuxClient {
   browserSession: string | undefined;
   /** Messages that arrived before that. */
   queue: string[];
+  /** Browser contexts whose downloads it set ("" for the default one). */
+  downloadContexts: Set<string>;
 }
 
 interface Pending {

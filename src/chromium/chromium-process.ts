@@ -11,7 +11,9 @@ import type { BacklogLimits } from "../cdp/backlog.js";
 import { CdpMux } from "../cdp/mux.js";
 import { CHROMIUM_FLAGS, DESKTOP_VIEWPORT } from "./flags.js";
 import {
+  JAILED_DOWNLOADS_DIR,
   JAILED_PROFILE_DIR,
+  jailRoot,
   jailedChromiumCommand,
   jailedProxyFlags,
   type JailOptions,
@@ -42,6 +44,8 @@ export interface ChromiumProcess {
   readonly scripts: PageScripts;
   /** Jailed browsers: the listening socket in the jail's network namespace, its only way out. */
   readonly egress: net.Server | undefined;
+  /** Where every download of this browser goes (see cdp/download-policy.ts). */
+  readonly downloads: BrowserDownloads;
   /** Resolves once the browser has exited, for whatever reason; after kill(), once all of it is gone. */
   readonly exited: Promise<void>;
   /**
@@ -49,6 +53,14 @@ export interface ChromiumProcess {
    * removes what it had on disk. Safe to call twice.
    */
   kill(): Promise<void>;
+}
+
+/** The folder a browser's downloads go to, as it sees it and as the server reaches it. */
+export interface BrowserDownloads {
+  /** The folder as the browser names it (what CDP download settings say). */
+  readonly dir: string;
+  /** The same folder on the server's side; undefined once the browser is gone. */
+  hostDir(): string | undefined;
 }
 
 export interface LaunchOptions {
@@ -76,6 +88,7 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
   const lease: UidLease | undefined = opts.jail ? acquireWorkerUid() : undefined;
   let profileDir: string | undefined;
   let command: { file: string; args: string[] };
+  let downloadsDir: string;
   const common = [
     ...CHROMIUM_FLAGS,
     "--remote-debugging-pipe",
@@ -90,9 +103,13 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
       "about:blank",
     ];
     command = jailedChromiumCommand(opts.executablePath, args, { ...opts.jail, uid: lease?.uid });
+    downloadsDir = JAILED_DOWNLOADS_DIR;
   } else {
     profileDir = path.join(opts.profilesRoot ?? ".", id);
     fs.mkdirSync(profileDir, { recursive: true });
+    // In the profile's folder, so it goes with it.
+    downloadsDir = path.join(profileDir, "downloads");
+    fs.mkdirSync(downloadsDir);
     const proxy = opts.proxyServer
       ? [`--proxy-server=${opts.proxyServer}`, "--proxy-bypass-list=<-loopback>"]
       : [];
@@ -115,7 +132,17 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
     // Chromium logs a lot to stderr: a tail is kept for a failed start's message.
     tailChars: 2_000,
   });
-  const cdp = new CdpMux(proc.pipe(3), proc.pipe(4), opts.cdpBacklog);
+  const cdp = new CdpMux(proc.pipe(3), proc.pipe(4), opts.cdpBacklog, downloadsDir);
+  const jailed = opts.jail !== undefined;
+  let root: string | undefined;
+  const downloads: BrowserDownloads = {
+    dir: downloadsDir,
+    hostDir: () => {
+      if (!jailed) return downloadsDir;
+      if (!root || !fs.existsSync(root)) root = proc.pid ? jailRoot(proc.pid) : undefined;
+      return root && path.join(root, downloadsDir);
+    },
+  };
   const exited = proc.exited.then(() => {});
   const cleanup = () => {
     cdp.close();
@@ -146,7 +173,7 @@ export async function launchChromium(opts: LaunchOptions): Promise<ChromiumProce
     );
     // Attached before any page exists, so that it reaches every page's renderer.
     const scripts = new PageScripts(cdp);
-    return { id, pid: proc.pid!, cdp, scripts, egress, exited, kill };
+    return { id, pid: proc.pid!, cdp, scripts, egress, downloads, exited, kill };
   } catch (err) {
     // Handed out now or later, nobody will serve it.
     void egressSocket.then(

@@ -85,6 +85,8 @@ const envSchema = z.object({
   BROWSER_POOL_SIZE: int(0, 32).default("4"),
   TRUST_PROXY: bool.default("false"),
   BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
+  SESSION_DOWNLOADS_MB: int(1, 65_536).default("100"),
+  RECORDING_RETENTION_DAYS: int(1, 3650).default("7"),
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
   CDP_MAX_BACKLOG_MB: int(1, 1024).default("64"),
   CDP_STALL_SECONDS: int(1, 3600).default("30"),
@@ -216,6 +218,10 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Size of each browser's writable storage (profile, caches, site data), in bytes. */
   readonly browserProfileBytes: number;
+  /** What one session's browser may download in all, in bytes; past it a download fails. */
+  readonly sessionDownloadsBytes: number;
+  /** How long a session's kept files (downloads) outlive it, in ms. */
+  readonly retentionMs: number;
   /** Largest CDP message a client may send through cdpUrl, in bytes. */
   readonly cdpMaxMessageBytes: number;
   /**
@@ -310,6 +316,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkResponses: e.CHECK_RESPONSES,
     trustProxy: e.TRUST_PROXY,
     browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
+    sessionDownloadsBytes: e.SESSION_DOWNLOADS_MB * MB,
+    retentionMs: e.RECORDING_RETENTION_DAYS * 86_400_000,
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,
     cdpMaxBacklogBytes: e.CDP_MAX_BACKLOG_MB * MB,
     cdpStallMs: e.CDP_STALL_SECONDS * 1000,

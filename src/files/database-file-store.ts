@@ -35,6 +35,12 @@ export class DatabaseFileStore implements FileStore {
     return { ...info, body: Readable.from(this.pieces(name, info.size), { objectMode: false }) };
   }
 
+  async remove(name: string): Promise<void> {
+    if (!contentTypeOf(name)) return;
+    await this.rows.remove(name);
+    await this.earlier?.remove(name);
+  }
+
   /** The file's bytes in order; a file gone midway ends the stream with an error. */
   private async *pieces(name: string, size: number): AsyncGenerator<Buffer> {
     for (let offset = 0; offset < size; offset += this.pieceBytes) {

@@ -36,4 +36,9 @@ export class DiskFileStore implements FileStore {
       return undefined;
     }
   }
+
+  async remove(name: string): Promise<void> {
+    if (!contentTypeOf(name)) return;
+    await fs.rm(path.join(this.dir, name), { force: true });
+  }
 }

@@ -1,5 +1,6 @@
 import { handoffPrefix } from "./handoff.js";
 import { dropToUid, readOnlyIfPresent, systemMounts } from "./host.js";
+import { descendants, mountNamespace } from "../processes/process-table.js";
 
 /** How a browser is locked up; see docs/security.md for what each part stops. */
 export interface JailOptions {
@@ -16,6 +17,11 @@ export interface JailOptions {
 
 /** Inside the jail: the profile, on the size-limited tmpfs. */
 export const JAILED_PROFILE_DIR = "/tmp/profile";
+/**
+ * Inside the jail: where its downloads go, on the same size-limited tmpfs as the profile, so a
+ * download can never fill the host's disk. The server reads them through jailRoot().
+ */
+export const JAILED_DOWNLOADS_DIR = "/tmp/downloads";
 /** Inside the jail's own network namespace: the only address anything can connect to. */
 const EGRESS_PORT = 8118;
 /** The proxy flags that send every connection the browser makes to the handed-out listener. */
@@ -64,6 +70,8 @@ export function jailedChromiumCommand(
     "/tmp",
     "--dir",
     JAILED_PROFILE_DIR,
+    "--dir",
+    JAILED_DOWNLOADS_DIR,
     "--remount-ro",
     "/dev",
     "--remount-ro",
@@ -84,4 +92,18 @@ export function jailedChromiumCommand(
   ];
   const argv = opts.uid === undefined ? bwrap : [...dropToUid(opts.uid), ...bwrap];
   return { file: argv[0]!, args: argv.slice(1) };
+}
+
+/**
+ * The jail's filesystem as the server sees it (`/proc/<pid>/root` of a process inside it), for
+ * reading what the browser wrote there; undefined once nothing of the jail runs. `pid` is the
+ * process the jail was started as.
+ */
+export function jailRoot(pid: number): string | undefined {
+  const ours = mountNamespace("self");
+  for (const p of [pid, ...descendants(pid)]) {
+    const ns = mountNamespace(p);
+    if (ns !== undefined && ns !== ours) return `/proc/${p}/root`;
+  }
+  return undefined;
 }

@@ -8,7 +8,7 @@ export const TAGS = {
   "Browser sessions": "Standalone browser sessions on a blank page (Firecrawl's browser API).",
   Team: "The caller's team.",
   Dashboard: "The page at / and the sessions list it shows.",
-  Files: "Screenshots and PDFs that scrape responses link to.",
+  Files: "Screenshots and PDFs that scrape responses link to, and files sessions downloaded.",
   "Live view": "Pages that show a session's browser, read-only or interactive.",
   Health: "Probes for load balancers and orchestrators.",
   Metrics: "Prometheus metrics.",

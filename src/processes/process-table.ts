@@ -99,6 +99,15 @@ export function descendants(pid: number, table = processTable()): number[] {
   return out;
 }
 
+/** The mount namespace a process is in (as /proc names it), undefined once it is gone. */
+export function mountNamespace(pid: number | "self"): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Running members of a process group. */
 export function groupMembers(pgid: number): number[] {
   return allPids().filter((pid) => {

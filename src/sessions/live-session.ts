@@ -59,6 +59,8 @@ export class LiveSession {
   private readonly languagesRun = new Set<Language>();
   private readonly ended = new AbortController();
   private readonly endHooks: (() => void)[] = [];
+  /** Work that needs the browser as the session ends (saving its last downloads). */
+  private readonly finishers: (() => Promise<unknown>)[] = [];
   /** Clients connected through cdpUrl; each is closed as the session ends. */
   private readonly cdpClients = new Set<WebSocket>();
 
@@ -251,10 +253,18 @@ export class LiveSession {
       } catch {}
     }
     // Its state is read before the browser goes; a crashed browser has none left to read.
-    await this.profile
-      ?.finish(reason === "browser_crashed" ? undefined : this.resources.context)
-      .catch(() => undefined);
+    await Promise.all([
+      this.profile
+        ?.finish(reason === "browser_crashed" ? undefined : this.resources.context)
+        .catch(() => undefined),
+      ...this.finishers.splice(0).map((finish) => finish().catch(() => undefined)),
+    ]);
     await this.resources.release();
+  }
+
+  /** Runs `finish` as the session ends, before its browser goes (not at all if it has gone). */
+  beforeRelease(finish: () => Promise<unknown>): void {
+    if (this.alive) this.finishers.push(finish);
   }
 
   /** Runs `cb` once the session ends (at once if it has). */

@@ -56,6 +56,7 @@ import { RequestsInFlight } from "../http/in-flight.js";
 import { NODE_SESSIONS_PATH } from "../http/routes/cluster.js";
 import type { Store } from "../store/repositories.js";
 import type { SessionEnded } from "../sessions/lifetimes.js";
+import { DownloadService } from "../downloads/service.js";
 
 /** What an embedding program (tests among them) may set beyond the configuration. */
 export interface ServerOptions {
@@ -315,13 +316,24 @@ export async function buildServices(
       liveview,
       terms: billing,
       profiles,
-      onCreated: (s, ms) => metrics.sessionCreated(s.shape.kind, ms / 1000),
+      onCreated: (s, ms) => {
+        metrics.sessionCreated(s.shape.kind, ms / 1000);
+        downloads.watch(s);
+      },
       detailsElsewhere:
         forwarding && detailsFromPeers(membership, forwarding.proof, NODE_SESSIONS_PATH),
     }),
     // Refuses new sessions and waits for those being made, before the lifetimes end them all.
     { drain: (s) => s.close() },
   );
+  // What sessions' browsers download is kept, listed and, past the retention, removed.
+  const downloads = life.add(
+    "downloads",
+    new DownloadService({ store, files, sessions, config, log }),
+    { close: (d) => d.close() },
+  );
+  lifetimes.onEnded((e) => downloads.sessionEnded(e));
+  downloads.startSweeping();
   await recoverLeftovers(log, lifetimes, billing);
 
   const requests = new RequestsInFlight();
@@ -376,6 +388,7 @@ export async function buildServices(
     lifetimes,
     interact,
     browsers: new BrowserSessionService({ sessions, runner, profiles }),
+    downloads,
     metrics,
     health: {
       chromium: () => {

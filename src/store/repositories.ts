@@ -406,6 +406,38 @@ export interface FileRepository {
    * is gone.
    */
   slice(name: string, offset: number, length: number): Promise<Buffer | undefined>;
+  remove(name: string): Promise<void>;
+}
+
+/** A file a session's browser downloaded, as kept; `file` is null when it failed. */
+export interface DownloadRecord {
+  /** Random, and the only key of its public URL. */
+  id: string;
+  sessionId: string;
+  /** What the session is named by in routes: its own id, or its scrape's. */
+  sessionKey: string;
+  teamId: string;
+  /** The name the page gave it, cleaned; never a path on the host. */
+  name: string;
+  mimeType: string;
+  size: number;
+  state: "completed" | "failed";
+  /** The bytes' name in the file store. */
+  file: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface DownloadRepository {
+  add(d: DownloadRecord): Promise<void>;
+  /** A session's downloads, oldest first. */
+  ofSession(sessionKey: string): Promise<DownloadRecord[]>;
+  get(id: string): Promise<DownloadRecord | undefined>;
+  /** Moves the expiry of one session's downloads (to its end plus the retention). */
+  expireWith(sessionId: string, expiresAt: number): Promise<void>;
+  /** Downloads whose time is up at `now`, up to `limit`. */
+  expired(now: number, limit: number): Promise<DownloadRecord[]>;
+  remove(id: string): Promise<void>;
 }
 
 /** Everything the server keeps, behind small interfaces so another database can follow. */
@@ -419,6 +451,7 @@ export interface Store {
   profiles: ProfileRepository;
   files: FileRepository;
   nodes: NodeRepository;
+  downloads: DownloadRepository;
   /** Which database holds it all. */
   readonly dialect: "sqlite" | "postgres";
   /** Resolves once the database answers a trivial query; rejects when it cannot. */

@@ -133,6 +133,21 @@ export interface NodesTable {
   lost_at: number | null;
 }
 
+/** A file a session's browser downloaded (or failed to, past its quota). */
+export interface DownloadsTable {
+  id: string;
+  session_id: string;
+  session_key: string;
+  team_id: string;
+  name: string;
+  mime_type: string;
+  size: number;
+  state: string;
+  file: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   scrapes: ScrapesTable;
   scrape_cache: ScrapeCacheTable;
@@ -144,4 +159,5 @@ export interface Database {
   scrape_charges: ScrapeChargesTable;
   files: FilesTable;
   nodes: NodesTable;
+  downloads: DownloadsTable;
 }

@@ -12,6 +12,11 @@ export function hasControlCharacters(text: string): boolean {
   return CONTROL.test(text);
 }
 
+/** The string with every control character removed. */
+export function withoutControlCharacters(text: string): string {
+  return text.replace(CONTROL, "");
+}
+
 /** The string with every control character written as a visible escape (`\x1b`, `\u202e`). */
 export function printable(text: string): string {
   return text.replace(CONTROL, (c) => {

@@ -8,6 +8,8 @@ export const PATHS = {
   cdp: "/cdp/",
   live: "/live/",
   files: "/v2/files/",
+  /** Files sessions' browsers downloaded, by their random id. */
+  downloads: "/v2/downloads/",
   /** The API document (OpenAPI 3.1) and its readable reference. */
   openapi: "/v2/openapi.json",
   docs: "/docs",

@@ -2,6 +2,11 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 
+/** What /download/data.bin serves: every byte value, many times over (64 KiB). */
+export const BINARY_DOWNLOAD = Buffer.from(Array.from({ length: 65_536 }, (_, i) => (i * 7) % 256));
+/** The length /download/big.bin announces (a quarter of it is sent, then nothing). */
+export const BIG_DOWNLOAD_BYTES = 8 * 1024 * 1024;
+
 export interface FixtureRequest {
   path: string;
   /** The query string without "?", "" when none. */
@@ -268,7 +273,43 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, log: Fixture
       res.writeHead(200, { "content-type": "application/json" });
       return void res.end('{"name":"fixture","items":[1,2]}');
     case "/downloads":
-      return html(200, page("Downloads", `<main><a id="dl" href="/report.csv">report</a></main>`));
+      return html(
+        200,
+        page(
+          "Downloads",
+          `<main><a id="dl" href="/report.csv">report</a>
+<a id="bin" href="/download/data.bin">binary</a>
+<a id="big" href="/download/big.bin">big</a>
+<a id="evil" href="/download/evil">evil</a>
+<a id="ctrl" href="/download/ctrl">control</a></main>`,
+        ),
+      );
+    case "/download/data.bin":
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "content-disposition": 'attachment; filename="data.bin"',
+      });
+      return void res.end(BINARY_DOWNLOAD);
+    case "/download/big.bin":
+      // Says it is BIG_DOWNLOAD_BYTES long, sends a part and waits: only a cancel ends it.
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "content-disposition": 'attachment; filename="big.bin"',
+        "content-length": String(BIG_DOWNLOAD_BYTES),
+      });
+      return void res.write(Buffer.alloc(BIG_DOWNLOAD_BYTES / 4, 7));
+    case "/download/evil":
+      res.writeHead(200, {
+        "content-type": "text/plain",
+        "content-disposition": 'attachment; filename="../../etc/passwd"',
+      });
+      return void res.end("root:x:0:0:not really\n");
+    case "/download/ctrl":
+      res.writeHead(200, {
+        "content-type": "text/plain",
+        "content-disposition": "attachment; filename*=UTF-8''a%1B%5B31m%07b%E2%80%AEtxt.exe",
+      });
+      return void res.end("control characters\n");
     case "/report.csv":
       res.writeHead(200, {
         "content-type": "text/csv",

@@ -11,6 +11,7 @@ import {
   sessionIdSchema,
 } from "../../browser-api/request.js";
 import { interactResponseSchema, stopResponseSchema } from "../../interact/request.js";
+import { downloadListSchema } from "../../downloads/request.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { publicBaseUrl } from "../../urls/public-urls.js";
@@ -125,6 +126,23 @@ function docsAt(base: Base) {
       },
       errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND"],
     }),
+    files: routeDoc({
+      access: "team",
+      operationId: id("listBrowserSessionFiles"),
+      session: { kind: "browser", param: "id" },
+      summary: alias
+        ? "Files a browser session downloaded (alias)"
+        : "Files a browser session downloaded",
+      description:
+        "Every file the session's browser downloaded (from code in any language, a prompt or a " +
+        "CDP client), while it lives and after it ended, for RECORDING_RETENTION_DAYS. A download " +
+        "past SESSION_DOWNLOADS_MB is cancelled in the browser and listed as failed." +
+        aliasOf("GET", "/{id}/files"),
+      tags: ["Browser sessions"],
+      params,
+      response: { description: "The session's files, oldest first.", schema: downloadListSchema },
+      errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND"],
+    }),
     deleteProfile: routeDoc({
       access: "team",
       operationId: id("deleteBrowserProfile"),
@@ -145,8 +163,8 @@ function docsAt(base: Base) {
 }
 
 /**
- * Firecrawl's standalone browser sessions: create, execute, list, state, delete, and deleting a
- * profile; under /v2/browser and under its alias /v2/interact.
+ * Firecrawl's standalone browser sessions: create, execute, list, state, delete, the files a
+ * session downloaded, and deleting a profile; under /v2/browser and under its alias /v2/interact.
  */
 export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
@@ -178,6 +196,10 @@ export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
 
     app.delete(`${at}/:id`, doc.remove, async (req) => {
       return services.browsers.stop(req.params.id, req.teamId);
+    });
+
+    app.get(`${at}/:id/files`, doc.files, async (req) => {
+      return services.downloads.list(req.params.id, "browser", req.teamId, base(req));
     });
 
     app.delete(`${at}/profiles/:name`, doc.deleteProfile, async (req) => {

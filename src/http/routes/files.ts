@@ -5,6 +5,8 @@ import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { AppError } from "../../errors/app-error.js";
 import { PATHS } from "../../urls/public-urls.js";
+import { downloadIdSchema } from "../../downloads/request.js";
+import { attachmentHeader } from "../../downloads/names.js";
 
 const fileDoc = routeDoc({
   access: "public",
@@ -24,16 +26,46 @@ const fileDoc = routeDoc({
   errors: ["NOT_FOUND", "DATABASE_UNAVAILABLE"],
 });
 
-/** Serves stored screenshots at the URLs scrape responses hand out. */
+const downloadDoc = routeDoc({
+  access: "public",
+  operationId: "getDownload",
+  summary: "A file a session's browser downloaded",
+  description:
+    "The bytes exactly as downloaded, as an attachment under the page's name. Its unguessable " +
+    "id is its only key: no API key is asked for. Gone once the session's files have outlived " +
+    "it for RECORDING_RETENTION_DAYS.",
+  tags: ["Files"],
+  params: z.object({ id: downloadIdSchema }),
+  response: { description: "The file.", contentTypes: ["*/*"] },
+  errors: ["BAD_REQUEST", "NOT_FOUND", "DATABASE_UNAVAILABLE"],
+});
+
+/** Serves stored screenshots and downloads at the URLs responses hand out. */
 export const fileRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
 ) => {
   app.get(`${PATHS.files}:name`, fileDoc, async (req, reply) => {
-    const file = await services.files.read(req.params.name);
+    // A download's bytes are served only with its name and type (below).
+    const file = req.params.name.endsWith(".bin")
+      ? undefined
+      : await services.files.read(req.params.name);
     if (!file) throw new AppError("NOT_FOUND", "File not found.");
     return reply
       .header("content-type", file.contentType)
+      .header("cache-control", "private, max-age=86400")
+      .header("content-length", file.size)
+      .send(req.method === "HEAD" ? emptyBody(file.body) : file.body);
+  });
+
+  app.get(`${PATHS.downloads}:id`, downloadDoc, async (req, reply) => {
+    const found = await services.downloads.open(req.params.id);
+    if (!found) throw new AppError("NOT_FOUND", "File not found.");
+    const { record, file } = found;
+    return reply
+      .header("content-type", record.mimeType)
+      .header("content-disposition", attachmentHeader(record.name))
+      .header("x-content-type-options", "nosniff")
       .header("cache-control", "private, max-age=86400")
       .header("content-length", file.size)
       .send(req.method === "HEAD" ? emptyBody(file.body) : file.body);

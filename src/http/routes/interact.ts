@@ -7,6 +7,7 @@ import {
   stopResponseSchema,
 } from "../../interact/request.js";
 import { routeDoc } from "../../openapi/route-doc.js";
+import { downloadListSchema } from "../../downloads/request.js";
 import type { Services } from "../../services.js";
 import { whileClientWaits } from "../client-gone.js";
 import { SESSION_ERRORS } from "../session-errors.js";
@@ -61,7 +62,22 @@ const stopDoc = routeDoc({
   errors: [...SESSION_ERRORS, "JOB_NOT_FOUND", "SESSION_NOT_FOUND"],
 });
 
-/** POST and DELETE /v2/scrape/{jobId}/interact. */
+const filesDoc = routeDoc({
+  access: "team",
+  operationId: "listScrapeBrowserSessionFiles",
+  session: { kind: "interact", param: "jobId" },
+  summary: "Files the scrape's browser session downloaded",
+  description:
+    "Every file the session's browser downloaded, while it lives and after it ended, for " +
+    "RECORDING_RETENTION_DAYS. A download past SESSION_DOWNLOADS_MB is cancelled in the " +
+    "browser and listed as failed.",
+  tags: ["Interact"],
+  params,
+  response: { description: "The session's files, oldest first.", schema: downloadListSchema },
+  errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND"],
+});
+
+/** POST and DELETE /v2/scrape/{jobId}/interact, and the files its session downloaded. */
 export const interactRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app,
   { services },
@@ -82,5 +98,10 @@ export const interactRoutes: FastifyPluginAsyncZod<{ services: Services }> = asy
 
   app.delete("/v2/scrape/:jobId/interact", stopDoc, async (req) => {
     return services.interact.stop(req.params.jobId, req.teamId);
+  });
+
+  app.get("/v2/scrape/:jobId/interact/files", filesDoc, async (req) => {
+    const baseUrl = publicBaseUrl(services.config.publicUrl, req);
+    return services.downloads.list(req.params.jobId, "interact", req.teamId, baseUrl);
   });
 };

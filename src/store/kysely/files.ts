@@ -35,4 +35,8 @@ export class KyselyFileRepository implements FileRepository {
     if (!row) return undefined;
     return row.piece ?? Buffer.alloc(0);
   }
+
+  async remove(name: string): Promise<void> {
+    await this.db.deleteFrom("files").where("name", "=", name).execute();
+  }
 }

@@ -3,6 +3,7 @@ import type { Database } from "../schema.js";
 import type { Store } from "../repositories.js";
 import { KyselyCacheRepository } from "./cache.js";
 import { KyselyCreditRepository } from "./credits.js";
+import { KyselyDownloadRepository } from "./downloads.js";
 import { KyselyFileRepository } from "./files.js";
 import { KyselyNodeRepository } from "./nodes.js";
 import { KyselyProfileRepository } from "./profiles.js";
@@ -23,6 +24,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store["dialect"]): St
     profiles: new KyselyProfileRepository(db),
     files: new KyselyFileRepository(db),
     nodes: new KyselyNodeRepository(db),
+    downloads: new KyselyDownloadRepository(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
