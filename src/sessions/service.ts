@@ -420,6 +420,7 @@ export class SessionService {
       shape,
       limits: this.callLimits,
       profile: o.profile,
+      onNewLanguage: (s) => this.deps.history?.languageUsed(s),
     });
     // Made before the record goes active, which keeps their digests for the other nodes.
     const views = newViewTokens();
