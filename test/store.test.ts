@@ -405,13 +405,13 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
       files: 0,
     });
     const page = "https://example.com/a?q=1,2";
-    await store.sessions.recordActivity("s", {
-      languages: ["node", "python"],
-      calls: 3,
-      lastUrl: page,
-    });
+    await store.sessions.recordActivity(
+      "s",
+      { languages: ["node", "python"], calls: 3, lastUrl: page },
+      40_000,
+    );
     // A write that arrives after a later one (a first use behind a heartbeat) shrinks nothing.
-    await store.sessions.recordActivity("s", { languages: ["node"], calls: 1 });
+    await store.sessions.recordActivity("s", { languages: ["node"], calls: 1 }, 20_000);
     expect(await store.sessions.getByScrape("sc")).toMatchObject({
       languages: ["node", "python"],
       calls: 3,
@@ -422,8 +422,19 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     await store.sessions.countFile("s", 2);
     // A leftover a restart ends keeps what was written while it lived.
     const [left] = await store.sessions.endNode("n", "server_restarted");
-    expect(left).toMatchObject({ languages: ["node", "python"], calls: 3, lastUrl: page });
-    await store.sessions.recordActivity("s", { languages: ["node", "python", "bash"], calls: 9 });
+    // ...and ends when it was last known alive: the latest of those writes.
+    expect(left).toMatchObject({
+      destroyedAt: 40_000,
+      languages: ["node", "python"],
+      calls: 3,
+      lastUrl: page,
+    });
+    // An ended session's history is no longer written over.
+    await store.sessions.recordActivity(
+      "s",
+      { languages: ["node", "python", "bash"], calls: 9 },
+      70_000,
+    );
     expect(
       await store.credits.settle({ teamId: team, sessionId: "s", charge: 2, at: 60_000 }),
     ).toBe(2);
@@ -431,6 +442,7 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect(again).toMatchObject({
       status: "destroyed",
       destroyReason: "server_restarted",
+      destroyedAt: 40_000,
       languages: ["node", "python"],
       calls: 3,
       lastUrl: page,
@@ -445,11 +457,11 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     for (const id of ["a", "b"]) {
       await claimOf(store, id, `sc-${id}`, "t", 1_000);
       await store.sessions.activate(id, `h-${id}`, 1_000);
-      await store.sessions.recordActivity(id, {
-        languages: ["node"],
-        calls: 1,
-        lastUrl: "https://x/1",
-      });
+      await store.sessions.recordActivity(
+        id,
+        { languages: ["node"], calls: 1, lastUrl: "https://x/1" },
+        1_500,
+      );
     }
     const last = { languages: ["node", "bash"], calls: 4 };
     expect(

@@ -82,9 +82,9 @@ export class SessionRegistry {
     return this.repo.end(id, reason, at, activity);
   }
 
-  /** Records what a live session has done so far (kept after it ends). */
+  /** Records what a live session has done so far (kept after it ends), alive as of now. */
   recordActivity(id: string, activity: SessionActivity): Promise<void> {
-    return this.repo.recordActivity(id, activity);
+    return this.repo.recordActivity(id, activity, Date.now());
   }
 
   /** Records that a recording of the session is kept. */

@@ -193,10 +193,11 @@ export interface SessionRepository {
    */
   end(id: string, reason: string, at: number, activity?: SessionActivity): Promise<boolean>;
   /**
-   * Writes what a live session has done so far. Writes that arrive out of order never shrink
-   * what is kept (fewer languages or calls); a session that ended keeps what its end wrote.
+   * Writes what a live session has done so far, as of `at` (when it was seen alive, as a
+   * heartbeat would). Writes that arrive out of order never shrink what is kept (fewer
+   * languages or calls, an earlier time); a session that ended keeps what its end wrote.
    */
-  recordActivity(id: string, activity: SessionActivity): Promise<void>;
+  recordActivity(id: string, activity: SessionActivity, at: number): Promise<void>;
   /** What an ended session was billed (or, without authentication, would have cost). */
   markBilled(id: string, credits: number): Promise<void>;
   /** A recording of the session is kept. */

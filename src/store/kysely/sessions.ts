@@ -236,11 +236,18 @@ export class KyselySessionRepository implements SessionRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  async recordActivity(id: string, a: SessionActivity): Promise<void> {
+  async recordActivity(id: string, a: SessionActivity, at: number): Promise<void> {
     const languages = languagesColumn(a.languages);
     await this.db
       .updateTable("sessions")
       .set((eb) => ({
+        // It was alive then: what a restart that finds it dead bills up to.
+        seen_at: eb
+          .case()
+          .when(eb.fn.coalesce("seen_at", eb.val(0)), "<", at)
+          .then(at)
+          .else(eb.ref("seen_at"))
+          .end(),
         // Both only grow: a write that arrives after a later one leaves the later one's.
         calls: eb.case().when("calls", "<", a.calls).then(a.calls).else(eb.ref("calls")).end(),
         languages: eb
