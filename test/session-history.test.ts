@@ -6,7 +6,7 @@ import { startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { interact, scrapeId, stop } from "./helpers/interact.js";
 import { launchViewerBrowser } from "./helpers/liveview.js";
 import { startMain } from "./helpers/main-process.js";
-import { startTestServer, tempDataDir, type TestServer } from "./helpers/server.js";
+import { postJson, startTestServer, tempDataDir, type TestServer } from "./helpers/server.js";
 
 // What an ended session did stays listed: languages, calls, where it was last, how long it
 // lived, what it was billed and why it ended, from the shared record (after a restart too).
@@ -37,6 +37,12 @@ async function listed(serverUrl: string, id: string): Promise<any> {
   expect(res.status).toBe(200);
   const { sessions } = (await res.json()) as { sessions: any[] };
   return sessions.find((s) => s.scrapeId === id);
+}
+
+/** A duration as the dashboard writes one under an hour: "42s", "1m 05s". */
+function shownDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
 }
 
 describe("a stopped session", () => {
@@ -75,6 +81,27 @@ describe("a stopped session", () => {
     expect(mine.creditsBilled).toBeGreaterThan(0);
   });
 
+  test("a browser session under zero data retention keeps no address it was on", async () => {
+    const made = await postJson(`${server.url}/v2/browser`, { zeroDataRetention: true });
+    expect(made.status).toBe(200);
+    const id: string = made.body.id;
+    const code = `await page.goto(${JSON.stringify(site.url + "/form")})`;
+    const ran = await postJson(`${server.url}/v2/browser/${id}/execute`, {
+      code,
+      language: "node",
+    });
+    expect(ran.status).toBe(200);
+    expect((await fetch(`${server.url}/v2/browser/${id}`, { method: "DELETE" })).status).toBe(200);
+    const res = await fetch(`${server.url}/v2/sessions`);
+    const { sessions } = (await res.json()) as { sessions: any[] };
+    expect(sessions.find((s) => s.id === id)).toMatchObject({
+      status: "destroyed",
+      languages: ["node"],
+      calls: 1,
+      lastUrl: null,
+    });
+  });
+
   test("the dashboard's list shows it", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
@@ -95,7 +122,7 @@ describe("a stopped session", () => {
       expect(await shown()).toEqual({
         Scraped: site.url + "/",
         "Last on": site.url + "/form",
-        Lasted: `${Math.floor(stopped.body.sessionDurationMs / 1000)}s`,
+        Lasted: shownDuration(stopped.body.sessionDurationMs),
         Idle: "—",
         Used: "node, python, bash",
         State: "ended: stopped by a client",

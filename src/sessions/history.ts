@@ -3,9 +3,12 @@ import type { SessionActivity } from "../store/repositories.js";
 import type { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 
-/** What a live session has done so far, as its record keeps it. */
+/**
+ * What a live session has done so far, as its record keeps it: never an address it showed
+ * under zero data retention.
+ */
 export function activityOf(s: LiveSession): SessionActivity {
-  const lastUrl = s.currentUrl;
+  const lastUrl = s.shape.zeroDataRetention ? undefined : s.currentUrl;
   return { languages: [...s.languages], calls: s.callCount, ...(lastUrl ? { lastUrl } : {}) };
 }
 
