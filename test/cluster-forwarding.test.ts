@@ -137,6 +137,12 @@ describe("a scrape's session, reached through every node", () => {
     const mine = listed.sessions.find((s: { id: string }) => s.id === sessionId);
     expect(mine.cdpUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/cdp\//);
     expect(mine.liveViewUrl).toContain("/live/");
+    // What it is doing, from the node that holds it: every call made through any node.
+    expect(mine).toMatchObject({
+      languages: ["node", "python", "bash", "prompt"],
+      calls: 8,
+      currentUrl: `${site.url}/`,
+    });
 
     const stopped = await client(2).stop(scrapeId);
     expect(stopped.status).toBe(200);
@@ -144,6 +150,21 @@ describe("a scrape's session, reached through every node", () => {
     for (const i of [0, 1, 2]) {
       const after = await client(i).interact(scrapeId, { code: "1" });
       expect(after.status).toBe(410);
+    }
+    // Ended, what it did is in the shared record: every node lists it alike.
+    for (const i of [0, 2]) {
+      const after = await fetch(`${nodes[i]!.url}/v2/sessions`, {
+        headers: { authorization: `Bearer ${team.key}` },
+      }).then((r) => r.json());
+      expect(after.sessions.find((s: { id: string }) => s.id === sessionId)).toMatchObject({
+        status: "destroyed",
+        endReason: "stopped",
+        languages: ["node", "python", "bash", "prompt"],
+        calls: 8,
+        lastUrl: `${site.url}/`,
+        durationMs: stopped.body.sessionDurationMs,
+        creditsBilled: stopped.body.creditsBilled,
+      });
     }
   });
 });

@@ -388,6 +388,104 @@ describe.each(STORE_KINDS)("the $name store", (kind) => {
     expect((await store.sessions.getByScrape("sc-alive"))?.seenAt).toBe(5_000);
   });
 
+  test("what a session did is kept as it goes, never shrinks, and stays once it ends", async () => {
+    const { store, reopen } = await kind.fresh();
+    const team = await teamWith(store, 100);
+    await store.sessions.claim(
+      { id: "s", scrapeId: "sc", teamId: team, nodeId: "n", at: 1_000 },
+      { maxSessions: 3, reserve: 20 },
+    );
+    await store.sessions.activate("s", "h", 1_000);
+    expect(await store.sessions.getByScrape("sc")).toMatchObject({
+      languages: [],
+      calls: 0,
+      lastUrl: null,
+      creditsBilled: null,
+      recorded: false,
+      files: 0,
+    });
+    const page = "https://example.com/a?q=1,2";
+    await store.sessions.recordActivity(
+      "s",
+      { languages: ["node", "python"], calls: 3, lastUrl: page },
+      40_000,
+    );
+    // A write that arrives after a later one (a first use behind a heartbeat) shrinks nothing.
+    await store.sessions.recordActivity("s", { languages: ["node"], calls: 1 }, 20_000);
+    expect(await store.sessions.getByScrape("sc")).toMatchObject({
+      languages: ["node", "python"],
+      calls: 3,
+      lastUrl: page,
+    });
+    await store.sessions.markRecorded("s");
+    await store.sessions.countFile("s");
+    await store.sessions.countFile("s", 2);
+    // A leftover a restart ends keeps what was written while it lived.
+    const [left] = await store.sessions.endNode("n", "server_restarted");
+    // ...and ends when it was last known alive: the latest of those writes.
+    expect(left).toMatchObject({
+      destroyedAt: 40_000,
+      languages: ["node", "python"],
+      calls: 3,
+      lastUrl: page,
+    });
+    // An ended session's history is no longer written over.
+    await store.sessions.recordActivity(
+      "s",
+      { languages: ["node", "python", "bash"], calls: 9 },
+      70_000,
+    );
+    expect(
+      await store.credits.settle({ teamId: team, sessionId: "s", charge: 2, at: 60_000 }),
+    ).toBe(2);
+    const again = await (await reopen()).sessions.getByScrape("sc");
+    expect(again).toMatchObject({
+      status: "destroyed",
+      destroyReason: "server_restarted",
+      destroyedAt: 40_000,
+      languages: ["node", "python"],
+      calls: 3,
+      lastUrl: page,
+      creditsBilled: 2,
+      recorded: true,
+      files: 3,
+    });
+  });
+
+  test("a session's end writes its last activity; an unknown address keeps the last one written", async () => {
+    const { store } = await kind.fresh();
+    for (const id of ["a", "b"]) {
+      await claimOf(store, id, `sc-${id}`, "t", 1_000);
+      await store.sessions.activate(id, `h-${id}`, 1_000);
+      await store.sessions.recordActivity(
+        id,
+        { languages: ["node"], calls: 1, lastUrl: "https://x/1" },
+        1_500,
+      );
+    }
+    const last = { languages: ["node", "bash"], calls: 4 };
+    expect(
+      await store.sessions.end("a", "stopped", 2_000, { ...last, lastUrl: "https://x/2" }),
+    ).toBe(true);
+    expect(await store.sessions.end("b", "browser_crashed", 2_000, last)).toBe(true);
+    // A second end (another node, a stop racing a TTL) writes nothing.
+    expect(await store.sessions.end("a", "ttl", 3_000, { languages: [], calls: 0 })).toBe(false);
+    await store.sessions.markBilled("a", 7);
+    expect(await store.sessions.getByScrape("sc-a")).toMatchObject({
+      destroyReason: "stopped",
+      languages: ["node", "bash"],
+      calls: 4,
+      lastUrl: "https://x/2",
+      creditsBilled: 7,
+    });
+    expect(await store.sessions.getByScrape("sc-b")).toMatchObject({
+      languages: ["node", "bash"],
+      calls: 4,
+      lastUrl: "https://x/1",
+      creditsBilled: null,
+    });
+  });
+
   test("a lost node's sessions end once, however many nodes end them at once; others untouched", async () => {
     const { store } = await kind.fresh();
     const claimOn = (id: string, nodeId: string) =>

@@ -43,6 +43,7 @@ export class BrowserSessionService {
       ttlMs: req.ttl === undefined ? undefined : req.ttl * 1000,
       idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
       streamWebView: req.streamWebView,
+      zeroDataRetention: req.zeroDataRetention,
       profile: req.profile,
       start: { blockAds: req.blockAds, country: req.location?.country },
       apiKeyId,

@@ -19,6 +19,10 @@ export const sessionSummarySchema = z.object({
     .describe("The scrape it continues (its own id for a standalone browser session)."),
   scrapeUrl: url.describe("The URL that scrape asked for; null for a standalone browser session."),
   currentUrl: url.describe("The page on show now; null once ended or when another node holds it."),
+  lastUrl: url.describe(
+    "The page last on show: while live, the page on show now (as last recorded when another " +
+      "node holds it); once ended, the last one recorded. Null when none was.",
+  ),
   status: z.enum(["starting", "active", "destroyed"]),
   createdAt: iso,
   lastActivity: iso,
@@ -26,7 +30,11 @@ export const sessionSummarySchema = z.object({
   idleMs: z.number().int(),
   languages: z
     .array(z.string())
-    .describe("Languages that have run code here (node, python, bash); prompt once the agent ran."),
+    .describe(
+      "Languages that have run code here (node, python, bash) in the order first used; prompt " +
+        "once the agent ran. Kept once the session ends.",
+    ),
+  calls: z.number().int().describe("Calls run in it (code and prompts); kept once it ends."),
   busy: z.boolean().describe("True while a call runs or waits."),
   expiresAt: iso.nullable(),
   endedAt: iso.nullable(),
@@ -34,6 +42,20 @@ export const sessionSummarySchema = z.object({
     .string()
     .nullable()
     .describe("stopped, ttl, idle, browser_crashed, shutdown, server_restarted or node_lost."),
+  durationMs: z
+    .number()
+    .int()
+    .nullable()
+    .describe("How long it lived, once ended; null while live."),
+  creditsBilled: z
+    .number()
+    .nullable()
+    .describe(
+      "What it was billed once ended and settled (without authentication, what it would have " +
+        "cost); null while live or not settled yet.",
+    ),
+  recorded: z.boolean().describe("Whether a recording of it is kept."),
+  files: z.number().int().describe("How many files its browser downloaded are kept."),
   cdpUrl: url.describe("Only for live sessions this node holds, as are the live view URLs."),
   liveViewUrl: url,
   interactiveLiveViewUrl: url,
@@ -43,7 +65,8 @@ export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
 /**
  * The team's sessions for the dashboard's list (and any client that wants the same view): live
- * ones first with what they are doing now, then those ended in the last ten minutes with why.
+ * ones first with what they are doing now, then those ended in the last ten minutes with why
+ * and what they did (kept in the shared record, so on any node and after a restart).
  */
 export class SessionOverview {
   constructor(
@@ -91,24 +114,32 @@ function summarize(
   const urls = live
     ? sessionUrls(baseUrl, live)
     : { cdpUrl: null, liveViewUrl: null, interactiveLiveViewUrl: null };
-  const languages: string[] = session ? [...session.languages] : [];
+  // Live details where the session lives; what the record kept otherwise (ended, or no answer).
+  const languages: string[] = [...(session?.languages ?? record.languages)];
   if (session?.usedPrompt ?? record.usedPrompt) languages.push("prompt");
+  const ended = record.destroyedAt !== null;
   return {
     id: record.id,
     kind: record.kind,
     scrapeId: record.scrapeId,
     scrapeUrl,
     currentUrl: session?.currentUrl ?? null,
+    lastUrl: session?.currentUrl ?? record.lastUrl,
     status: record.status,
     createdAt: isoTime(record.createdAt)!,
     lastActivity: isoTime(lastActivity)!,
     ageMs: Math.max(0, end - record.createdAt),
     idleMs: session?.busy ? 0 : Math.max(0, Math.min(end, now) - lastActivity),
     languages,
+    calls: session?.calls ?? record.calls,
     busy: (session?.busy ?? 0) > 0,
     expiresAt: record.destroyedAt ? null : isoTime(ttl ? record.createdAt + ttl : null),
     endedAt: isoTime(record.destroyedAt),
     endReason: record.destroyReason,
+    durationMs: ended ? Math.max(0, record.destroyedAt! - record.createdAt) : null,
+    creditsBilled: ended ? record.creditsBilled : null,
+    recorded: record.recorded,
+    files: record.files,
     ...urls,
   };
 }

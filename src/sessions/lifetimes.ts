@@ -1,9 +1,10 @@
 import type { LiveSession, EndReason } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
 import type { SessionIndex } from "./session-index.js";
-import type { SessionRecord } from "../store/repositories.js";
+import type { SessionActivity, SessionRecord } from "../store/repositories.js";
 import type { WriteRetry } from "../store/write-retry.js";
 import type { Logger } from "../log/logger.js";
+import { activityOf, type SessionHistory } from "./history.js";
 
 /** Why a session ended, including the one only a restart can find out. */
 export type SessionEndReason = EndReason | "server_restarted";
@@ -47,6 +48,8 @@ export interface LifetimesOptions {
   log: Pick<Logger, "warn">;
   /** Where an end the database could not take waits until it can. */
   retry: WriteRetry;
+  /** Keeps what sessions do in the record; written with the heartbeat. */
+  history?: SessionHistory;
   /**
    * How often the registry is told this node's sessions are alive (15 s by default): what a
    * session ended for a lost node is billed up to, so among nodes at least as often as they
@@ -100,6 +103,8 @@ export class SessionLifetimes {
     if (pending) return pending;
     if (!s.alive) return Promise.resolve(undefined);
     const endedAt = Date.now();
+    // Read while its browser still shows it: the address is gone once it closes.
+    const activity = activityOf(s);
     const run = (async () => {
       const closing = s.close(reason);
       // Forgotten under every key before its processes are freed: nothing finds it half-gone.
@@ -107,7 +112,8 @@ export class SessionLifetimes {
       if (reason === "browser_crashed")
         this.opts.log.warn({ sessionId: s.id }, "session browser crashed");
       await closing.catch(() => {});
-      return this.record(s, reason, endedAt);
+      this.opts.history?.forget(s.id);
+      return this.record(s, reason, endedAt, activity);
     })();
     this.ending.set(s.id, run);
     void run.finally(() => this.ending.delete(s.id));
@@ -181,14 +187,17 @@ export class SessionLifetimes {
     if (live.length > 0 && now - this.lastHeartbeat >= (this.opts.heartbeatMs ?? HEARTBEAT_MS)) {
       this.lastHeartbeat = now;
       // Only the sessions alive here: one that ended keeps the end it had, recorded or not.
+      const alive = live.filter((s) => s.alive);
       this.opts.registry
         .heartbeat(
           now,
-          live.filter((s) => s.alive).map((s) => s.id),
+          alive.map((s) => s.id),
         )
         .catch((err: unknown) => {
           this.opts.log.warn({ err }, "could not record that sessions are alive");
         });
+      // What they did since the last heartbeat (calls, the address on show), where it changed.
+      void this.opts.history?.flush(alive);
     }
   }
 
@@ -208,6 +217,7 @@ export class SessionLifetimes {
     s: LiveSession,
     reason: EndReason,
     endedAt: number,
+    activity: SessionActivity,
   ): Promise<SessionEnded | undefined> {
     const event: SessionEnded = {
       sessionId: s.id,
@@ -222,7 +232,7 @@ export class SessionLifetimes {
     let recorded: boolean | undefined;
     // The end time is fixed now; a database that is down takes it later, as it was.
     const write = async () => {
-      recorded = await this.opts.registry.end(s.id, reason, endedAt);
+      recorded = await this.opts.registry.end(s.id, reason, endedAt, activity);
       // The shared record has it now: the index need not remember why it ended.
       this.opts.index.endRecorded(s.scrapeId);
       if (recorded) await this.emit(event);

@@ -24,6 +24,8 @@ export interface SessionShape {
   idleTtlMs: number;
   /** Whether its live view streams (a /v2/browser option; informational here). */
   streamWebView: boolean;
+  /** Keep nothing of what it shows: its record keeps no address it was on. */
+  zeroDataRetention?: boolean;
 }
 
 /** How many calls may wait in one session, and the team's count across its sessions. */
@@ -55,6 +57,7 @@ export class LiveSession {
   /** Set once, by the first end; see Lifetimes.end. */
   private ending: EndReason | undefined;
   private promptRan = false;
+  private callsRun = 0;
   private readonly calls: CallQueue;
   private readonly languagesRun = new Set<Language>();
   private readonly ended = new AbortController();
@@ -74,6 +77,8 @@ export class LiveSession {
   readonly shape: SessionShape;
   /** The named profile it started from; saved back (if it writes) as it ends. */
   private readonly profile?: OpenProfile;
+  /** Told when a language runs code here for the first time. */
+  private readonly onNewLanguage?: (session: LiveSession) => void;
 
   constructor(o: {
     id: string;
@@ -84,6 +89,7 @@ export class LiveSession {
     shape: SessionShape;
     limits: CallLimits;
     profile?: OpenProfile;
+    onNewLanguage?: (session: LiveSession) => void;
   }) {
     this.id = o.id;
     this.scrapeId = o.scrapeId;
@@ -92,6 +98,7 @@ export class LiveSession {
     this.resources = o.resources;
     this.shape = o.shape;
     this.profile = o.profile;
+    this.onNewLanguage = o.onNewLanguage;
     this.calls = new CallQueue(o.teamId, o.limits.perSession, o.limits.team);
   }
 
@@ -134,6 +141,11 @@ export class LiveSession {
     return [...this.languagesRun];
   }
 
+  /** Calls that got their turn here (code and long tasks), however they ended. */
+  get callCount(): number {
+    return this.callsRun;
+  }
+
   /** Clients connected through cdpUrl now. */
   get cdpClientCount(): number {
     return this.cdpClients.size;
@@ -171,7 +183,10 @@ export class LiveSession {
       error: timedOutWaiting(timeoutMs, "code"),
     });
     return this.enqueue(timeoutMs, signal, expired, async (turn) => {
-      this.languagesRun.add(language);
+      if (!this.languagesRun.has(language)) {
+        this.languagesRun.add(language);
+        this.onNewLanguage?.(this);
+      }
       let worker;
       try {
         worker = await this.resources.sandbox.worker(language);
@@ -293,6 +308,7 @@ export class LiveSession {
     try {
       const turn = await entered;
       if (turn.expired) return expired(turn.waitedMs);
+      this.callsRun++;
       try {
         this.touch();
         return await fn(turn);

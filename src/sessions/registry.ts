@@ -3,6 +3,7 @@ import { hashToken } from "../auth/tokens.js";
 import type {
   ClaimTerms,
   SessionClaim,
+  SessionActivity,
   SessionClaimRequest,
   SessionQuery,
   SessionRecord,
@@ -76,9 +77,24 @@ export class SessionRegistry {
     return this.repo.getByScrape(scrapeId);
   }
 
-  /** Records the end; true only for the one call that ended it. */
-  end(id: string, reason: string, at: number): Promise<boolean> {
-    return this.repo.end(id, reason, at);
+  /** Records the end, with what the session did; true only for the one call that ended it. */
+  end(id: string, reason: string, at: number, activity?: SessionActivity): Promise<boolean> {
+    return this.repo.end(id, reason, at, activity);
+  }
+
+  /** Records what a live session has done so far (kept after it ends), alive as of now. */
+  recordActivity(id: string, activity: SessionActivity): Promise<void> {
+    return this.repo.recordActivity(id, activity, Date.now());
+  }
+
+  /** Records that a recording of the session is kept. */
+  markRecorded(id: string): Promise<void> {
+    return this.repo.markRecorded(id);
+  }
+
+  /** Records that `count` more files the session's browser downloaded are kept. */
+  countFile(id: string, count = 1): Promise<void> {
+    return this.repo.countFile(id, count);
   }
 
   /**

@@ -148,6 +148,8 @@ export class SessionService {
       ttlMs?: number;
       idleTtlMs?: number;
       streamWebView?: boolean;
+      /** Keep nothing of what it shows (its history keeps no address). */
+      zeroDataRetention?: boolean;
       profile?: ProfileRequest;
       /** Ad blocking (default on, as Firecrawl) and location of its browser. */
       start?: BlankStartOptions;
@@ -161,6 +163,7 @@ export class SessionService {
       ttlMs: opts.ttlMs ?? this.deps.config.sessionTtlMs,
       idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
       streamWebView: opts.streamWebView ?? true,
+      zeroDataRetention: opts.zeroDataRetention ?? false,
     };
     // Opened first: a second writer hears 409 before any browser or credit is spent on it.
     const profile =
@@ -420,6 +423,7 @@ export class SessionService {
       shape,
       limits: this.callLimits,
       profile: o.profile,
+      onNewLanguage: (s) => this.deps.history?.languageUsed(s),
     });
     // Made before the record goes active, which keeps their digests for the other nodes.
     const views = newViewTokens();

@@ -3,6 +3,7 @@ import type { Config } from "../config/config.js";
 import type { ProfileService } from "../profiles/service.js";
 import type { ClaimTerms, SessionRecord, Store } from "../store/repositories.js";
 import type { SessionFactory } from "./factory.js";
+import type { SessionHistory } from "./history.js";
 import type { SessionEnded, SessionLifetimes } from "./lifetimes.js";
 import type { LiveSession } from "./live-session.js";
 import type { SessionRegistry } from "./registry.js";
@@ -54,6 +55,8 @@ export interface SessionServiceDeps {
    * does not answer for is left out.
    */
   detailsElsewhere?: (nodeId: string, sessionIds: string[]) => Promise<LiveDetails[]>;
+  /** Keeps what sessions do in the record (a language's first use here). */
+  history?: SessionHistory;
   /** Told of every session made, with how long making it took. */
   onCreated?: (session: LiveSession, ms: number) => void;
 }

@@ -50,6 +50,8 @@ export interface LiveDetails {
   /** Languages that ran code in it, in the order first used. */
   languages: string[];
   usedPrompt: boolean;
+  /** Calls run in it so far. */
+  calls: number;
   ttlMs: number;
 }
 
@@ -65,6 +67,7 @@ export function detailsOf({ session, viewToken, controlToken }: AcquiredSession)
     currentUrl: session.currentUrl,
     languages: [...session.languages],
     usedPrompt: session.usedPrompt,
+    calls: session.callCount,
     ttlMs: session.shape.ttlMs,
   };
 }

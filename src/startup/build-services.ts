@@ -29,6 +29,7 @@ import { BrowserLauncher } from "../chromium/launcher.js";
 import { EgressProxy } from "../network/egress-proxy.js";
 import { egressPolicy, OwnEndpoints } from "../network/egress-policy.js";
 import { SessionFactory } from "../sessions/factory.js";
+import { SessionHistory } from "../sessions/history.js";
 import { SessionLifetimes } from "../sessions/lifetimes.js";
 import { SessionRegistry } from "../sessions/registry.js";
 import { SessionIndex } from "../sessions/session-index.js";
@@ -172,6 +173,8 @@ export async function buildServices(
   // Sessions: the shared record, this node's index of them, and what ends them.
   const registry = new SessionRegistry(store.sessions, config.nodeId, retry);
   const index = new SessionIndex({ store, registry });
+  // What each session does, kept in the record so that it outlives the session.
+  const history = new SessionHistory(registry, log);
   const lifetimes = life.add(
     "session lifetimes",
     new SessionLifetimes({
@@ -180,6 +183,7 @@ export async function buildServices(
       ttlMs: config.sessionTtlMs,
       log,
       retry,
+      history,
       // Among nodes, what a lost node's sessions are billed up to is at most a heartbeat old.
       heartbeatMs: config.nodeUrl ? Math.min(15_000, config.nodeLostMs / 3) : undefined,
     }),
@@ -316,6 +320,7 @@ export async function buildServices(
       liveview,
       terms: billing,
       profiles,
+      history,
       onCreated: (s, ms) => {
         metrics.sessionCreated(s.shape.kind, ms / 1000);
         downloads.watch(s);

@@ -33,6 +33,28 @@ export interface SessionRecord {
   ttlMs: number | null;
   idleTtlMs: number | null;
   streamWebView: boolean;
+  /** Languages that ran code in it, in the order first used (as last written while it lived). */
+  languages: string[];
+  /** Calls run in it, code and prompts (as last written while it lived). */
+  calls: number;
+  /** The address its newest tab last showed, as last written; null when none was. */
+  lastUrl: string | null;
+  /** What it was billed once settled (without authentication, what it would have cost). */
+  creditsBilled: number | null;
+  /** Whether a recording of it is kept. */
+  recorded: boolean;
+  /** How many files its browser downloaded are kept. */
+  files: number;
+}
+
+/** What a session has done so far: written as it goes and at its end, kept after it. */
+export interface SessionActivity {
+  /** Languages that ran code in it, in the order first used (a list that only grows). */
+  languages: string[];
+  /** Calls run in it (a count that only grows). */
+  calls: number;
+  /** The address its newest tab shows; absent when unknown (the last one written stays). */
+  lastUrl?: string;
 }
 
 /** Bound to a scrape (interact), or standalone (/v2/browser, bound to its own id). */
@@ -165,8 +187,23 @@ export interface SessionRepository {
    * digest, and which of them it is.
    */
   ownerOfToken(hash: string): Promise<{ record: SessionRecord; use: TokenUse } | undefined>;
-  /** starting/active -> destroyed. True only for the one call that made the change. */
-  end(id: string, reason: string, at: number): Promise<boolean>;
+  /**
+   * starting/active -> destroyed, with what it did up to its end when given. True only for the
+   * one call that made the change.
+   */
+  end(id: string, reason: string, at: number, activity?: SessionActivity): Promise<boolean>;
+  /**
+   * Writes what a live session has done so far, as of `at` (when it was seen alive, as a
+   * heartbeat would). Writes that arrive out of order never shrink what is kept (fewer
+   * languages or calls, an earlier time); a session that ended keeps what its end wrote.
+   */
+  recordActivity(id: string, activity: SessionActivity, at: number): Promise<void>;
+  /** What an ended session was billed (or, without authentication, would have cost). */
+  markBilled(id: string, credits: number): Promise<void>;
+  /** A recording of the session is kept. */
+  markRecorded(id: string): Promise<void>;
+  /** `count` more files the session's browser downloaded are kept (1 by default). */
+  countFile(id: string, count?: number): Promise<void>;
   /**
    * Ends every session of a node still starting or active (its browsers died unseen), as of
    * the last time each was seen alive; returns the ones this call ended, so that however many
@@ -335,8 +372,8 @@ export interface CreditRepository {
   }): Promise<{ ok: true } | { ok: false; needed: number; available: number }>;
   /**
    * Settles an ended session once: its reservations come back and `charge` is taken, never
-   * more than the team holds, as the key's that opened it. Returns what was charged, by this
-   * call or an earlier one.
+   * more than the team holds, as the key's that opened it, and written on the session's row
+   * (`creditsBilled`). Returns what was charged, by this call or an earlier one.
    */
   settle(e: { teamId: string; sessionId: string; charge: number; at: number }): Promise<number>;
   /** Ended sessions whose reservations were never settled (the settling run died). */

@@ -46,6 +46,18 @@ export interface SessionsTable {
   stream_web_view: number;
   /** The API key that opened it (its charge is that key's); null without authentication. */
   api_key_id: string | null;
+  /** Languages that ran code in it, comma-separated, in the order first used; null for none. */
+  languages: string | null;
+  /** Calls run in it (code and prompts). */
+  calls: number;
+  /** The address its newest tab last showed, as last written. */
+  last_url: string | null;
+  /** What it was billed once settled (without authentication, what it would have cost). */
+  credits_billed: number | null;
+  /** 1 once a recording of it is kept. */
+  recorded: number;
+  /** Files its browser downloaded that are kept. */
+  files: number;
 }
 
 export interface TeamsTable {

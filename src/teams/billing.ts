@@ -17,7 +17,7 @@ const RECONCILE_EVERY_MS = 60_000;
 const RECONCILE_BATCH = 1_000;
 
 export interface BillingDeps {
-  store: Pick<Store, "teams" | "credits">;
+  store: Pick<Store, "teams" | "credits" | "sessions">;
   /** Whether credits are taken at all (authentication on); off, amounts are only reported. */
   enabled: boolean;
   sessionTtlMs: number;
@@ -255,13 +255,15 @@ export class Billing implements SessionTerms {
 
   /**
    * Settles every session as it ends; one the database cannot take now is settled as soon as
-   * it can (or, should the server stop first, at the next start).
+   * it can (or, should the server stop first, at the next start). What it was billed is kept
+   * on its record (the settlement writes it); without authentication, what it would have cost.
    */
   listen(lifetimes: { onEnded(cb: (e: SessionEnded) => unknown): void }): void {
     lifetimes.onEnded((e) =>
       this.deps.retry.run(`session-settle:${e.sessionId}`, async () => {
         const credits = await this.settle(e);
         if (this.deps.enabled) this.deps.onCharged?.("session", credits);
+        else await this.deps.store.sessions.markBilled(e.sessionId, credits);
       }),
     );
   }

@@ -76,9 +76,11 @@ function el(tag, props = {}, ...children) {
 
 function createRow(s) {
   const fields = {};
+  const labels = {};
   const field = (name, label) => {
     fields[name] = el("dd");
-    return [el("dt", { textContent: label }), fields[name]];
+    labels[name] = el("dt", { textContent: label });
+    return [labels[name], fields[name]];
   };
   const thumb = el("div", { className: "thumb" });
   const watch = el("a", { textContent: "Watch", target: "_blank", rel: "noopener" });
@@ -103,12 +105,14 @@ function createRow(s) {
         ...field("idle", "Idle"),
         ...field("languages", "Used"),
         ...field("state", "State"),
+        ...field("calls", "Calls"),
+        ...field("credits", "Credits"),
       ),
       el("div", { className: "row" }, watch, takeOver, stop),
     ),
   );
   li.dataset.id = s.id;
-  return { el: li, fields, thumb, title, watch, takeOver, stop, frameSrc: "" };
+  return { el: li, fields, labels, thumb, title, watch, takeOver, stop, frameSrc: "" };
 }
 
 function updateRow(row, s) {
@@ -116,10 +120,21 @@ function updateRow(row, s) {
   row.el.classList.toggle("ended", ended);
   row.title.textContent = `${s.kind === "browser" ? "Browser" : "Interact"} session ${s.id.slice(0, 8)}`;
   row.fields.scrapeUrl.textContent = s.scrapeUrl ?? "(standalone browser)";
-  row.fields.currentUrl.textContent = s.currentUrl ?? "—";
-  row.fields.age.textContent = duration(s.ageMs);
+  // An ended session shows what it did, as the record kept it: where it was last, how long it
+  // lived, what it used and ran, and what it was billed.
+  row.labels.currentUrl.textContent = ended ? "Last on" : "Now on";
+  row.fields.currentUrl.textContent = (ended ? s.lastUrl : s.currentUrl) ?? "—";
+  row.labels.age.textContent = ended ? "Lasted" : "Age";
+  row.fields.age.textContent = duration(ended ? (s.durationMs ?? s.ageMs) : s.ageMs);
   row.fields.idle.textContent = ended ? "—" : s.busy ? "running a call" : duration(s.idleMs);
-  row.fields.languages.textContent = s.languages.length ? s.languages.join(", ") : "nothing yet";
+  row.fields.languages.textContent = s.languages.length
+    ? s.languages.join(", ")
+    : ended
+      ? "nothing"
+      : "nothing yet";
+  row.fields.calls.textContent = String(s.calls);
+  row.labels.credits.hidden = row.fields.credits.hidden = !ended;
+  row.fields.credits.textContent = creditsText(s.creditsBilled);
   row.fields.state.textContent = ended
     ? `ended: ${reasonText(s.endReason)}`
     : s.liveViewUrl
@@ -177,6 +192,11 @@ const REASONS = {
 
 function reasonText(reason) {
   return REASONS[reason] ?? reason ?? "unknown";
+}
+
+function creditsText(credits) {
+  if (credits === null || credits === undefined) return "not settled yet";
+  return `${credits} ${credits === 1 ? "credit" : "credits"}`;
 }
 
 /** 65_000 → "1m 05s". */

@@ -16,6 +16,7 @@ const liveDetailsSchema = z.object({
   currentUrl: z.string().optional(),
   languages: z.array(z.string()),
   usedPrompt: z.boolean(),
+  calls: z.number(),
   ttlMs: z.number(),
 });
 

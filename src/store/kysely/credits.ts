@@ -234,6 +234,12 @@ export class KyselyCreditRepository implements CreditRepository {
         // The session's charge is the key's that opened it.
         api_key_id: opener?.api_key_id ?? null,
       });
+      // Kept with the session's history, in the same step as the charge it names.
+      await trx
+        .updateTable("sessions")
+        .set({ credits_billed: amount })
+        .where("id", "=", e.sessionId)
+        .execute();
       return amount;
     });
   }

@@ -7,6 +7,7 @@ import type {
   SessionQuery,
   SessionRecord,
   SessionRepository,
+  SessionActivity,
   TokenUse,
 } from "../repositories.js";
 import {
@@ -33,8 +34,18 @@ export function toSessionRecord(row: SessionsTable): SessionRecord {
     ttlMs: row.ttl_ms === null ? null : Number(row.ttl_ms),
     idleTtlMs: row.idle_ttl_ms === null ? null : Number(row.idle_ttl_ms),
     streamWebView: row.stream_web_view !== 0,
+    languages: row.languages ? row.languages.split(",") : [],
+    calls: Number(row.calls ?? 0),
+    lastUrl: row.last_url ?? null,
+    creditsBilled: row.credits_billed === null ? null : Number(row.credits_billed),
+    recorded: Boolean(row.recorded),
+    files: Number(row.files ?? 0),
   };
 }
+
+/** The languages column: comma-separated names, or null for none. */
+const languagesColumn = (languages: readonly string[]) =>
+  languages.length > 0 ? languages.join(",") : null;
 
 const LIVE = ["starting", "active"] as const;
 /** Session ids per heartbeat statement. */
@@ -104,6 +115,12 @@ export class KyselySessionRepository implements SessionRepository {
         idle_ttl_ms: c.idleTtlMs ?? null,
         stream_web_view: c.streamWebView === false ? 0 : 1,
         api_key_id: c.apiKeyId ?? null,
+        languages: null,
+        calls: 0,
+        last_url: null,
+        credits_billed: null,
+        recorded: 0,
+        files: 0,
       })
       .onConflict((oc) => oc.column("scrape_id").doNothing())
       .execute();
@@ -199,14 +216,75 @@ export class KyselySessionRepository implements SessionRepository {
     return { record: toSessionRecord(row), use };
   }
 
-  async end(id: string, reason: string, at: number): Promise<boolean> {
+  async end(id: string, reason: string, at: number, activity?: SessionActivity): Promise<boolean> {
     const res = await this.db
       .updateTable("sessions")
-      .set({ status: "destroyed", destroyed_at: at, destroy_reason: reason })
+      .set({
+        status: "destroyed",
+        destroyed_at: at,
+        destroy_reason: reason,
+        // Its final activity includes everything written before it.
+        ...(activity && {
+          languages: languagesColumn(activity.languages),
+          calls: activity.calls,
+          ...(activity.lastUrl !== undefined && { last_url: activity.lastUrl }),
+        }),
+      })
       .where("id", "=", id)
       .where("status", "in", LIVE)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
+  }
+
+  async recordActivity(id: string, a: SessionActivity, at: number): Promise<void> {
+    const languages = languagesColumn(a.languages);
+    await this.db
+      .updateTable("sessions")
+      .set((eb) => ({
+        // It was alive then: what a restart that finds it dead bills up to.
+        seen_at: eb
+          .case()
+          .when(eb.fn.coalesce("seen_at", eb.val(0)), "<", at)
+          .then(at)
+          .else(eb.ref("seen_at"))
+          .end(),
+        // Both only grow: a write that arrives after a later one leaves the later one's.
+        calls: eb.case().when("calls", "<", a.calls).then(a.calls).else(eb.ref("calls")).end(),
+        languages: eb
+          .case()
+          .when(
+            eb.fn("length", [eb.fn.coalesce("languages", eb.val(""))]),
+            "<",
+            languages?.length ?? 0,
+          )
+          .then(languages)
+          .else(eb.ref("languages"))
+          .end(),
+        ...(a.lastUrl !== undefined && { last_url: a.lastUrl }),
+      }))
+      .where("id", "=", id)
+      .where("status", "in", LIVE)
+      .execute();
+  }
+
+  async markBilled(id: string, credits: number): Promise<void> {
+    await this.db
+      .updateTable("sessions")
+      .set({ credits_billed: credits })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async markRecorded(id: string): Promise<void> {
+    await this.db.updateTable("sessions").set({ recorded: 1 }).where("id", "=", id).execute();
+  }
+
+  async countFile(id: string, count = 1): Promise<void> {
+    await this.db
+      .updateTable("sessions")
+      .set((eb) => ({ files: eb("files", "+", count) }))
+      .where("id", "=", id)
+      .execute();
   }
 
   endNode(nodeId: string, reason: string): Promise<SessionRecord[]> {

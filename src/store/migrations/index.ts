@@ -9,6 +9,7 @@ import { m007_scrape_charges } from "./007-scrape-charges.js";
 import { m008_cluster } from "./008-cluster.js";
 import { m009_files } from "./009-files.js";
 import { m010_usage } from "./010-usage.js";
+import { m011_session_history } from "./011-session-history.js";
 import { m012_downloads } from "./012-downloads.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   "008-cluster": m008_cluster,
   "009-files": m009_files,
   "010-usage": m010_usage,
+  "011-session-history": m011_session_history,
   "012-downloads": m012_downloads,
 };
