@@ -129,6 +129,9 @@ describe("downloads", () => {
     expect(after.body.files).toEqual(files);
     expect((await fetchBytes(files[1].url)).bytes.equals(BINARY_DOWNLOAD)).toBe(true);
     expect((await call("GET", `/v2/browser/${id}/files`, undefined, otherKey)).status).toBe(403);
+    // The ended session's history says it has files.
+    const listed = (await call("GET", "/v2/sessions?status=all")).body.sessions;
+    expect(listed.find((s: { id: string }) => s.id === id)).toMatchObject({ files: 2 });
   });
 
   test("a download clicked in python, in a scrape's session, is listed under the scrape", async () => {

@@ -10,7 +10,7 @@ import { cleanDownloadName, mimeTypeOf } from "./names.js";
 import { DownloadWatcher } from "./watcher.js";
 
 export interface DownloadServiceOptions {
-  store: Pick<Store, "downloads">;
+  store: Pick<Store, "downloads" | "sessions">;
   files: FileStore;
   sessions: Pick<SessionService, "stateOf">;
   config: { sessionDownloadsBytes: number; retentionMs: number };
@@ -94,6 +94,10 @@ export class DownloadService {
           await this.opts.store.downloads.add(row).catch(async (err: unknown) => {
             await this.opts.files.remove(file).catch(() => {});
             throw err;
+          });
+          // The session's record says it has files, for its history.
+          await this.opts.store.sessions.countFile(session.id).catch((err: unknown) => {
+            this.opts.log.warn({ err, sessionId: session.id }, "could not count a download");
           });
         },
         refused: async ({ name, size }) => {
