@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
 import { type TestServer } from "./helpers/server.js";
 import { useServerAndSite } from "./helpers/server-and-site.js";
-import { makeTeam } from "./helpers/team-client.js";
+import { makeTeam, teamClient } from "./helpers/team-client.js";
 
 /**
  * What Firecrawl's newest clients send to its browser API and read back: the /v2/interact alias,
@@ -22,17 +22,8 @@ beforeAll(async () => {
   key = (await makeTeam(server, "newest", 1_000)).key;
 });
 
-const call = async (method: string, path: string, body?: unknown, as = key) => {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${as}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
+const call = (method: string, path: string, body?: unknown, as = key) =>
+  teamClient(server, as).call(method, path, body);
 const run = (base: string, id: string, code: string) =>
   call("POST", `${base}/${id}/execute`, { code, language: "node" });
 

@@ -6,7 +6,7 @@ import { call as modelCall, refOf, startFakeModel } from "./helpers/fake-model.j
 import { BINARY_DOWNLOAD, type FixtureSite } from "./helpers/fixture-site.js";
 import type { TestServer } from "./helpers/server.js";
 import { useServerAndSite } from "./helpers/server-and-site.js";
-import { makeTeam } from "./helpers/team-client.js";
+import { makeTeam, teamClient } from "./helpers/team-client.js";
 
 /**
  * Files a session's browser downloads: kept whoever clicks (node, python, agent-browser), listed
@@ -35,17 +35,8 @@ beforeAll(async () => {
   otherKey = (await makeTeam(server, "other", 1_000)).key;
 });
 
-const call = async (method: string, url: string, body?: unknown, as = key) => {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${as}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-};
+const call = (method: string, url: string, body?: unknown, as = key) =>
+  teamClient(server, as).call(method, url, body);
 
 /** A standalone session on the fixture's downloads page. */
 async function browserSession(): Promise<string> {

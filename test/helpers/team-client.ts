@@ -25,6 +25,8 @@ export function teamClient(server: { url: string }, key?: string) {
     return { status: res.status, headers: res.headers, body: parsed };
   };
   return {
+    /** Any call: the answer's status, headers and body (parsed when it is JSON). */
+    call,
     scrape: (url: string, opts: Record<string, unknown> = {}) =>
       call("POST", "/v2/scrape", { url, ...opts }),
     /** Scrapes url and returns the scrape id, failing loudly otherwise. */
