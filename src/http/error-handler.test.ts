@@ -31,7 +31,7 @@ describe("the error handler and an error's cause", () => {
     const cause = new Error("connect ECONNREFUSED 10.9.8.7:5432 (internal detail)");
     app.get("/fails", async () => {
       throw new AppError(
-        "SCRAPE_FAILED",
+        "BROWSER_FAILED",
         "The browser failed while scraping example.com.",
         {
           host: "example.com",
@@ -44,7 +44,7 @@ describe("the error handler and an error's cause", () => {
     expect(res.statusCode).toBe(502);
     expect(res.json()).toEqual({
       success: false,
-      code: "SCRAPE_FAILED",
+      code: "BROWSER_FAILED",
       error: "The browser failed while scraping example.com.",
       details: { host: "example.com" },
     });
@@ -87,5 +87,27 @@ describe("the error handler and an error's cause", () => {
     expect(res.headers["retry-after"]).toBe("7");
     expect(res.body).not.toContain("slot line full");
     expect(made.lines.find((l) => l.msg === "request failed")).toBeUndefined();
+  });
+
+  it("logs a target site's failure at info, without its stack: the caller's to fix", async () => {
+    const made = appWithLog();
+    app = made.app;
+    app.get("/refused", async () => {
+      throw new AppError(
+        "SCRAPE_CONNECTION_FAILED",
+        "Connection refused by 127.0.0.1:9.",
+        undefined,
+        {
+          cause: new Error("net::ERR_CONNECTION_REFUSED"),
+        },
+      );
+    });
+    const res = await app.inject({ url: "/refused" });
+
+    expect(res.statusCode).toBe(502);
+    const line = made.lines.find((l) => l.code === "SCRAPE_CONNECTION_FAILED");
+    expect(line).toMatchObject({ level: 30, msg: "Connection refused by 127.0.0.1:9." });
+    expect(JSON.stringify(made.lines)).not.toContain("stack");
+    expect(made.lines.filter((l) => l.level >= 40)).toEqual([]);
   });
 });
