@@ -115,7 +115,8 @@ describe("without authentication", () => {
 
   test("GET /v2/sessions answers what the list shows", async () => {
     const id = await scrapeId(server.url, { url: site.url + "/" });
-    await interact(server.url, id, { code: "await page.goto(page.url() + 'about')" });
+    const ran = await interact(server.url, id, { code: "await page.goto(page.url() + 'about')" });
+    expect(ran.status, JSON.stringify(ran.body)).toBe(200);
     const res = await fetch(`${server.url}/v2/sessions`);
     const { sessions } = (await res.json()) as any;
     const mine = sessions.find((s: any) => s.scrapeId === id);
