@@ -138,3 +138,16 @@ test("NODE_URL joins the cluster only with CLUSTER_SECRET and a Postgres DATABAS
   expect((thrown as Error).message).toContain("CLUSTER_SECRET: must be at least 32 characters");
   expect((thrown as Error).message).not.toContain(short);
 });
+
+test("recordings: scrape-bound sessions unrecorded and a week's retention by default, or as set", () => {
+  const defaults = loadConfig({});
+  expect(defaults.recordInteractSessions).toBe(false);
+  expect(defaults.recordingRetentionMs).toBe(7 * 86_400_000);
+  const set = loadConfig({ RECORD_INTERACT_SESSIONS: "true", RECORDING_RETENTION_DAYS: "30" });
+  expect(set.recordInteractSessions).toBe(true);
+  expect(set.recordingRetentionMs).toBe(30 * 86_400_000);
+  expect(() => loadConfig({ RECORDING_RETENTION_DAYS: "0" })).toThrow(/RECORDING_RETENTION_DAYS/);
+  expect(() => loadConfig({ RECORD_INTERACT_SESSIONS: "sometimes" })).toThrow(
+    /RECORD_INTERACT_SESSIONS/,
+  );
+});

@@ -102,6 +102,7 @@ describe.each(STORE_KINDS)("files on the $name store", (kind) => {
     const counting: FileRepository = {
       put: (f) => store.files.put(f),
       info: (name) => store.files.info(name),
+      remove: (names) => store.files.remove(names),
       slice: (name, offset, length) => (
         asked.push(length),
         store.files.slice(name, offset, length)
@@ -119,6 +120,7 @@ describe.each(STORE_KINDS)("files on the $name store", (kind) => {
     const goneAfterFirst: FileRepository = {
       put: (f) => store.files.put(f),
       info: (name) => store.files.info(name),
+      remove: (names) => store.files.remove(names),
       slice: async (name, offset, length) =>
         offset === 0 ? store.files.slice(name, offset, length) : undefined,
     };

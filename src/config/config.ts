@@ -83,6 +83,8 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("4"),
+  RECORD_INTERACT_SESSIONS: bool.default("false"),
+  RECORDING_RETENTION_DAYS: int(1, 3650).default("7"),
   TRUST_PROXY: bool.default("false"),
   BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
@@ -202,6 +204,10 @@ export interface Config {
   readonly transformTimeoutMs: number;
   readonly sessionTtlMs: number;
   readonly sessionIdleTtlMs: number;
+  /** Record sessions bound to scrapes too (a browser session is recorded when it asks). */
+  readonly recordInteractSessions: boolean;
+  /** How long a recording is kept after its session started. */
+  readonly recordingRetentionMs: number;
   readonly browserPoolSize: number;
   readonly sandbox: "auto" | "bwrap" | "none";
   readonly logLevel: string;
@@ -303,6 +309,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     transformTimeoutMs: e.SCRAPE_TRANSFORM_SECONDS * 1000,
     sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
     sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
+    recordInteractSessions: e.RECORD_INTERACT_SESSIONS,
+    recordingRetentionMs: e.RECORDING_RETENTION_DAYS * 86_400_000,
     browserPoolSize: e.BROWSER_POOL_SIZE,
     sandbox: e.SANDBOX,
     logLevel: e.LOG_LEVEL,

@@ -35,6 +35,11 @@ export class DatabaseFileStore implements FileStore {
     return { ...info, body: Readable.from(this.pieces(name, info.size), { objectMode: false }) };
   }
 
+  async remove(names: string[]): Promise<void> {
+    await this.rows.remove(names);
+    await this.earlier?.remove(names);
+  }
+
   /** The file's bytes in order; a file gone midway ends the stream with an error. */
   private async *pieces(name: string, size: number): AsyncGenerator<Buffer> {
     for (let offset = 0; offset < size; offset += this.pieceBytes) {

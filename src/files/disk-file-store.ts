@@ -36,4 +36,12 @@ export class DiskFileStore implements FileStore {
       return undefined;
     }
   }
+
+  async remove(names: string[]): Promise<void> {
+    for (const name of names) {
+      // Only names this store could have given out: never a path of the caller's choosing.
+      if (!contentTypeOf(name)) continue;
+      await fs.rm(path.join(this.dir, name), { force: true });
+    }
+  }
 }

@@ -24,6 +24,8 @@ export interface SessionShape {
   idleTtlMs: number;
   /** Whether its live view streams (a /v2/browser option; informational here). */
   streamWebView: boolean;
+  /** Whether what its live view shows is recorded (recordSession). */
+  record?: boolean;
 }
 
 /** How many calls may wait in one session, and the team's count across its sessions. */

@@ -148,6 +148,8 @@ export class SessionService {
       ttlMs?: number;
       idleTtlMs?: number;
       streamWebView?: boolean;
+      /** Record what its live view shows (recordSession). */
+      record?: boolean;
       profile?: ProfileRequest;
       /** Ad blocking (default on, as Firecrawl) and location of its browser. */
       start?: BlankStartOptions;
@@ -161,6 +163,7 @@ export class SessionService {
       ttlMs: opts.ttlMs ?? this.deps.config.sessionTtlMs,
       idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
       streamWebView: opts.streamWebView ?? true,
+      record: opts.record ?? false,
     };
     // Opened first: a second writer hears 409 before any browser or credit is spent on it.
     const profile =
@@ -307,6 +310,7 @@ export class SessionService {
       ttlMs: opts.ttlMs ?? this.deps.config.sessionTtlMs,
       idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
       streamWebView: true,
+      record: this.deps.config.recordInteractSessions,
     };
     // A scrape made with a named profile hands it on: the session starts from the profile's
     // state (then the scrape's own on top) and, as its writer, saves it back as it ends.
@@ -435,6 +439,7 @@ export class SessionService {
     }
     const acquired = this.index.add(session, o.key, views);
     this.deps.liveview?.register(session.id, resources.context);
+    if (shape.record) await this.deps.recordings?.start(session);
     this.deps.lifetimes.track(session);
     this.deps.onCreated?.(session, Date.now() - began);
     if (this.closed) await this.deps.lifetimes.end(session, "shutdown");

@@ -101,6 +101,18 @@ const PAGES: Record<string, string> = {
 <meta name="author" content="Fixture Author">
 <link rel="shortcut icon" href="/static/icon.png">
 </head><body><main><p>Meta body</p></main></body></html>`,
+  // One colour filling the window: a recording of it decodes to that colour.
+  "/red": page("Red", "", "<style>html,body{margin:0;height:100%;background:#ff0000}</style>"),
+  "/blue": page("Blue", "", "<style>html,body{margin:0;height:100%;background:#0000ff}</style>"),
+  // Repaints all the time (a box sliding across): what a recording of a busy page costs.
+  "/animated": page(
+    "Animated",
+    '<div id="box"></div>',
+    "<style>html,body{margin:0;height:100%;background:#fff}" +
+      "#box{position:absolute;top:40%;width:120px;height:120px;background:#08f;" +
+      "animation:slide 2s linear infinite alternate}" +
+      "@keyframes slide{from{left:0}to{left:calc(100% - 120px)}}</style>",
+  ),
   "/article": page(
     "Article",
     `<header class="site"><a href="/home">Site header link</a></header>

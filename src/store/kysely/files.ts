@@ -35,4 +35,9 @@ export class KyselyFileRepository implements FileRepository {
     if (!row) return undefined;
     return row.piece ?? Buffer.alloc(0);
   }
+
+  async remove(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.db.deleteFrom("files").where("name", "in", names).execute();
+  }
 }

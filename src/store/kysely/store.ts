@@ -6,6 +6,7 @@ import { KyselyCreditRepository } from "./credits.js";
 import { KyselyFileRepository } from "./files.js";
 import { KyselyNodeRepository } from "./nodes.js";
 import { KyselyProfileRepository } from "./profiles.js";
+import { KyselyRecordingRepository } from "./recordings.js";
 import { KyselyScrapeRepository } from "./scrapes.js";
 import { KyselySessionRepository } from "./sessions.js";
 import { KyselyApiKeyRepository, KyselyTeamRepository } from "./teams.js";
@@ -22,6 +23,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store["dialect"]): St
     credits: new KyselyCreditRepository(db),
     profiles: new KyselyProfileRepository(db),
     files: new KyselyFileRepository(db),
+    recordings: new KyselyRecordingRepository(db),
     nodes: new KyselyNodeRepository(db),
     ping: async () => {
       await sql`select 1`.execute(db);

@@ -9,6 +9,7 @@ import { m007_scrape_charges } from "./007-scrape-charges.js";
 import { m008_cluster } from "./008-cluster.js";
 import { m009_files } from "./009-files.js";
 import { m010_usage } from "./010-usage.js";
+import { m013_recordings } from "./013-recordings.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "008-cluster": m008_cluster,
   "009-files": m009_files,
   "010-usage": m010_usage,
+  "013-recordings": m013_recordings,
 };
