@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { FixtureSite } from "./helpers/fixture-site.js";
-import { tempDataDir, waitFor, type TestServer } from "./helpers/server.js";
+import { startTestServer, tempDataDir, waitFor, type TestServer } from "./helpers/server.js";
 import { useServerAndSite } from "./helpers/server-and-site.js";
 import { makeTeam, teamClient } from "./helpers/team-client.js";
 
@@ -36,14 +36,19 @@ const get = async (path: string, as?: string) => {
   return res;
 };
 
-/** Goes to `url` in the session and waits until its video has frames of that page. */
+/** Goes to `url` in the session and waits until its video has a frame of that page. */
 async function show(id: string, url: string): Promise<void> {
-  await owner.browser.node(id, `await page.goto(${JSON.stringify(url)}); "ok"`);
-  const seen = await waitFor(() => {
-    const now = server.services.recordings.onShow(id);
-    return now !== undefined && now.url === url && now.frames >= 2;
-  });
-  expect(seen).toBe(true);
+  // Two animation frames after the load: the page has been painted, so its frame is on its way.
+  const code =
+    `await page.goto(${JSON.stringify(url)});` +
+    "await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));" +
+    '"ok"';
+  await owner.browser.node(id, code);
+  const recorded = () => server.services.recordings.onShow(id);
+  expect(await waitFor(() => recorded()?.url === url)).toBe(true);
+  // A frame written after the paint (a new one, or the last repeated) is of the page.
+  const after = recorded()!.frames;
+  expect(await waitFor(() => (recorded()?.frames ?? 0) > after)).toBe(true);
 }
 
 /** The mean colour of a video segment's first frame, decoded by ffmpeg. */
@@ -81,6 +86,14 @@ describe("a recorded session", () => {
     id = made.body.id;
     await show(id, `${site.url}/red`);
     await show(id, `${site.url}/blue`);
+    // While it records, the pages finished so far are listed: red, not yet blue.
+    let live: any;
+    const listed = await waitFor(async () => {
+      live = await (await get(`/v2/browser/${id}/replay`, ownerKey)).json();
+      return live.pages?.some((p: any) => p.pageUrl === `${site.url}/red`);
+    });
+    expect(listed).toBe(true);
+    expect(live.pages.map((p: any) => p.pageUrl)).not.toContain(`${site.url}/blue`);
     expect((await owner.browser.stop(id)).status).toBe(200);
     const res = await get(`/v2/browser/${id}/replay`, key);
     expect(res.status).toBe(200);
@@ -186,6 +199,31 @@ describe("a recorded session", () => {
     expect(await gone.json()).toMatchObject({ error: "Replay not found." });
     expect((await get(segment)).status).toBe(404);
   });
+});
+
+describe("RECORD_INTERACT_SESSIONS", () => {
+  test("records sessions bound to scrapes, replayed by the session's id", async () => {
+    const recording = await startTestServer({
+      RECORD_INTERACT_SESSIONS: "true",
+      ALLOW_PRIVATE_NETWORK: "true",
+    });
+    try {
+      const client = teamClient(recording);
+      const scrapeId = await client.scrapeId(`${site.url}/red`);
+      expect((await client.interact(scrapeId, { code: "1", language: "node" })).status).toBe(200);
+      const id = recording.services.sessions.get(scrapeId)!.id;
+      expect(
+        await waitFor(() => (recording.services.recordings.onShow(id)?.frames ?? 0) >= 2),
+      ).toBe(true);
+      expect((await client.stop(scrapeId)).status).toBe(200);
+      const res = await fetch(`${recording.url}/v2/browser/${id}/replay`);
+      expect(res.status).toBe(200);
+      const body: any = await res.json();
+      expect(body.pages.map((p: any) => p.pageUrl)).toContain(`${site.url}/red`);
+    } finally {
+      await recording.close();
+    }
+  }, 60_000);
 });
 
 describe("a session that was not recorded", () => {

@@ -101,9 +101,18 @@ const PAGES: Record<string, string> = {
 <meta name="author" content="Fixture Author">
 <link rel="shortcut icon" href="/static/icon.png">
 </head><body><main><p>Meta body</p></main></body></html>`,
-  // One colour filling the window: a recording of it decodes to that colour.
-  "/red": page("Red", "", "<style>html,body{margin:0;height:100%;background:#ff0000}</style>"),
-  "/blue": page("Blue", "", "<style>html,body{margin:0;height:100%;background:#0000ff}</style>"),
+  // One colour filling the window: a recording of it decodes to that colour. The word in the
+  // same colour makes it contentful, so Chromium shows it at once (no paint holding).
+  "/red": page(
+    "Red",
+    "red",
+    "<style>html,body{margin:0;height:100%;background:#f00;color:#f00}</style>",
+  ),
+  "/blue": page(
+    "Blue",
+    "blue",
+    "<style>html,body{margin:0;height:100%;background:#00f;color:#00f}</style>",
+  ),
   // Repaints all the time (a box sliding across): what a recording of a busy page costs.
   "/animated": page(
     "Animated",
