@@ -20,7 +20,9 @@ export const ENCODER_SETTINGS: Readonly<EncoderSettings> = Object.freeze({
   fps: 5,
   maxWidth: 1280,
   maxHeight: 800,
-  segmentSeconds: 2,
+  // Each segment starts with a key frame, the bulk of a still page's bytes: 6 s (Apple's
+  // recommendation) keeps a still minute to ten of them.
+  segmentSeconds: 6,
 });
 
 /** What a finished page's encoding left in its folder. */
