@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -148,6 +149,19 @@ describe("a recorded session", () => {
         expect(Math.abs(got! - expected!)).toBeLessThan(40);
       }
     }
+  });
+
+  test("ffmpeg plays a page from its playlist URL, as a player would", async () => {
+    const page = replay.pages.find((p: any) => p.pageUrl === `${site.url}/blue`);
+    // Asynchronously: the server answering it runs in this process.
+    const { stdout } = await promisify(execFile)("ffprobe", [
+      ...["-v", "error", "-headers", `Authorization: Bearer ${key}\r\n`],
+      ...["-show_entries", "stream=codec_name:format=duration", "-of", "json"],
+      `${server.url}${page.url}`,
+    ]);
+    const probed = JSON.parse(stdout);
+    expect(probed.streams.map((s: any) => s.codec_name)).toEqual(["h264"]);
+    expect(Number(probed.format.duration)).toBeGreaterThan(0);
   });
 
   test("the /v2/interact alias serves the same replay, its URLs under its own path", async () => {
