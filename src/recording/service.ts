@@ -40,6 +40,8 @@ export class RecordingService {
   private readonly recorders = new Map<string, SessionRecorder>();
   /** Recordings ending here: their last pages are being stored. */
   private readonly ending = new Map<string, Promise<void>>();
+  /** Recordings whose row is being written. */
+  private readonly beginning = new Map<string, Promise<void>>();
   private warned = false;
 
   constructor(private readonly opts: RecordingServiceOptions) {}
@@ -50,26 +52,17 @@ export class RecordingService {
   }
 
   /**
-   * Starts recording a session that has just started streaming to the live view. A recording
-   * that cannot start is logged, never a failed session.
+   * Starts recording a session that has just started streaming to the live view: at once (its
+   * end may follow any moment), its row as soon as the database takes it. A recording that
+   * cannot start is logged, never a failed session. Resolves once the row is written.
    */
-  async start(session: { id: string; teamId: string; startedAt: number }): Promise<void> {
+  start(session: { id: string; teamId: string; startedAt: number }): Promise<void> {
     const ffmpeg = this.opts.ffmpeg;
     if (!ffmpeg) {
       if (!this.warned)
         this.opts.log.warn({}, "ffmpeg is not installed: sessions are not recorded");
       this.warned = true;
-      return;
-    }
-    try {
-      await this.opts.rows.begin({
-        sessionId: session.id,
-        teamId: session.teamId,
-        startedAt: session.startedAt,
-      });
-    } catch (err) {
-      this.opts.log.warn({ err, sessionId: session.id }, "could not start a recording");
-      return;
+      return Promise.resolve();
     }
     const recorder = new SessionRecorder(
       session.id,
@@ -84,7 +77,17 @@ export class RecordingService {
       },
     );
     this.recorders.set(session.id, recorder);
+    const begun = this.opts.rows
+      .begin({ sessionId: session.id, teamId: session.teamId, startedAt: session.startedAt })
+      .catch((err) => {
+        this.opts.log.warn({ err, sessionId: session.id }, "could not start a recording");
+        if (this.recorders.get(session.id) === recorder) this.recorders.delete(session.id);
+        void recorder.abort();
+      })
+      .finally(() => this.beginning.delete(session.id));
+    this.beginning.set(session.id, begun);
     if (!this.opts.addSink(session.id, recorder)) void this.end(session.id);
+    return begun;
   }
 
   /** What a session's recording takes now (the page on show), while it records here. */
@@ -98,6 +101,7 @@ export class RecordingService {
     if (!recorder) return this.ending.get(sessionId) ?? Promise.resolve();
     this.recorders.delete(sessionId);
     const done = (async () => {
+      await this.beginning.get(sessionId);
       await recorder.end();
       await this.opts.rows
         .end(sessionId, Date.now())
@@ -112,6 +116,7 @@ export class RecordingService {
    * ending on this server is waited for, so a session just stopped lists all its pages.
    */
   async replay(sessionId: string): Promise<Replay | undefined> {
+    await this.beginning.get(sessionId);
     await this.ending.get(sessionId);
     const recording = await this.opts.rows.get(sessionId);
     if (!recording) return undefined;
@@ -123,6 +128,7 @@ export class RecordingService {
     sessionId: string,
     pageId: number,
   ): Promise<{ recording: RecordingRecord; page: RecordedPage | undefined } | undefined> {
+    await this.beginning.get(sessionId);
     await this.ending.get(sessionId);
     const recording = await this.opts.rows.get(sessionId);
     if (!recording) return undefined;

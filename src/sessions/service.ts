@@ -439,7 +439,8 @@ export class SessionService {
     }
     const acquired = this.index.add(session, o.key, views);
     this.deps.liveview?.register(session.id, resources.context);
-    if (shape.record) await this.deps.recordings?.start(session);
+    // Under way at once, its row written meanwhile: the session's making does not wait for it.
+    if (shape.record) void this.deps.recordings?.start(session);
     this.deps.lifetimes.track(session);
     this.deps.onCreated?.(session, Date.now() - began);
     if (this.closed) await this.deps.lifetimes.end(session, "shutdown");

@@ -19,7 +19,10 @@ export interface LiveViewRegistrar {
 
 /** Records sessions that ask for it; the recording module implements it. */
 export interface SessionRecordings {
-  /** Starts recording a session just registered with the live view; never fails the session. */
+  /**
+   * Starts recording a session just registered with the live view, at once; never fails the
+   * session. Resolves once the recording is written down.
+   */
   start(session: { id: string; teamId: string; startedAt: number }): Promise<void>;
 }
 
