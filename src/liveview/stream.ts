@@ -127,6 +127,7 @@ export class SessionStream {
       return;
     }
     if (this.cast) {
+      this.cast.setPulse(this.viewers.size === 0);
       if (!sameSettings(this.cast.settings, want.settings)) await this.cast.update(want.settings);
       return;
     }
@@ -151,6 +152,7 @@ export class SessionStream {
       return this.reconcile();
     }
     this.cast = started;
+    started.setPulse(this.viewers.size === 0);
     this.tellSinks(want.page, want.page.url());
     want.page.on("framenavigated", this.onNavigated).on("load", this.onLoad);
     void this.readMeta();
