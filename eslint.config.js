@@ -58,6 +58,8 @@ const DEPS = {
     "deadline",
   ],
   liveview: ["auth", "urls"],
+  // Session recordings: the live view's frames, encoded by ffmpeg, kept in the file store.
+  recording: ["files", "liveview", "processes", "store"],
   health: ["store"],
   agent: ["chromium", "config", "deadline"],
   teams: ["auth", "errors", "sessions", "store"],
@@ -69,6 +71,7 @@ const DEPS = {
     "interact",
     "openapi",
     "profiles",
+    "recording",
     "scrape",
     "sessions",
     "store",

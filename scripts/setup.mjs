@@ -65,8 +65,8 @@ if (fs.existsSync(agentBrowserBin)) {
 }
 
 // 2. System packages from Debian/Ubuntu: Chromium's headless shell (what browsers run: a third
-//    of full Chromium's memory), bubblewrap for the code sandbox, and HAProxy, the load balancer
-//    `npm run cluster` puts in front of its nodes.
+//    of full Chromium's memory), bubblewrap for the code sandbox, ffmpeg for session recordings,
+//    and HAProxy, the load balancer `npm run cluster` puts in front of its nodes.
 const HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell";
 const hasChromium = () => fs.existsSync(process.env.CHROMIUM_PATH || HEADLESS_SHELL);
 const hasCommand = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
@@ -93,6 +93,11 @@ const hasPostgresServer = () => {
   );
 };
 
+// Where the server looks for ffmpeg (src/recording/service.ts, findFfmpeg); the tests decode
+// recordings with it too.
+const FFMPEG_DIRS = ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
+const hasFfmpeg = () => FFMPEG_DIRS.some((d) => fs.existsSync(path.join(d, "ffmpeg")));
+
 // Debian installs it in /usr/sbin, which is not on every user's PATH.
 const hasHaproxy = () => hasCommand("haproxy") || fs.existsSync("/usr/sbin/haproxy");
 
@@ -102,11 +107,12 @@ if (needsPostgres && !hasPostgresServer()) wanted.push("postgresql");
 if (!hasPythonVenv()) wanted.push("python3", "python3-venv");
 if (!hasCommand("bwrap")) wanted.push("bubblewrap");
 if (!hasCommand("setpriv") || !hasCommand("prlimit")) wanted.push("util-linux");
+if (!hasFfmpeg()) wanted.push("ffmpeg");
 if (!hasHaproxy()) wanted.push("haproxy");
 
 if (wanted.length === 0) {
   log(
-    `system packages: present (Chromium headless shell, bubblewrap, Python 3 venv, util-linux, HAProxy${needsPostgres ? ", PostgreSQL" : ""})`,
+    `system packages: present (Chromium headless shell, bubblewrap, Python 3 venv, util-linux, ffmpeg, HAProxy${needsPostgres ? ", PostgreSQL" : ""})`,
   );
 } else {
   const isRoot = process.getuid?.() === 0;
@@ -133,7 +139,8 @@ if (wanted.length === 0) {
     if (
       !hasChromium() ||
       (needsPostgres && !hasPostgresServer()) ||
-      (forCluster && !hasHaproxy())
+      (forCluster && !hasHaproxy()) ||
+      (forTests && !hasFfmpeg())
     ) {
       process.exit(1);
     }
@@ -148,6 +155,13 @@ if (needsPostgres && !hasPostgresServer()) {
     `[setup] ${forTests ? "the tests need" : "the local cluster needs"} PostgreSQL's server ` +
       "binaries (initdb), still missing after the step above. Install them: " +
       "apt-get install -y postgresql",
+  );
+  process.exit(1);
+}
+if (forTests && !hasFfmpeg()) {
+  console.error(
+    "[setup] the tests need ffmpeg (session recordings), still missing after the step above. " +
+      "Install it: apt-get install -y ffmpeg",
   );
   process.exit(1);
 }

@@ -1,6 +1,7 @@
 import type { Config } from "./config/config.js";
 import type { FileStore } from "./files/file-store.js";
 import type { LiveViewService } from "./liveview/service.js";
+import type { RecordingService } from "./recording/service.js";
 import type { CdpProxy } from "./cdp/proxy.js";
 import type { ScrapeService } from "./scrape/service.js";
 import type { Store } from "./store/repositories.js";
@@ -29,6 +30,8 @@ export interface Services {
   files: FileStore;
   scrapes: ScrapeService;
   liveview: LiveViewService;
+  /** Session recordings (recordSession) and their retention. */
+  recordings: RecordingService;
   /** Clients' CDP connections to their sessions' browsers (cdpUrl). */
   cdp: CdpProxy;
   sessions: SessionService;

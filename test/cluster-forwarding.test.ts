@@ -6,7 +6,7 @@ import { call, startFakeModel, type FakeModel } from "./helpers/fake-model.js";
 import { BINARY_DOWNLOAD, startFixtureSite, type FixtureSite } from "./helpers/fixture-site.js";
 import { createTestDatabase, dropTestDatabases } from "./helpers/postgres.js";
 import { freePort } from "./helpers/ports.js";
-import { closeAll, startTestServer, type TestServer } from "./helpers/server.js";
+import { closeAll, startTestServer, waitFor, type TestServer } from "./helpers/server.js";
 import { makeTeam, teamClient } from "./helpers/team-client.js";
 
 /**
@@ -60,6 +60,18 @@ afterAll(async () => {
 });
 
 const client = (i: number) => teamClient(nodes[i]!, team.key);
+/** A GET as the team, through `node`: status and body (parsed when it is JSON). */
+const get = async (node: TestServer, path: string) => {
+  const res = await fetch(`${node.url}${path}`, {
+    headers: { authorization: `Bearer ${team.key}` },
+  });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: res.status, body };
+};
 const liveHere = (i: number) => nodes[i]!.services.index.all().map((s) => s.id);
 
 describe("a scrape's session, reached through every node", () => {
@@ -181,6 +193,36 @@ describe("standalone browser sessions", () => {
     expect(listed.cdpUrl).not.toBe("");
     expect((await client(2).browser.stop(id)).status).toBe(200);
     expect((await client(1).browser.execute(id, { code: "1" })).status).toBe(410);
+  });
+
+  test("a recording is replayed, and its video served, by every node", async () => {
+    const made = await client(0).browser.create({ recordSession: true });
+    expect(made.status).toBe(200);
+    const id: string = made.body.id;
+    const owner = nodes.findIndex((_, i) => liveHere(i).includes(id));
+    const red = `${site.url}/red`;
+    await client(1).browser.node(id, `await page.goto(${JSON.stringify(red)}); "ok"`);
+    const recording = () => nodes[owner]!.services.recordings.onShow(id);
+    expect(await waitFor(() => recording()?.url === red && recording()!.frames >= 2)).toBe(true);
+    expect((await client(2).browser.stop(id)).status).toBe(200);
+    // The node that held it answers once its last page is stored; then any node does.
+    const first = await get(nodes[owner]!, `/v2/browser/${id}/replay`);
+    expect(first.body.pages.map((p: { pageUrl: string }) => p.pageUrl)).toContain(red);
+    for (const node of nodes) {
+      const replay = await get(node, `/v2/browser/${id}/replay`);
+      expect(replay.body).toEqual(first.body);
+      const page = replay.body.pages.find((p: { pageUrl: string }) => p.pageUrl === red);
+      const playlist = await get(node, page.url);
+      expect(playlist.status).toBe(200);
+      // Its segments' URLs are on the node asked, which reads them from the database.
+      const segment = String(playlist.body)
+        .split("\n")
+        .find((l) => l.startsWith("http"))!;
+      expect(segment.startsWith(node.url)).toBe(true);
+      const res = await fetch(segment);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("video/mp2t");
+    }
   });
 
   test("a full node sends a new session to the node with the most room", async () => {

@@ -75,8 +75,8 @@ test("TEAM_MAX_SCRAPES: five per scrape slot by default, or as set", () => {
 test("SESSION_DOWNLOADS_MB and RECORDING_RETENTION_DAYS: 100 MB and 7 days by default, or as set", () => {
   expect(loadConfig({}).sessionDownloadsBytes).toBe(100 * 1024 * 1024);
   expect(loadConfig({ SESSION_DOWNLOADS_MB: "2" }).sessionDownloadsBytes).toBe(2 * 1024 * 1024);
-  expect(loadConfig({}).retentionMs).toBe(7 * 86_400_000);
-  expect(loadConfig({ RECORDING_RETENTION_DAYS: "1" }).retentionMs).toBe(86_400_000);
+  expect(loadConfig({}).recordingRetentionMs).toBe(7 * 86_400_000);
+  expect(loadConfig({ RECORDING_RETENTION_DAYS: "1" }).recordingRetentionMs).toBe(86_400_000);
   expect(() => loadConfig({ SESSION_DOWNLOADS_MB: "0" })).toThrow(/SESSION_DOWNLOADS_MB/);
   expect(() => loadConfig({ RECORDING_RETENTION_DAYS: "0" })).toThrow(/RECORDING_RETENTION_DAYS/);
 });
@@ -146,4 +146,17 @@ test("NODE_URL joins the cluster only with CLUSTER_SECRET and a Postgres DATABAS
   expect(thrown).toBeInstanceOf(ConfigError);
   expect((thrown as Error).message).toContain("CLUSTER_SECRET: must be at least 32 characters");
   expect((thrown as Error).message).not.toContain(short);
+});
+
+test("recordings: scrape-bound sessions unrecorded and a week's retention by default, or as set", () => {
+  const defaults = loadConfig({});
+  expect(defaults.recordInteractSessions).toBe(false);
+  expect(defaults.recordingRetentionMs).toBe(7 * 86_400_000);
+  const set = loadConfig({ RECORD_INTERACT_SESSIONS: "true", RECORDING_RETENTION_DAYS: "30" });
+  expect(set.recordInteractSessions).toBe(true);
+  expect(set.recordingRetentionMs).toBe(30 * 86_400_000);
+  expect(() => loadConfig({ RECORDING_RETENTION_DAYS: "0" })).toThrow(/RECORDING_RETENTION_DAYS/);
+  expect(() => loadConfig({ RECORD_INTERACT_SESSIONS: "sometimes" })).toThrow(
+    /RECORD_INTERACT_SESSIONS/,
+  );
 });

@@ -53,6 +53,19 @@ async function holdsTheContract(files: FileStore): Promise<void> {
   expect(await files.read(name.replace(".png", ".jpeg"))).toBeUndefined();
   expect(await files.read(`../${name}`)).toBeUndefined();
   expect(await files.read(name.replace(".png", ".txt"))).toBeUndefined();
+
+  // A recording's video segment; removed (as recordings are when their retention ends), it is
+  // gone, the others stay, and names never given out are ignored.
+  const segment = await files.save(bytesOf(300), "ts");
+  expect(segment).toMatch(/^[A-Za-z0-9_-]{22}\.ts$/);
+  const ts = await files.read(segment);
+  expect(ts).toMatchObject({ contentType: "video/mp2t", size: 300 });
+  ts!.body.destroy();
+  await files.remove([segment, "AAAAAAAAAAAAAAAAAAAAAA.ts", `../${name}`]);
+  expect(await files.read(segment)).toBeUndefined();
+  const kept = await files.read(name);
+  expect(kept).toBeDefined();
+  kept!.body.destroy();
 }
 
 describe("the disk file store", () => {
@@ -102,7 +115,7 @@ describe.each(STORE_KINDS)("files on the $name store", (kind) => {
     const counting: FileRepository = {
       put: (f) => store.files.put(f),
       info: (name) => store.files.info(name),
-      remove: (name) => store.files.remove(name),
+      remove: (names) => store.files.remove(names),
       slice: (name, offset, length) => (
         asked.push(length),
         store.files.slice(name, offset, length)
@@ -120,7 +133,7 @@ describe.each(STORE_KINDS)("files on the $name store", (kind) => {
     const goneAfterFirst: FileRepository = {
       put: (f) => store.files.put(f),
       info: (name) => store.files.info(name),
-      remove: (name) => store.files.remove(name),
+      remove: (names) => store.files.remove(names),
       slice: async (name, offset, length) =>
         offset === 0 ? store.files.slice(name, offset, length) : undefined,
     };

@@ -140,6 +140,36 @@ export const browserListSchema = z.object({
     .describe("URLs are empty strings for sessions that ended: their tokens died with them."),
 });
 
+/** GET /v2/browser/{id}/replay/{pageId}: the page's number, as Firecrawl takes it. */
+export const replayParamsSchema = z.object({
+  id: sessionIdSchema.describe("The session's id, from its creation."),
+  pageId: z
+    .string()
+    .regex(/^\d{1,3}$/, "Invalid pageId.")
+    .describe("The page's number in the recording, from the replay's `pages`."),
+});
+
+/** One page of a recording: a tab on show, or the tab at another address. */
+export const replayPageSchema = z.object({
+  pageId: z.string().describe('"0", "1", ... in the order the pages came on show.'),
+  url: z
+    .string()
+    .describe("Its HLS playlist: this server's path, absolute on PUBLIC_URL when that is set."),
+  pageUrl: z.string().describe("The address the tab showed."),
+  startTimeMs: z.number().int().describe("When it came on show, in ms from the session's start."),
+  endTimeMs: z.number().int().describe("When it stopped being on show, likewise."),
+});
+
+/** GET /v2/browser/{id}/replay answer, as Firecrawl's. */
+export const replayListSchema = z.object({
+  success: z.literal(true),
+  pages: z
+    .array(replayPageSchema)
+    .describe("Finished pages: all of them once the session has ended."),
+  pageCount: z.number().int(),
+});
+
+export type ReplayList = z.infer<typeof replayListSchema>;
 export type BrowserCreated = z.infer<typeof browserCreatedSchema>;
 export type BrowserStatus = z.infer<typeof browserStatusSchema>;
 export type BrowserListing = z.infer<typeof browserListingSchema>;

@@ -4,6 +4,8 @@ import type { LiveDetails, SessionService } from "../sessions/service.js";
 import { sessionUrls } from "../urls/public-urls.js";
 import type { SessionRecord } from "../store/repositories.js";
 import type { ProfileService } from "../profiles/service.js";
+import type { RecordingService } from "../recording/service.js";
+import { AppError, MESSAGES } from "../errors/app-error.js";
 import type {
   BrowserCreated,
   BrowserStatus,
@@ -11,6 +13,7 @@ import type {
   BrowserListing,
   CreateBrowserRequest,
   ExecuteBrowserRequest,
+  ReplayList,
 } from "./request.js";
 
 export interface BrowserSessionServiceOptions {
@@ -21,6 +24,7 @@ export interface BrowserSessionServiceOptions {
   profiles: Pick<ProfileService, "delete">;
   /** Runs a call in the session once found, and answers its stop: as interact does. */
   runner: SessionRunner;
+  recordings: Pick<RecordingService, "replay" | "page">;
 }
 
 /**
@@ -44,6 +48,7 @@ export class BrowserSessionService {
       idleTtlMs: req.activityTtl === undefined ? undefined : req.activityTtl * 1000,
       streamWebView: req.streamWebView,
       zeroDataRetention: req.zeroDataRetention,
+      record: req.recordSession,
       profile: req.profile,
       start: { blockAds: req.blockAds, country: req.location?.country },
       apiKeyId,
@@ -114,11 +119,56 @@ export class BrowserSessionService {
     };
   }
 
+  /**
+   * The pages of a session's recording, each with its playlist at `${replayBase}/${pageId}`:
+   * 404 when the session was not recorded, 403 when it is another team's.
+   */
+  async replay(id: string, teamId: string, replayBase: string): Promise<ReplayList> {
+    const found = await this.opts.recordings.replay(id);
+    if (!found) return this.notRecorded(id, teamId);
+    if (found.recording.teamId !== teamId) throw new AppError("FORBIDDEN", MESSAGES.forbidden);
+    const pages = found.pages.map((p) => ({
+      pageId: String(p.pageId),
+      url: `${replayBase}/${p.pageId}`,
+      pageUrl: p.pageUrl,
+      startTimeMs: p.startMs,
+      endTimeMs: p.endMs,
+    }));
+    return { success: true, pages, pageCount: pages.length };
+  }
+
+  /**
+   * One page's HLS playlist, its segments named by their URLs under `filesBase` (which serves
+   * them to anyone who has the URL).
+   */
+  async replayPage(id: string, pageId: string, teamId: string, filesBase: string): Promise<string> {
+    const found = await this.opts.recordings.page(id, Number(pageId));
+    if (!found) return this.notRecorded(id, teamId);
+    if (found.recording.teamId !== teamId) throw new AppError("FORBIDDEN", MESSAGES.forbidden);
+    const page = found.page;
+    if (!page) throw replayNotFound();
+    const segments = new Set(page.segments);
+    return page.playlist
+      .split("\n")
+      .map((line) => (segments.has(line.trim()) ? `${filesBase}${line.trim()}` : line))
+      .join("\n");
+  }
+
+  /** A session with no recording: its own 404 or 403 when it is not the team's, else 404. */
+  private async notRecorded(id: string, teamId: string): Promise<never> {
+    await this.opts.sessions.stateOf(id, "browser", teamId);
+    throw replayNotFound();
+  }
+
   /** Deletes one of the team's profiles: 404 if it has none by that name, 409 while written. */
   async deleteProfile(teamId: string, name: string): Promise<{ success: true }> {
     await this.opts.profiles.delete(teamId, name);
     return { success: true };
   }
+}
+
+function replayNotFound(): AppError {
+  return new AppError("NOT_FOUND", "Replay not found.");
 }
 
 /** Why a session failed, for a person. */

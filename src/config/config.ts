@@ -83,10 +83,11 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: int(1, 86_400).default("600"),
   SESSION_IDLE_TTL_SECONDS: int(1, 86_400).default("300"),
   BROWSER_POOL_SIZE: int(0, 32).default("4"),
+  RECORD_INTERACT_SESSIONS: bool.default("false"),
+  RECORDING_RETENTION_DAYS: int(1, 3650).default("7"),
   TRUST_PROXY: bool.default("false"),
   BROWSER_PROFILE_MB: int(16, 65_536).default("256"),
   SESSION_DOWNLOADS_MB: int(1, 65_536).default("100"),
-  RECORDING_RETENTION_DAYS: int(1, 3650).default("7"),
   CDP_MAX_MESSAGE_MB: int(1, 1024).default("32"),
   CDP_MAX_BACKLOG_MB: int(1, 1024).default("64"),
   CDP_STALL_SECONDS: int(1, 3600).default("30"),
@@ -204,6 +205,13 @@ export interface Config {
   readonly transformTimeoutMs: number;
   readonly sessionTtlMs: number;
   readonly sessionIdleTtlMs: number;
+  /** Record sessions bound to scrapes too (a browser session is recorded when it asks). */
+  readonly recordInteractSessions: boolean;
+  /**
+   * RECORDING_RETENTION_DAYS: how long a recording is kept after its session started, and a
+   * session's downloads after it ended, in ms.
+   */
+  readonly recordingRetentionMs: number;
   readonly browserPoolSize: number;
   readonly sandbox: "auto" | "bwrap" | "none";
   readonly logLevel: string;
@@ -220,8 +228,6 @@ export interface Config {
   readonly browserProfileBytes: number;
   /** What one session's browser may download in all, in bytes; past it a download fails. */
   readonly sessionDownloadsBytes: number;
-  /** How long a session's kept files (downloads) outlive it, in ms. */
-  readonly retentionMs: number;
   /** Largest CDP message a client may send through cdpUrl, in bytes. */
   readonly cdpMaxMessageBytes: number;
   /**
@@ -309,6 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     transformTimeoutMs: e.SCRAPE_TRANSFORM_SECONDS * 1000,
     sessionTtlMs: e.SESSION_TTL_SECONDS * 1000,
     sessionIdleTtlMs: e.SESSION_IDLE_TTL_SECONDS * 1000,
+    recordInteractSessions: e.RECORD_INTERACT_SESSIONS,
+    recordingRetentionMs: e.RECORDING_RETENTION_DAYS * 86_400_000,
     browserPoolSize: e.BROWSER_POOL_SIZE,
     sandbox: e.SANDBOX,
     logLevel: e.LOG_LEVEL,
@@ -317,7 +325,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     browserProfileBytes: e.BROWSER_PROFILE_MB * MB,
     sessionDownloadsBytes: e.SESSION_DOWNLOADS_MB * MB,
-    retentionMs: e.RECORDING_RETENTION_DAYS * 86_400_000,
     cdpMaxMessageBytes: e.CDP_MAX_MESSAGE_MB * MB,
     cdpMaxBacklogBytes: e.CDP_MAX_BACKLOG_MB * MB,
     cdpStallMs: e.CDP_STALL_SECONDS * 1000,

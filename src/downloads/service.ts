@@ -13,7 +13,7 @@ export interface DownloadServiceOptions {
   store: Pick<Store, "downloads" | "sessions">;
   files: FileStore;
   sessions: Pick<SessionService, "stateOf">;
-  config: { sessionDownloadsBytes: number; retentionMs: number };
+  config: { sessionDownloadsBytes: number; recordingRetentionMs: number };
   log: Pick<Logger, "warn">;
   /** The clock the retention counts by (tests move it). */
   now?: () => number;
@@ -81,7 +81,7 @@ export class DownloadService {
         name: clean,
         mimeType: mimeTypeOf(clean),
         createdAt,
-        expiresAt: createdAt + this.opts.config.retentionMs,
+        expiresAt: createdAt + this.opts.config.recordingRetentionMs,
       };
     };
     const watcher = new DownloadWatcher(
@@ -92,7 +92,7 @@ export class DownloadService {
           const file = await this.opts.files.save(bytes, "bin");
           const row = { ...meta(name), size: bytes.length, state: "completed" as const, file };
           await this.opts.store.downloads.add(row).catch(async (err: unknown) => {
-            await this.opts.files.remove(file).catch(() => {});
+            await this.opts.files.remove([file]).catch(() => {});
             throw err;
           });
           // The session's record says it has files, for its history.
@@ -116,7 +116,7 @@ export class DownloadService {
   async sessionEnded(e: Pick<SessionEnded, "sessionId" | "endedAt">): Promise<void> {
     await this.opts.store.downloads.expireWith(
       e.sessionId,
-      e.endedAt + this.opts.config.retentionMs,
+      e.endedAt + this.opts.config.recordingRetentionMs,
     );
   }
 
@@ -154,7 +154,7 @@ export class DownloadService {
     for (;;) {
       const batch = await this.opts.store.downloads.expired(at, SWEEP_BATCH);
       for (const r of batch) {
-        if (r.file) await this.opts.files.remove(r.file);
+        if (r.file) await this.opts.files.remove([r.file]);
         await this.opts.store.downloads.remove(r.id);
       }
       removed += batch.length;

@@ -35,10 +35,9 @@ export class DatabaseFileStore implements FileStore {
     return { ...info, body: Readable.from(this.pieces(name, info.size), { objectMode: false }) };
   }
 
-  async remove(name: string): Promise<void> {
-    if (!contentTypeOf(name)) return;
-    await this.rows.remove(name);
-    await this.earlier?.remove(name);
+  async remove(names: string[]): Promise<void> {
+    await this.rows.remove(names);
+    await this.earlier?.remove(names);
   }
 
   /** The file's bytes in order; a file gone midway ends the stream with an error. */

@@ -37,8 +37,11 @@ export class DiskFileStore implements FileStore {
     }
   }
 
-  async remove(name: string): Promise<void> {
-    if (!contentTypeOf(name)) return;
-    await fs.rm(path.join(this.dir, name), { force: true });
+  async remove(names: string[]): Promise<void> {
+    for (const name of names) {
+      // Only names this store could have given out: never a path of the caller's choosing.
+      if (!contentTypeOf(name)) continue;
+      await fs.rm(path.join(this.dir, name), { force: true });
+    }
   }
 }

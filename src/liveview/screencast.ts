@@ -30,6 +30,10 @@ export class Screencast {
   private ackTimers = new Set<NodeJS.Timeout>();
   private awaitingRefresh = false;
   private stopped = false;
+  /** Between frames the capture is off (see `pulse`); the timer turns it back on. */
+  private pulseTimer: NodeJS.Timeout | undefined;
+  private pulsing = false;
+  private lastJpeg: Buffer | undefined;
 
   private constructor(
     readonly page: Page,
@@ -61,6 +65,22 @@ export class Screencast {
     return this.current;
   }
 
+  /**
+   * Whether the capture is turned off between frames, back on at the next frame's slot: for a
+   * stream nobody watches live (a recording), whose frames may come late. Cheaper than a
+   * capture left on for a page that animates; a restart whose frame is the picture before
+   * leaves the capture on, so a still page gets no frame until it changes.
+   */
+  setPulse(on: boolean): void {
+    if (this.pulsing === on) return;
+    this.pulsing = on;
+    if (!on && this.pulseTimer) {
+      clearTimeout(this.pulseTimer);
+      this.pulseTimer = undefined;
+      void this.restart();
+    }
+  }
+
   /** Applies new quality, size or rate; Chromium takes new parameters only on a restart. */
   async update(settings: StreamSettings): Promise<void> {
     this.current = settings;
@@ -72,6 +92,7 @@ export class Screencast {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.settleTimer);
+    clearTimeout(this.pulseTimer);
     for (const t of this.ackTimers) clearTimeout(t);
     this.ackTimers.clear();
     await this.cdp.send("Page.stopScreencast").catch(() => {});
@@ -89,6 +110,27 @@ export class Screencast {
     });
   }
 
+  /**
+   * A frame while pulsing: passed on, then the capture is off until the next slot. A restart's
+   * frame that is the picture before means nothing changed: the capture stays on (acked), and
+   * the next frame comes when the page changes.
+   */
+  private pulse(e: FrameEvent, unchanged: boolean, jpeg: Buffer): void {
+    void this.cdp.send("Page.screencastFrameAck", { sessionId: e.sessionId }).catch(() => {});
+    if (unchanged) return;
+    this.onFrame({
+      jpeg,
+      viewport: { width: e.metadata.deviceWidth, height: e.metadata.deviceHeight },
+    });
+    void this.cdp.send("Page.stopScreencast").catch(() => {});
+    this.pulseTimer = setTimeout(() => {
+      this.pulseTimer = undefined;
+      if (this.stopped) return;
+      this.awaitingRefresh = true;
+      void this.startCapture().catch(() => {});
+    }, 1000 / this.current.fps);
+  }
+
   private async restart(): Promise<void> {
     if (this.stopped) return;
     this.awaitingRefresh = true;
@@ -97,12 +139,16 @@ export class Screencast {
   }
 
   private handleFrame(e: FrameEvent): void {
-    if (this.stopped) return;
+    if (this.stopped || this.pulseTimer) return;
     clearTimeout(this.settleTimer);
     const fromRefresh = this.awaitingRefresh;
     this.awaitingRefresh = false;
+    const jpeg = Buffer.from(e.data, "base64");
+    const same = this.lastJpeg?.equals(jpeg) ?? false;
+    this.lastJpeg = jpeg;
+    if (this.pulsing) return this.pulse(e, fromRefresh && same, jpeg);
     this.onFrame({
-      jpeg: Buffer.from(e.data, "base64"),
+      jpeg,
       viewport: { width: e.metadata.deviceWidth, height: e.metadata.deviceHeight },
     });
 

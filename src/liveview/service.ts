@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { BrowserContext } from "playwright-core";
 import { WebSocketServer } from "ws";
+import type { FrameSink } from "./frame-sink.js";
 import { MAX_PASTE_CHARS, type LiveViewMode } from "./protocol.js";
 import { parseSettings } from "./settings.js";
 import { SessionStream } from "./stream.js";
@@ -69,6 +70,16 @@ export class LiveViewService {
     const onClose = () => this.unregister(sessionId);
     context.on("close", onClose);
     this.entries.set(sessionId, { stream: new SessionStream(context), context, onClose });
+  }
+
+  /**
+   * Hands a registered session's frames to `sink` too (a recording), as long as it streams;
+   * false when the session does not stream here.
+   */
+  addSink(sessionId: string, sink: FrameSink): boolean {
+    const entry = this.entries.get(sessionId);
+    entry?.stream.addSink(sink);
+    return entry !== undefined;
   }
 
   /** Ends a session's live view: its viewers are told the session ended. */

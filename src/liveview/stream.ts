@@ -3,6 +3,7 @@ import { InputQueue } from "./input.js";
 import { PageTracker } from "./page-tracker.js";
 import { encodeFrame, type InputMessage, type MetaMessage } from "./protocol.js";
 import { Screencast, type ScreencastFrame } from "./screencast.js";
+import type { FrameSink } from "./frame-sink.js";
 import { combineSettings, sameSettings } from "./settings.js";
 import { CLOSE_SESSION_ENDED, type Viewer } from "./viewer.js";
 
@@ -17,6 +18,9 @@ const START_RETRIES = 50;
  */
 export class SessionStream {
   private readonly viewers = new Set<Viewer>();
+  private readonly sinks = new Set<FrameSink>();
+  /** The tab and address the sinks were last told of. */
+  private sinkPage: { page: unknown; url: string } | undefined;
   private tracker: PageTracker;
   private cast: Screencast | undefined;
   private lastFrame: Buffer | undefined;
@@ -34,7 +38,9 @@ export class SessionStream {
   );
   private readonly onLoad = () => void this.readMeta();
   private readonly onNavigated = (frame: Frame) => {
-    if (!frame.parentFrame()) void this.readMeta();
+    if (frame.parentFrame()) return;
+    void this.readMeta();
+    if (this.cast) this.tellSinks(this.cast.page, frame.url());
   };
 
   constructor(private readonly context: BrowserContext) {
@@ -43,6 +49,19 @@ export class SessionStream {
 
   get viewerCount(): number {
     return this.viewers.size;
+  }
+
+  /** Attaches a sink: the screencast runs for it from now on, viewers or not. */
+  addSink(sink: FrameSink): void {
+    if (this.ended) return;
+    this.sinks.add(sink);
+    this.sinkPage = undefined;
+    if (this.cast) this.tellSinks(this.cast.page, this.cast.page.url());
+    this.reconcile();
+  }
+
+  removeSink(sink: FrameSink): void {
+    if (this.sinks.delete(sink)) this.reconcile();
   }
 
   get streaming(): boolean {
@@ -77,6 +96,7 @@ export class SessionStream {
       viewer.close(CLOSE_SESSION_ENDED, "session ended");
     }
     this.viewers.clear();
+    this.sinks.clear();
     this.tracker.dispose();
     this.reconcile();
     await this.reconciling;
@@ -90,7 +110,10 @@ export class SessionStream {
     const page = this.ended ? undefined : this.tracker.current();
     const settings = this.ended
       ? undefined
-      : combineSettings([...this.viewers].map((v) => v.settings));
+      : combineSettings([
+          ...[...this.viewers].map((v) => v.settings),
+          ...[...this.sinks].map((s) => s.settings),
+        ]);
     const want = page && settings ? { page, settings } : undefined;
     const cast = this.cast;
     if (cast && (!want || cast.page !== want.page)) {
@@ -104,6 +127,7 @@ export class SessionStream {
       return;
     }
     if (this.cast) {
+      this.cast.setPulse(this.viewers.size === 0);
       if (!sameSettings(this.cast.settings, want.settings)) await this.cast.update(want.settings);
       return;
     }
@@ -119,11 +143,17 @@ export class SessionStream {
       return;
     }
     this.startRetries = 0;
-    if (this.ended || this.tracker.current() !== want.page || this.viewers.size === 0) {
+    if (
+      this.ended ||
+      this.tracker.current() !== want.page ||
+      this.viewers.size + this.sinks.size === 0
+    ) {
       await started.stop();
       return this.reconcile();
     }
     this.cast = started;
+    started.setPulse(this.viewers.size === 0);
+    this.tellSinks(want.page, want.page.url());
     want.page.on("framenavigated", this.onNavigated).on("load", this.onLoad);
     void this.readMeta();
   }
@@ -137,7 +167,16 @@ export class SessionStream {
       this.publishMeta(this.meta.url, this.meta.title);
     }
     for (const viewer of this.viewers) viewer.offerFrame(encoded);
+    for (const sink of this.sinks) sink.frame(frame.jpeg);
     if (Date.now() - this.metaReadAt > META_REFRESH_MS) void this.readMeta();
+  }
+
+  /** Tells the sinks of a new page: another tab on show, or the same one at another address. */
+  private tellSinks(page: unknown, url: string): void {
+    const told = this.sinkPage;
+    if (told && told.page === page && told.url === url) return;
+    this.sinkPage = { page, url };
+    for (const sink of this.sinks) sink.page(url);
   }
 
   /** Reads URL and title from the browser side (no script runs in the page). */

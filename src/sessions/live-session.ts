@@ -26,6 +26,8 @@ export interface SessionShape {
   streamWebView: boolean;
   /** Keep nothing of what it shows: its record keeps no address it was on. */
   zeroDataRetention?: boolean;
+  /** Whether what its live view shows is recorded (recordSession). */
+  record?: boolean;
 }
 
 /** How many calls may wait in one session, and the team's count across its sessions. */

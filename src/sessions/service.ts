@@ -150,6 +150,8 @@ export class SessionService {
       streamWebView?: boolean;
       /** Keep nothing of what it shows (its history keeps no address). */
       zeroDataRetention?: boolean;
+      /** Record what its live view shows (recordSession). */
+      record?: boolean;
       profile?: ProfileRequest;
       /** Ad blocking (default on, as Firecrawl) and location of its browser. */
       start?: BlankStartOptions;
@@ -164,6 +166,7 @@ export class SessionService {
       idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
       streamWebView: opts.streamWebView ?? true,
       zeroDataRetention: opts.zeroDataRetention ?? false,
+      record: opts.record ?? false,
     };
     // Opened first: a second writer hears 409 before any browser or credit is spent on it.
     const profile =
@@ -310,6 +313,7 @@ export class SessionService {
       ttlMs: opts.ttlMs ?? this.deps.config.sessionTtlMs,
       idleTtlMs: opts.idleTtlMs ?? this.deps.config.sessionIdleTtlMs,
       streamWebView: true,
+      record: this.deps.config.recordInteractSessions,
     };
     // A scrape made with a named profile hands it on: the session starts from the profile's
     // state (then the scrape's own on top) and, as its writer, saves it back as it ends.
@@ -439,6 +443,8 @@ export class SessionService {
     }
     const acquired = this.index.add(session, o.key, views);
     this.deps.liveview?.register(session.id, resources.context);
+    // Under way at once, its row written meanwhile: the session's making does not wait for it.
+    if (shape.record) void this.deps.recordings?.start(session);
     this.deps.lifetimes.track(session);
     this.deps.onCreated?.(session, Date.now() - began);
     if (this.closed) await this.deps.lifetimes.end(session, "shutdown");

@@ -18,6 +18,15 @@ export interface LiveViewRegistrar {
   unregister(sessionId: string): void;
 }
 
+/** Records sessions that ask for it; the recording module implements it. */
+export interface SessionRecordings {
+  /**
+   * Starts recording a session just registered with the live view, at once; never fails the
+   * session. Resolves once the recording is written down.
+   */
+  start(session: { id: string; teamId: string; startedAt: number }): Promise<void>;
+}
+
 /** A team's terms for browser sessions (limits, credits); the teams module sets them. */
 export interface SessionTerms {
   /** What a new session of this team is held to, or undefined when nothing is. */
@@ -40,6 +49,7 @@ export interface SessionServiceDeps {
     | "maxQueuedCallsPerSession"
     | "teamMaxQueuedCalls"
     | "minFreeMemoryBytes"
+    | "recordInteractSessions"
   >;
   store: Pick<Store, "scrapes">;
   registry: SessionRegistry;
@@ -48,6 +58,7 @@ export interface SessionServiceDeps {
   factory: SessionFactory;
   lifetimes: SessionLifetimes;
   liveview?: LiveViewRegistrar;
+  recordings?: SessionRecordings;
   terms?: SessionTerms;
   profiles?: ProfileService;
   /**

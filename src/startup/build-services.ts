@@ -9,6 +9,7 @@ import { SharedBrowser } from "../chromium/shared-browser.js";
 import { DatabaseFileStore } from "../files/database-file-store.js";
 import { DiskFileStore } from "../files/disk-file-store.js";
 import { LiveViewService } from "../liveview/service.js";
+import { findFfmpeg, RecordingService } from "../recording/service.js";
 import { ScrapeService } from "../scrape/service.js";
 import { CdpProxy, tooManyCdpConnections } from "../cdp/proxy.js";
 import { InteractService } from "../interact/service.js";
@@ -58,6 +59,9 @@ import { NODE_SESSIONS_PATH } from "../http/routes/cluster.js";
 import type { Store } from "../store/repositories.js";
 import type { SessionEnded } from "../sessions/lifetimes.js";
 import { DownloadService } from "../downloads/service.js";
+
+/** How often recordings past their retention are looked for. */
+const RECORDING_SWEEP_MS = 60 * 60 * 1000;
 
 /** What an embedding program (tests among them) may set beyond the configuration. */
 export interface ServerOptions {
@@ -170,6 +174,33 @@ export async function buildServices(
     close: (b) => b.close(),
   });
 
+  // Recordings end after their sessions (drained after them: built before them).
+  const recordingWork = path.join(config.dataDir, "recording-work");
+  // Pages a killed predecessor was encoding cannot be finished: their frames are gone.
+  fs.rmSync(recordingWork, { recursive: true, force: true });
+  const recordings = life.add(
+    "recordings",
+    new RecordingService({
+      rows: store.recordings,
+      markRecorded: (id) => store.sessions.markRecorded(id),
+      files,
+      addSink: (id, sink) => liveview.addSink(id, sink),
+      ffmpeg: findFfmpeg(),
+      workDir: recordingWork,
+      retentionMs: config.recordingRetentionMs,
+      log,
+    }),
+    { drain: (r) => r.drain(), close: (r) => r.close() },
+  );
+  const recordingSweep = setInterval(
+    () =>
+      void recordings
+        .sweep()
+        .catch((err) => log.warn({ err }, "could not remove expired recordings")),
+    RECORDING_SWEEP_MS,
+  ).unref();
+  life.onClose("recording sweep", () => clearInterval(recordingSweep));
+
   // Sessions: the shared record, this node's index of them, and what ends them.
   const registry = new SessionRegistry(store.sessions, config.nodeId, retry);
   const index = new SessionIndex({ store, registry });
@@ -210,6 +241,7 @@ export async function buildServices(
     { close: (l) => l.close() },
   );
   index.onRemoved((s) => liveview.unregister(s.id));
+  index.onRemoved((s) => void recordings.end(s.id));
   const pool = life.add(
     "warm pool",
     new WarmPool({
@@ -318,6 +350,7 @@ export async function buildServices(
       factory,
       lifetimes,
       liveview,
+      recordings,
       terms: billing,
       profiles,
       history,
@@ -387,12 +420,13 @@ export async function buildServices(
     files,
     scrapes,
     liveview,
+    recordings,
     cdp,
     sessions,
     index,
     lifetimes,
     interact,
-    browsers: new BrowserSessionService({ sessions, runner, profiles }),
+    browsers: new BrowserSessionService({ sessions, runner, profiles, recordings }),
     downloads,
     metrics,
     health: {

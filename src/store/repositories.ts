@@ -443,7 +443,8 @@ export interface FileRepository {
    * is gone.
    */
   slice(name: string, offset: number, length: number): Promise<Buffer | undefined>;
-  remove(name: string): Promise<void>;
+  /** Deletes these files (names never written are ignored). */
+  remove(names: string[]): Promise<void>;
 }
 
 /** A file a session's browser downloaded, as kept; `file` is null when it failed. */
@@ -477,6 +478,42 @@ export interface DownloadRepository {
   remove(id: string): Promise<void>;
 }
 
+/** One stored page of a recording. */
+export interface RecordedPage {
+  pageId: number;
+  pageUrl: string;
+  /** ms from the session's start */
+  startMs: number;
+  endMs: number;
+  playlist: string;
+  /** The segments' public file names, in playing order. */
+  segments: string[];
+  bytes: number;
+}
+
+/** A recorded session as stored. */
+export interface RecordingRecord {
+  sessionId: string;
+  teamId: string;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+/** Session recordings: which sessions are recorded and their finished pages. */
+export interface RecordingRepository {
+  begin(r: { sessionId: string; teamId: string; startedAt: number }): Promise<void>;
+  addPage(sessionId: string, page: RecordedPage): Promise<void>;
+  end(sessionId: string, at: number): Promise<void>;
+  get(sessionId: string): Promise<RecordingRecord | undefined>;
+  /** Its finished pages, by pageId. */
+  pages(sessionId: string): Promise<RecordedPage[]>;
+  page(sessionId: string, pageId: number): Promise<RecordedPage | undefined>;
+  /** Recordings of sessions started before `before`, oldest first, `limit` at most. */
+  startedBefore(before: number, limit: number): Promise<RecordingRecord[]>;
+  /** Deletes the recording and its pages' rows (their segment files are the caller's). */
+  remove(sessionId: string): Promise<void>;
+}
+
 /** Everything the server keeps, behind small interfaces so another database can follow. */
 export interface Store {
   scrapes: ScrapeRepository;
@@ -487,6 +524,7 @@ export interface Store {
   credits: CreditRepository;
   profiles: ProfileRepository;
   files: FileRepository;
+  recordings: RecordingRepository;
   nodes: NodeRepository;
   downloads: DownloadRepository;
   /** Which database holds it all. */

@@ -129,6 +129,29 @@ export interface FilesTable {
   created_at: number;
 }
 
+/** A recorded session (its pages are in recording_pages). */
+export interface RecordingsTable {
+  session_id: string;
+  team_id: string;
+  started_at: number;
+  /** Set once its last page is stored: nothing more will come. */
+  ended_at: number | null;
+}
+
+/** One page of a recording, written once its video is complete. */
+export interface RecordingPagesTable {
+  session_id: string;
+  page_id: number;
+  page_url: string;
+  /** ms from the session's start */
+  start_ms: number;
+  end_ms: number;
+  playlist: string;
+  /** JSON array of the segments' file names, in playing order. */
+  segments: string;
+  bytes: number;
+}
+
 /** A node of the cluster, as it last published itself. */
 export interface NodesTable {
   id: string;
@@ -172,4 +195,6 @@ export interface Database {
   files: FilesTable;
   nodes: NodesTable;
   downloads: DownloadsTable;
+  recordings: RecordingsTable;
+  recording_pages: RecordingPagesTable;
 }

@@ -106,6 +106,27 @@ const PAGES: Record<string, string> = {
 <meta name="author" content="Fixture Author">
 <link rel="shortcut icon" href="/static/icon.png">
 </head><body><main><p>Meta body</p></main></body></html>`,
+  // One colour filling the window: a recording of it decodes to that colour. The word in the
+  // same colour makes it contentful, so Chromium shows it at once (no paint holding).
+  "/red": page(
+    "Red",
+    "red",
+    "<style>html,body{margin:0;height:100%;background:#f00;color:#f00}</style>",
+  ),
+  "/blue": page(
+    "Blue",
+    "blue",
+    "<style>html,body{margin:0;height:100%;background:#00f;color:#00f}</style>",
+  ),
+  // Repaints all the time (a box sliding across): what a recording of a busy page costs.
+  "/animated": page(
+    "Animated",
+    '<div id="box"></div>',
+    "<style>html,body{margin:0;height:100%;background:#fff}" +
+      "#box{position:absolute;top:40%;width:120px;height:120px;background:#08f;" +
+      "animation:slide 2s linear infinite alternate}" +
+      "@keyframes slide{from{left:0}to{left:calc(100% - 120px)}}</style>",
+  ),
   "/article": page(
     "Article",
     `<header class="site"><a href="/home">Site header link</a></header>

@@ -8,13 +8,15 @@ import {
   executeBrowserSchema,
   listBrowsersSchema,
   profileParamsSchema,
+  replayListSchema,
+  replayParamsSchema,
   sessionIdSchema,
 } from "../../browser-api/request.js";
 import { interactResponseSchema, stopResponseSchema } from "../../interact/request.js";
 import { downloadListSchema } from "../../downloads/request.js";
 import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
-import { publicBaseUrl } from "../../urls/public-urls.js";
+import { PATHS, publicBaseUrl } from "../../urls/public-urls.js";
 import { whileClientWaits } from "../client-gone.js";
 import { SESSION_ERRORS } from "../session-errors.js";
 
@@ -143,6 +145,48 @@ function docsAt(base: Base) {
       response: { description: "The session's files, oldest first.", schema: downloadListSchema },
       errors: [...SESSION_ERRORS, "SESSION_NOT_FOUND"],
     }),
+    replay: routeDoc({
+      access: "team",
+      operationId: id("getBrowserSessionReplay"),
+      session: { kind: "browser", param: "id" },
+      summary: alias ? "A session's recording (alias)" : "A session's recording",
+      description:
+        "The pages of a session started with `recordSession: true`, each with its HLS " +
+        "playlist's URL. While the session runs, the pages finished so far." +
+        aliasOf("GET", "/{id}/replay"),
+      tags: ["Browser sessions"],
+      params,
+      response: { description: "Its recorded pages.", schema: replayListSchema },
+      errors: [
+        "BAD_REQUEST",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "SESSION_NOT_FOUND",
+        "SESSION_ON_OTHER_NODE",
+        "DATABASE_UNAVAILABLE",
+      ],
+    }),
+    replayPage: routeDoc({
+      access: "team",
+      operationId: id("getBrowserSessionReplayPage"),
+      session: { kind: "browser", param: "id" },
+      summary: alias ? "One page of a session's recording (alias)" : "One page of a recording",
+      description:
+        "An HLS playlist (H.264 in MPEG-TS segments, VOD). Its segments' URLs are unguessable " +
+        "and need no API key, so a player (hls.js, ffmpeg) fetches them as they are." +
+        aliasOf("GET", "/{id}/replay/{pageId}"),
+      tags: ["Browser sessions"],
+      params: replayParamsSchema,
+      response: { description: "The playlist.", contentTypes: ["application/vnd.apple.mpegurl"] },
+      errors: [
+        "BAD_REQUEST",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "SESSION_NOT_FOUND",
+        "SESSION_ON_OTHER_NODE",
+        "DATABASE_UNAVAILABLE",
+      ],
+    }),
     deleteProfile: routeDoc({
       access: "team",
       operationId: id("deleteBrowserProfile"),
@@ -200,6 +244,32 @@ export const browserRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
 
     app.get(`${at}/:id/files`, doc.files, async (req) => {
       return services.downloads.list(req.params.id, "browser", req.teamId, base(req));
+    });
+
+    // Playlist URLs are relative to the server, or absolute on PUBLIC_URL when it is set.
+    const replayBase = (id: string) =>
+      `${(services.config.publicUrl ?? "").replace(/\/+$/, "")}${at}/${id}/replay`;
+
+    app.get(`${at}/:id/replay`, doc.replay, async (req, reply) => {
+      const replay = await services.browsers.replay(
+        req.params.id,
+        req.teamId,
+        replayBase(req.params.id),
+      );
+      return reply.header("cache-control", "no-store").send(replay);
+    });
+
+    app.get(`${at}/:id/replay/:pageId`, doc.replayPage, async (req, reply) => {
+      const playlist = await services.browsers.replayPage(
+        req.params.id,
+        req.params.pageId,
+        req.teamId,
+        `${base(req)}${PATHS.files}`,
+      );
+      return reply
+        .header("content-type", "application/vnd.apple.mpegurl")
+        .header("cache-control", "no-store")
+        .send(playlist);
     });
 
     app.delete(`${at}/profiles/:name`, doc.deleteProfile, async (req) => {

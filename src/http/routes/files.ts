@@ -11,7 +11,7 @@ import { attachmentHeader } from "../../downloads/names.js";
 const fileDoc = routeDoc({
   access: "public",
   operationId: "getFile",
-  summary: "A screenshot or PDF a scrape produced",
+  summary: "A screenshot or PDF a scrape produced, or a segment of a recording",
   description:
     "Its unguessable name is its only key: no API key is asked for, so it opens in a browser.",
   tags: ["Files"],
@@ -20,7 +20,7 @@ const fileDoc = routeDoc({
   }),
   response: {
     description: "The file.",
-    contentTypes: ["image/png", "image/jpeg", "application/pdf"],
+    contentTypes: ["image/png", "image/jpeg", "application/pdf", "video/mp2t"],
   },
   // On Postgres the file is read from the database, which may be down for a moment.
   errors: ["NOT_FOUND", "DATABASE_UNAVAILABLE"],

@@ -36,7 +36,8 @@ export class KyselyFileRepository implements FileRepository {
     return row.piece ?? Buffer.alloc(0);
   }
 
-  async remove(name: string): Promise<void> {
-    await this.db.deleteFrom("files").where("name", "=", name).execute();
+  async remove(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.db.deleteFrom("files").where("name", "in", names).execute();
   }
 }

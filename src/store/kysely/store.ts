@@ -7,6 +7,7 @@ import { KyselyDownloadRepository } from "./downloads.js";
 import { KyselyFileRepository } from "./files.js";
 import { KyselyNodeRepository } from "./nodes.js";
 import { KyselyProfileRepository } from "./profiles.js";
+import { KyselyRecordingRepository } from "./recordings.js";
 import { KyselyScrapeRepository } from "./scrapes.js";
 import { KyselySessionRepository } from "./sessions.js";
 import { KyselyApiKeyRepository, KyselyTeamRepository } from "./teams.js";
@@ -23,6 +24,7 @@ export function kyselyStore(db: Kysely<Database>, dialect: Store["dialect"]): St
     credits: new KyselyCreditRepository(db),
     profiles: new KyselyProfileRepository(db),
     files: new KyselyFileRepository(db),
+    recordings: new KyselyRecordingRepository(db),
     nodes: new KyselyNodeRepository(db),
     downloads: new KyselyDownloadRepository(db),
     ping: async () => {

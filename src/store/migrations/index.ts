@@ -11,6 +11,7 @@ import { m009_files } from "./009-files.js";
 import { m010_usage } from "./010-usage.js";
 import { m011_session_history } from "./011-session-history.js";
 import { m012_downloads } from "./012-downloads.js";
+import { m013_recordings } from "./013-recordings.js";
 
 /** Numbered migrations, applied in name order. Never edit one that has shipped; add the next. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "010-usage": m010_usage,
   "011-session-history": m011_session_history,
   "012-downloads": m012_downloads,
+  "013-recordings": m013_recordings,
 };
