@@ -194,9 +194,17 @@ for p in ['1', 'self', '${process.pid}'] + pids:
         seen.append(open(f'/proc/{p}/environ', 'rb').read().decode('latin1'))
     except OSError as e:
         seen.append(type(e).__name__)
-json.dumps({'seen': seen, 'pids': pids})`,
+def cmdline(p):
+    try:
+        return open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\\0', b' ').decode('latin1')
+    except OSError as e:
+        return type(e).__name__
+json.dumps({'seen': seen, 'pids': pids, 'commands': {p: cmdline(p) for p in pids}})`,
       // Its own pid namespace: the sandbox's init and the runner, nothing of the host.
-      check: (res) => expect(JSON.parse(res.result).pids).toEqual(["1", "2"]),
+      check: (res) => {
+        const { pids, commands } = JSON.parse(res.result);
+        expect(pids, JSON.stringify(commands)).toEqual(["1", "2"]);
+      },
     },
     files: {
       code: () => `
@@ -240,7 +248,7 @@ own = json.loads(urllib.request.urlopen('http://127.0.0.1:9222/json/version', ti
 json.dumps({'reached': reached, 'own': own['webSocketDebuggerUrl'], 'pages': [p.url for p in context.pages]})`,
       timeout: 60,
       check: (res) => {
-        expect(res.success).toBe(true);
+        expect(res.success, `${res.error}\n${res.stderr}`).toBe(true);
         const seen = JSON.parse(res.result);
         expect(seen.reached).toEqual([]);
         expect(seen.own).toBe("ws://127.0.0.1:9222/devtools/browser");
