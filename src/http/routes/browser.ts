@@ -18,7 +18,7 @@ import { routeDoc } from "../../openapi/route-doc.js";
 import type { Services } from "../../services.js";
 import { PATHS, publicBaseUrl } from "../../urls/public-urls.js";
 import { whileClientWaits } from "../client-gone.js";
-import { SESSION_ERRORS } from "../session-errors.js";
+import { SESSION_ERRORS, SESSION_LOOKUP_ERRORS } from "../session-errors.js";
 
 const params = z.object({ id: sessionIdSchema.describe("The session's id, from its creation.") });
 
@@ -85,13 +85,7 @@ function docsAt(base: Base) {
       tags: ["Browser sessions"],
       params,
       response: { description: "Its state.", schema: browserStatusSchema },
-      errors: [
-        "BAD_REQUEST",
-        "FORBIDDEN",
-        "SESSION_NOT_FOUND",
-        "SESSION_ON_OTHER_NODE",
-        "DATABASE_UNAVAILABLE",
-      ],
+      errors: [...SESSION_LOOKUP_ERRORS, "SESSION_NOT_FOUND"],
     }),
     execute: routeDoc({
       access: "team",
@@ -157,14 +151,7 @@ function docsAt(base: Base) {
       tags: ["Browser sessions"],
       params,
       response: { description: "Its recorded pages.", schema: replayListSchema },
-      errors: [
-        "BAD_REQUEST",
-        "FORBIDDEN",
-        "NOT_FOUND",
-        "SESSION_NOT_FOUND",
-        "SESSION_ON_OTHER_NODE",
-        "DATABASE_UNAVAILABLE",
-      ],
+      errors: [...SESSION_LOOKUP_ERRORS, "SESSION_NOT_FOUND", "NOT_FOUND"],
     }),
     replayPage: routeDoc({
       access: "team",
@@ -178,14 +165,7 @@ function docsAt(base: Base) {
       tags: ["Browser sessions"],
       params: replayParamsSchema,
       response: { description: "The playlist.", contentTypes: ["application/vnd.apple.mpegurl"] },
-      errors: [
-        "BAD_REQUEST",
-        "FORBIDDEN",
-        "NOT_FOUND",
-        "SESSION_NOT_FOUND",
-        "SESSION_ON_OTHER_NODE",
-        "DATABASE_UNAVAILABLE",
-      ],
+      errors: [...SESSION_LOOKUP_ERRORS, "SESSION_NOT_FOUND", "NOT_FOUND"],
     }),
     deleteProfile: routeDoc({
       access: "team",
