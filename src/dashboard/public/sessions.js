@@ -3,6 +3,7 @@
 // thumbnails keep streaming instead of reloading on every refresh.
 
 import { api, errorText } from "./api.js";
+import { showRecording } from "./replay.js";
 
 const POLL_MS = 2000;
 const THUMBNAIL = "fps=2&quality=40&maxWidth=480";
@@ -87,6 +88,14 @@ function createRow(s) {
   const takeOver = el("a", { textContent: "Take over", target: "_blank", rel: "noopener" });
   const stop = el("button", { type: "button", textContent: "Stop", className: "danger" });
   stop.addEventListener("click", () => stopSession(s, stop));
+  const replay = el("div", { className: "replay-box", hidden: true });
+  const play = el("button", { type: "button", textContent: "Play recording", hidden: true });
+  play.addEventListener("click", () => {
+    play.disabled = true;
+    showRecording(s.id, replay, notify)
+      .catch(() => notify("The recording could not be loaded."))
+      .finally(() => (play.disabled = false));
+  });
   const title = el("h3", { className: "session-title" });
   const li = el(
     "li",
@@ -108,11 +117,12 @@ function createRow(s) {
         ...field("calls", "Calls"),
         ...field("credits", "Credits"),
       ),
-      el("div", { className: "row" }, watch, takeOver, stop),
+      el("div", { className: "row" }, watch, takeOver, stop, play),
+      replay,
     ),
   );
   li.dataset.id = s.id;
-  return { el: li, fields, labels, thumb, title, watch, takeOver, stop, frameSrc: "" };
+  return { el: li, fields, labels, thumb, title, watch, takeOver, stop, play, frameSrc: "" };
 }
 
 function updateRow(row, s) {
@@ -143,6 +153,7 @@ function updateRow(row, s) {
   setLink(row.watch, ended ? null : s.liveViewUrl);
   setLink(row.takeOver, ended ? null : s.interactiveLiveViewUrl);
   row.stop.hidden = ended;
+  row.play.hidden = !(ended && s.recorded);
   setThumbnail(row, ended || !s.liveViewUrl ? "" : `${s.liveViewUrl}?${THUMBNAIL}`, s);
 }
 
