@@ -38,10 +38,17 @@ function debugUrls(ports: number[]): string[] {
   return hosts.flatMap((h) => ports.map((p) => `http://${h}:${p}/json/list`));
 }
 
-async function victimIsAlive(server: TestServer, id: string): Promise<string> {
-  const res = await interact(server.url, id, { code: "page.url()" });
+/** Where the victim's page is; every tab's address too, to say what happened if it is not. */
+async function victimIsAlive(
+  server: TestServer,
+  id: string,
+): Promise<{ url: string; tabs: string }> {
+  const res = await interact(server.url, id, {
+    code: "JSON.stringify({ url: page.url(), tabs: context.pages().map((p) => p.url()) })",
+  });
   expect(res.status).toBe(200);
-  return res.body.result;
+  const { url, tabs } = JSON.parse(res.body.result) as { url: string; tabs: string[] };
+  return { url, tabs: `tabs: ${JSON.stringify(tabs)}` };
 }
 
 describe("with private networks off limits", () => {
@@ -65,7 +72,10 @@ describe("with private networks off limits", () => {
     );
     victim = await scrapeId(server.url, { url: `${site.url}/?token=${TOKEN}` });
     attacker = await scrapeId(server.url, { url: site.url });
-    expect(await victimIsAlive(server, victim)).toContain(TOKEN);
+    {
+      const v = await victimIsAlive(server, victim);
+      expect(v.url, v.tabs).toContain(TOKEN);
+    }
   });
 
   afterAll(async () => {
@@ -93,7 +103,10 @@ describe("with private networks off limits", () => {
     expect(res.body.exitCode).toBe(0);
     expect(res.body.result).not.toContain(TOKEN);
     expect(res.body.result).not.toContain("webSocketDebuggerUrl");
-    expect(await victimIsAlive(server, victim)).toContain(TOKEN);
+    {
+      const v = await victimIsAlive(server, victim);
+      expect(v.url, v.tabs).toContain(TOKEN);
+    }
   }, 180_000);
 });
 
@@ -108,7 +121,10 @@ describe("with the default settings (private networks allowed)", () => {
     server = await startTestServer();
     victim = await scrapeId(server.url, { url: `${site.url}/?token=${TOKEN}` });
     attacker = await scrapeId(server.url, { url: site.url });
-    expect(await victimIsAlive(server, victim)).toContain(TOKEN);
+    {
+      const v = await victimIsAlive(server, victim);
+      expect(v.url, v.tabs).toContain(TOKEN);
+    }
   });
 
   afterAll(() => closeAll(server, site));
@@ -136,7 +152,10 @@ describe("with the default settings (private networks allowed)", () => {
       expect(text, url).not.toContain("webSocketDebuggerUrl");
     }
     expect((await slow).status).toBe(200);
-    expect(await victimIsAlive(server, victim)).toContain(TOKEN);
+    {
+      const v = await victimIsAlive(server, victim);
+      expect(v.url, v.tabs).toContain(TOKEN);
+    }
   }, 180_000);
 
   it("a scrape cannot call this server's own API, on loopback or the LAN side", async () => {
@@ -165,6 +184,9 @@ describe("with the default settings (private networks allowed)", () => {
       expect(res.body.result).not.toContain("activeSessions");
       expect(res.body.result).not.toContain("webSocketDebuggerUrl");
     }
-    expect(await victimIsAlive(server, victim)).toContain(TOKEN);
+    {
+      const v = await victimIsAlive(server, victim);
+      expect(v.url, v.tabs).toContain(TOKEN);
+    }
   }, 240_000);
 });
