@@ -3,7 +3,6 @@
 // thumbnails keep streaming instead of reloading on every refresh.
 
 import { api, errorText } from "./api.js";
-import { showRecording } from "./replay.js";
 
 const POLL_MS = 2000;
 const THUMBNAIL = "fps=2&quality=40&maxWidth=480";
@@ -88,14 +87,6 @@ function createRow(s) {
   const takeOver = el("a", { textContent: "Take over", target: "_blank", rel: "noopener" });
   const stop = el("button", { type: "button", textContent: "Stop", className: "danger" });
   stop.addEventListener("click", () => stopSession(s, stop));
-  const replay = el("div", { className: "replay-box", hidden: true });
-  const play = el("button", { type: "button", textContent: "Play recording", hidden: true });
-  play.addEventListener("click", () => {
-    play.disabled = true;
-    showRecording(s.id, replay, notify)
-      .catch(() => notify("The recording could not be loaded."))
-      .finally(() => (play.disabled = false));
-  });
   const title = el("h3", { className: "session-title" });
   const li = el(
     "li",
@@ -117,12 +108,11 @@ function createRow(s) {
         ...field("calls", "Calls"),
         ...field("credits", "Credits"),
       ),
-      el("div", { className: "row" }, watch, takeOver, stop, play),
-      replay,
+      el("div", { className: "row" }, watch, takeOver, stop),
     ),
   );
   li.dataset.id = s.id;
-  return { el: li, fields, labels, thumb, title, watch, takeOver, stop, play, frameSrc: "" };
+  return { el: li, fields, labels, thumb, title, watch, takeOver, stop, frameSrc: "" };
 }
 
 function updateRow(row, s) {
@@ -153,7 +143,6 @@ function updateRow(row, s) {
   setLink(row.watch, ended ? null : s.liveViewUrl);
   setLink(row.takeOver, ended ? null : s.interactiveLiveViewUrl);
   row.stop.hidden = ended;
-  row.play.hidden = !(ended && s.recorded);
   setThumbnail(row, ended || !s.liveViewUrl ? "" : `${s.liveViewUrl}?${THUMBNAIL}`, s);
 }
 

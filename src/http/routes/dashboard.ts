@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -8,8 +7,6 @@ import { routeDoc } from "../../openapi/route-doc.js";
 import { registerPublic } from "../auth.js";
 
 const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../dashboard/public");
-/** hls.js (pinned in package.json), served from here: the page plays recordings with it. */
-const HLS = path.dirname(createRequire(import.meta.url).resolve("hls.js"));
 
 /**
  * The page only talks to this server's own API; the live views it embeds and the screenshots it
@@ -22,9 +19,7 @@ const CSP = [
   "style-src 'self'",
   "img-src 'self' data: blob: http: https:",
   "frame-src 'self' http: https:",
-  // Recordings play through Media Source (blob: URLs); their segments may be on PUBLIC_URL's host.
-  "media-src 'self' blob:",
-  "connect-src 'self' http: https:",
+  "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
@@ -52,13 +47,6 @@ export const dashboardRoutes: FastifyPluginAsyncZod = async (app) => {
       reply.header("content-security-policy", CSP);
       reply.header("x-content-type-options", "nosniff");
     },
-  });
-  registerPublic(app, fastifyStatic, {
-    root: HLS,
-    prefix: "/dashboard/vendor/hls/",
-    allowedPath: (file) => file === "/hls.min.mjs",
-    wildcard: false,
-    decorateReply: false,
   });
   app.get("/", pageDoc, async (_req, reply) =>
     reply
