@@ -10,6 +10,11 @@ const require = createRequire(import.meta.url);
 installCodeCache(fileURLToPath(new URL("./code-cache/", import.meta.url)), "use");
 const CONNECT_TIMEOUT_MS = 15_000;
 const ATTACH_LOAD_TIMEOUT_MS = 4_000;
+/**
+ * How long binding waits for a tab the server opened to reach this connection before opening
+ * one of its own: the worker connects early, and a tab opened after that arrives on its own time.
+ */
+const TAB_WAIT_MS = 2_000;
 
 /** Connects lazily, reconnects after the browser went away, and picks the page user code sees. */
 export class BrowserLink {
@@ -76,11 +81,11 @@ export class BrowserLink {
     const usable =
       page && typeof page.isClosed === "function" && !page.isClosed() && isOf(page, browser);
     if (!usable) {
-      page =
-        context
-          .pages()
-          .filter((p) => !p.isClosed())
-          .at(-1) ?? (await context.newPage());
+      const open = () => context.pages().filter((p) => !p.isClosed());
+      if (open().length === 0) {
+        await context.waitForEvent("page", { timeout: TAB_WAIT_MS }).catch(() => {});
+      }
+      page = open().at(-1) ?? (await context.newPage());
     }
     return { browser, context, page };
   }
